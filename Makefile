@@ -1,0 +1,73 @@
+# avial2c — set-up, run and test.  `make help` lists the targets.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FILE ?= examples/seed.mlir
+NP ?= 2
+ARGS ?=
+PYTEST_ARGS ?=
+
+# OpenMPI refuses to run as root unless told it is fine (CI runs as root).
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+export PATH := $(PATH):/usr/local/cuda/bin
+
+# Debian packages the tools need: OpenMPI, gcc with OpenMP, the MLIR 22 tools (our
+# oracle for MLIR syntax and semantics) and Graphviz for DAG drawings.
+APT_PACKAGES := openmpi-bin libopenmpi-dev gcc libgomp1 make mlir-22-tools graphviz python3-venv
+
+.PHONY: help setup system venv run test lint typecheck dag fuzz bench clean
+
+help:
+	@echo "make run   [FILE=examples/seed.mlir NP=2 ARGS=...]  set up, build and run a program"
+	@echo "make test  [PYTEST_ARGS=...]                        lint, type-check and run the test suite"
+	@echo "make lint                                           ruff and mypy --strict on the package"
+	@echo "make dag   [FILE=...]                               render the DAG of FILE to build/dag.svg"
+	@echo "make setup                                          install system packages and the venv"
+	@echo "make clean                                          remove build outputs (keeps the venv)"
+
+setup: system venv
+
+# Installs the Debian packages that are missing (as root, or through sudo).
+system:
+	@missing=""; \
+	command -v mpicc >/dev/null || missing="$$missing openmpi-bin libopenmpi-dev"; \
+	command -v mlir-opt-22 >/dev/null || missing="$$missing mlir-22-tools"; \
+	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	echo 'int main(void){return 0;}' | gcc -fopenmp -x c - -o /dev/null 2>/dev/null || missing="$$missing gcc libgomp1"; \
+	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+run: setup
+	$(PY) -m avial2c run $(FILE) -n $(NP) $(if $(ARGS),-- $(ARGS))
+
+lint: venv
+	$(VENV)/bin/ruff check avial2c tests
+	$(VENV)/bin/mypy
+
+test: setup lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+dag: setup
+	mkdir -p build
+	$(PY) -m avial2c $(FILE) --emit dot -o build/dag.dot
+	dot -Tsvg build/dag.dot -o build/dag.svg
+	@echo "wrote build/dag.svg"
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

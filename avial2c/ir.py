@@ -1,0 +1,334 @@
+"""The immutable IR of an avial program.
+
+Every stage after parsing works on these frozen dataclasses and never mutates
+them; a stage that changes the program builds a new one.
+
+Conventions shared by all stages (the contract between front end, planner,
+interpreter and code generators):
+
+* ``arith.constant`` is not an op in the IR: every use of a constant is a
+  :class:`Const` operand.  Seed-form integer literals become ``Const`` too
+  (``type`` is ``None`` until the checker has inferred it).
+* Terminators without operands (``scf.yield``, ``scf.reduce``,
+  ``gpu.terminator``, ``avial.yield``, ``func.return``) are dropped.  A block
+  whose parent op has results ends with the op that carries them
+  (``scf.yield``, ``scf.condition`` or ``scf.reduce``).
+* Regions hold exactly one :class:`Block`.  ``scf.if`` always has two regions;
+  a missing ``else`` is an empty block.
+* Per-op layouts (operands / regions / attrs) are documented in
+  :data:`OP_LAYOUTS`.
+* Values are compared by identity; two programs are equal when their
+  canonical generic text (``printer.canonical``) is equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """A source range; lines and columns count from 1."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+NO_SPAN = Span("<generated>", 0, 0, 0, 0)
+
+
+# --------------------------------------------------------------------------
+# Types
+
+
+SCALAR_NAMES = ("i1", "i8", "i16", "i32", "i64", "index", "f32", "f64")
+
+
+@dataclass(frozen=True)
+class ScalarType:
+    name: str  # one of SCALAR_NAMES
+
+    @property
+    def is_float(self) -> bool:
+        return self.name in ("f32", "f64")
+
+    @property
+    def is_int(self) -> bool:
+        """Integer-like: iN and index."""
+        return not self.is_float
+
+    @property
+    def bits(self) -> int:
+        if self.name == "index":
+            return 64
+        return int(self.name[1:])
+
+    def __str__(self) -> str:
+        return self.name
+
+
+I1 = ScalarType("i1")
+I8 = ScalarType("i8")
+I16 = ScalarType("i16")
+I32 = ScalarType("i32")
+I64 = ScalarType("i64")
+INDEX = ScalarType("index")
+F32 = ScalarType("f32")
+F64 = ScalarType("f64")
+
+
+@dataclass(frozen=True)
+class MemRefType:
+    shape: tuple[int, ...]
+    elem: ScalarType
+    # None for ordinary memory, "workgroup" for GPU shared memory.
+    space: str | None = None
+
+    @property
+    def numel(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    @property
+    def nbytes(self) -> int:
+        return self.numel * elem_bytes(self.elem)
+
+    def __str__(self) -> str:
+        dims = "".join(f"{d}x" for d in self.shape)
+        space = ", #gpu.address_space<workgroup>" if self.space == "workgroup" else ""
+        return f"memref<{dims}{self.elem}{space}>"
+
+
+@dataclass(frozen=True)
+class TargetType:
+    def __str__(self) -> str:
+        return "!avial.target"
+
+
+@dataclass(frozen=True)
+class TaskType:
+    def __str__(self) -> str:
+        return "!avial.task"
+
+
+Type = ScalarType | MemRefType | TargetType | TaskType
+
+
+def elem_bytes(t: ScalarType) -> int:
+    """Storage size of an element (i1 is stored as one byte)."""
+    return {"i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8, "index": 8, "f32": 4, "f64": 8}[
+        t.name
+    ]
+
+
+# --------------------------------------------------------------------------
+# Values and operands
+
+
+@dataclass(frozen=True, eq=False)
+class Value:
+    """An SSA value.  Compared by identity; ``name`` is for display only."""
+
+    name: str  # without the leading '%'
+    type: Type | None  # None only before type inference (seed form)
+    span: Span = field(default=NO_SPAN, repr=False)
+
+    def with_type(self, t: Type) -> Value:
+        return Value(self.name, t, self.span)
+
+
+ConstValue = int | float
+
+
+@dataclass(frozen=True, eq=False)
+class Const:
+    """A constant operand.
+
+    ``value`` is an ``int`` for integer and index types (normalised to the
+    signed range of the type; i1 is 0 or 1) and a ``float`` for f32/f64.
+    ``type`` is None for an untyped seed-form literal until the checker
+    resolves it.
+    """
+
+    value: ConstValue
+    type: ScalarType | None
+    span: Span = field(default=NO_SPAN, repr=False)
+
+
+Operand = Value | Const
+
+AttrValue = str | int | float | bool | tuple[int, ...]
+
+
+# --------------------------------------------------------------------------
+# Ops and blocks
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    args: tuple[Value, ...]
+    ops: tuple[Op, ...]
+
+
+EMPTY_BLOCK = Block((), ())
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    name: str  # "dialect.op", e.g. "arith.addi"
+    operands: tuple[Operand, ...] = ()
+    results: tuple[Value, ...] = ()
+    attrs: tuple[tuple[str, AttrValue], ...] = ()  # sorted by key
+    regions: tuple[Block, ...] = ()
+    span: Span = field(default=NO_SPAN, repr=False)
+
+    def attr(self, key: str, default: AttrValue | None = None) -> AttrValue | None:
+        for k, v in self.attrs:
+            if k == key:
+                return v
+        return default
+
+    @property
+    def result(self) -> Value:
+        assert len(self.results) == 1, self.name
+        return self.results[0]
+
+
+def make_attrs(**kw: AttrValue) -> tuple[tuple[str, AttrValue], ...]:
+    return tuple(sorted(kw.items()))
+
+
+# Per-op layout of the normalised IR.
+OP_LAYOUTS: dict[str, str] = {
+    "arith.<binary>": "operands (lhs, rhs); one result",
+    "arith.cmpi": "operands (lhs, rhs); attrs predicate: str (eq ne slt sle sgt sge ult ule ugt uge)",
+    "arith.cmpf": "operands (lhs, rhs); attrs predicate: str (false oeq ogt oge olt ole one ord "
+    "ueq ugt uge ult ule une uno true)",
+    "arith.select": "operands (cond, true_value, false_value)",
+    "arith.<cast>": "operands (x,); result type is the target type",
+    "math.<op>": "operands as in MLIR (fma: a, b, c)",
+    "memref.load": "operands (memref, *indices); one result",
+    "memref.store": "operands (value, memref, *indices)",
+    "memref.dim": "operands (memref, index)",
+    "memref.alloca/alloc": "no operands; result MemRefType (space 'workgroup' for shared memory)",
+    "memref.dealloc": "operands (memref,)",
+    "scf.for": "operands (lb, ub, step, *inits); regions (body,) with args (iv, *iter_args); "
+    "results = loop results; body ends with scf.yield when there are iter_args",
+    "scf.parallel": "operands (*lbs, *ubs, *steps, *inits) with n = len(body.args); "
+    "results = reduction results; with inits the body ends with scf.reduce",
+    "scf.reduce": "operands = values to reduce; one region per operand, args (lhs, rhs), "
+    "ending with scf.reduce.return",
+    "scf.reduce.return": "operands (value,)",
+    "scf.if": "operands (cond,); regions (then, else) — else may be empty; "
+    "with results both end with scf.yield",
+    "scf.while": "operands = inits; regions (before, after); before ends with "
+    "scf.condition(cond, *args); after ends with scf.yield",
+    "scf.condition": "operands (cond, *args)",
+    "scf.execute_region": "regions (body,); with results it ends with scf.yield",
+    "scf.yield": "operands = yielded values (only present when non-empty)",
+    "gpu.launch": "operands (grid_x, grid_y, grid_z, block_x, block_y, block_z); regions (body,) "
+    "with 12 args (block_id xyz, thread_id xyz, grid_dim xyz, block_dim xyz). "
+    "Raw terse form (before checking): no operands, no body args, attrs terse=True",
+    "gpu.thread_id/block_id/block_dim/grid_dim/global_id": "attrs dimension: 'x'|'y'|'z'; "
+    "one index result",
+    "gpu.barrier": "no operands",
+}
+
+
+# --------------------------------------------------------------------------
+# The avial level
+
+
+@dataclass(frozen=True, eq=False)
+class Target:
+    value: Value  # %cpu, type TargetType
+    arch: str
+    span: Span = field(default=NO_SPAN, repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class Task:
+    value: Value  # %task1, type TaskType; names the task
+    target: Target
+    reads: tuple[Value, ...]  # schedule memrefs, program order, no duplicates
+    writes: tuple[Value, ...]
+    body: Block
+    rank: int | None = None  # {rank = N}
+    display_name: str | None = None  # {name = "..."}
+    span: Span = field(default=NO_SPAN, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.display_name if self.display_name is not None else self.value.name
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    file: str
+    memrefs: tuple[Value, ...]  # the schedule's operands, in order
+    targets: tuple[Target, ...]
+    tasks: tuple[Task, ...]  # program order
+    span: Span = field(default=NO_SPAN, repr=False)
+    func_name: str | None = None  # enclosing func.func, if any (display only)
+
+    def memref_type(self, v: Value) -> MemRefType:
+        assert isinstance(v.type, MemRefType), v.name
+        return v.type
+
+
+# --------------------------------------------------------------------------
+# Walking
+
+
+def walk_ops(block: Block) -> Iterator[Op]:
+    """All ops of a block, nested ones included, in pre-order."""
+    for op in block.ops:
+        yield op
+        for region in op.regions:
+            yield from walk_ops(region)
+
+
+CPU_ARCHS = ("x86_64", "aarch64", "cpu")
+
+
+def is_gpu_arch(arch: str) -> bool:
+    return arch == "gpu" or arch.startswith("sm_")
+
+
+# --------------------------------------------------------------------------
+# What task bodies may contain (LANGUAGE.md, "Ops allowed in task bodies")
+
+ARITH_INT_BINARY = frozenset(
+    ["addi", "subi", "muli", "divsi", "divui", "remsi", "remui", "ceildivsi", "floordivsi", "andi", "ori", "xori", "shli", "shrsi", "shrui", "minsi", "maxsi", "minui", "maxui"]
+)
+ARITH_FLOAT_BINARY = frozenset(
+    ["addf", "subf", "mulf", "divf", "remf", "minimumf", "maximumf", "minnumf", "maxnumf", "minf", "maxf"]
+)
+ARITH_CASTS = frozenset(
+    ["index_cast", "index_castui", "sitofp", "uitofp", "fptosi", "fptoui", "extsi", "extui", "trunci", "extf", "truncf", "bitcast"]
+)
+MATH_UNARY = frozenset(
+    ["sqrt", "rsqrt", "exp", "exp2", "log", "log2", "log10", "sin", "cos", "tan", "tanh", "absf", "absi", "floor", "ceil", "round"]
+)
+MATH_OPS = MATH_UNARY | {"powf", "fma"}
+GPU_IDS = frozenset(["thread_id", "block_id", "block_dim", "grid_dim", "global_id"])
+
+SUPPORTED_OPS: frozenset[str] = frozenset(
+    [f"arith.{n}" for n in ARITH_INT_BINARY | ARITH_FLOAT_BINARY | ARITH_CASTS]
+    + ["arith.constant", "arith.cmpi", "arith.cmpf", "arith.select", "arith.negf"]
+    + [f"math.{n}" for n in MATH_OPS]
+    + [f"memref.{n}" for n in ("load", "store", "dim", "alloca", "alloc", "dealloc")]
+    + [
+        f"scf.{n}"
+        for n in (
+            ["for", "parallel", "reduce", "reduce.return", "if", "yield", "while", "condition", "execute_region"]
+        )
+    ]
+    + [f"gpu.{n}" for n in GPU_IDS | {"launch", "barrier", "terminator"}]
+)

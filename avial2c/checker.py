@@ -211,8 +211,6 @@ class Constrainer:
             value = op.result if short == "load" else op.operands[0]
             what = f"'{op.name}' value and the element type of '%{m.name}' must agree"
             self.solver.unify(elem_key(m), self.node(value), op.span, what)
-            kind = "result" if short == "load" else "stored value"
-            self.solver.hint(elem_key(m), "int", f"from the {kind} of '{op.name}'")
         elif short == "dim":
             self.memref(op.operands[0], op)
             self.fix(op.operands[1], INDEX, op, "the index")
@@ -516,7 +514,7 @@ def check_indices(op: Op, typer: Typer, engine: DiagnosticEngine) -> None:
             engine.error(
                 f"index {int(x.value)} is out of bounds for dimension {d} of '%{m.name}' "
                 f"({t}, valid indices 0..{t.shape[d] - 1})",
-                x.span if x.span.line else op.span,
+                x.span if x.span.line == op.span.line else op.span,
             )
 
 

@@ -1,0 +1,59 @@
+"""Shared pytest configuration.
+
+``pytest --update-goldens`` rewrites the golden files under tests/goldens/
+instead of comparing against them; tests use the ``goldens`` fixture.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+GOLDENS = Path(__file__).resolve().parent / "goldens"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite tests/goldens/* from the current output instead of comparing",
+    )
+
+
+@dataclass(frozen=True)
+class Goldens:
+    """Compares generated text with tests/goldens/NAME, or rewrites it."""
+
+    update: bool
+    root: Path = GOLDENS
+
+    def check(self, name: str, actual: str) -> None:
+        path = self.root / name
+        if self.update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual)
+            return
+        if not path.exists():
+            pytest.fail(f"missing golden file {path}; run `pytest --update-goldens`")
+        expected = path.read_text()
+        if actual != expected:
+            diff = difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                actual.splitlines(keepends=True),
+                fromfile=f"tests/goldens/{name} (golden)",
+                tofile=f"{name} (generated now)",
+            )
+            pytest.fail(
+                "generated text differs from the golden file "
+                "(if the change is intended: pytest --update-goldens):\n" + "".join(diff),
+                pytrace=False,
+            )
+
+
+@pytest.fixture
+def goldens(request: pytest.FixtureRequest) -> Goldens:
+    return Goldens(update=bool(request.config.getoption("--update-goldens")))

@@ -1,0 +1,303 @@
+"""The command line: translate, build, run.
+
+    avial2c FILE --emit {mlir,generic,plan,plan-json,dot,c} [-o OUT] [--ranks N] [--sync MODE]
+    avial2c build FILE -o PROG [--gpu auto|cuda|emulate] [--sync MODE]
+    avial2c run FILE [-n NP] [--interpret] [--sync MODE] [--gpu MODE] [-- PROGRAM-ARGS]
+
+Exit status: 0 success, 1 the input has errors, 2 bad runtime input (e.g. a
+wrong .npy), 3 internal error.  A Python traceback never reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .build import ToolError
+from .diagnostics import CompileError, DiagnosticEngine
+from .ir import NO_SPAN, Program, Span
+
+EXIT_OK, EXIT_INPUT_ERRORS, EXIT_RUNTIME_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EMIT_KINDS = ("mlir", "generic", "plan", "plan-json", "dot", "c")
+
+
+class UsageError(Exception):
+    """A bad command line; reported with exit status 2, like argparse does."""
+
+
+@dataclass
+class Stage:
+    """What the driver is working on, for `internal error:` messages."""
+
+    what: str = "starting"
+    file: str = ""
+
+
+_stage = Stage()
+
+
+# --------------------------------------------------------------------------
+# Front end
+
+
+def read_source(path: str) -> str:
+    """The text of PATH; unreadable or non-UTF-8 files are input errors."""
+    span = Span(path, 1, 1, 1, 1)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise CompileError(f"cannot read file: {e.strerror or e}", span) from e
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CompileError(f"file is not UTF-8 text (byte {e.start})", span) from e
+
+
+def load_program(path: str, *, infer_accesses: bool = False) -> Program:
+    """Parse and check PATH, printing diagnostics; raise SystemExit(1) on errors."""
+    _stage.file = path
+    engine = DiagnosticEngine()
+    try:
+        _stage.what = "reading"
+        engine.source = read_source(path)
+        from .checker import check_program
+        from .parser import parse_program
+
+        _stage.what = "parsing"
+        raw = parse_program(engine.source, path)
+        _stage.what = "checking"
+        program = check_program(raw, engine, infer_accesses=infer_accesses)
+    except CompileError as e:
+        engine.diagnostics.append(e.diagnostic)
+        program = None
+    if engine.diagnostics:
+        print(engine.render(), file=sys.stderr)
+    if program is None or engine.has_errors:
+        raise SystemExit(EXIT_INPUT_ERRORS)
+    return program
+
+
+# --------------------------------------------------------------------------
+# Commands
+
+
+def emit(program: Program, kind: str, args: argparse.Namespace) -> str:
+    _stage.what = f"emitting {kind}"
+    if kind == "mlir":
+        from .printer import print_custom
+
+        return print_custom(program)
+    if kind == "generic":
+        from .printer import print_generic
+
+        return print_generic(program)
+    if kind == "c":
+        from .codegen_c import generate
+
+        out = generate(program, sync=args.sync, gpu=_emit_gpu_mode(args.gpu))
+        if out.cuda is not None and args.output:
+            cu = Path(args.output).with_suffix(".cu")
+            cu.write_text(out.cuda)
+        return out.c
+    from .plan import make_plan
+    from .plan_emit import plan_dot, plan_json, plan_text
+
+    plan = make_plan(program, args.ranks, args.sync)
+    return {"plan": plan_text, "plan-json": plan_json, "dot": plan_dot}[kind](plan)
+
+
+def _emit_gpu_mode(mode: str) -> str:
+    """`--emit c` writes sources only, so `auto` means CUDA sources for GPU tasks."""
+    return "cuda" if mode == "auto" else mode
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    program = load_program(args.file, infer_accesses=args.infer_accesses)
+    if args.emit is None:
+        return EXIT_OK
+    text = emit(program, args.emit, args)
+    if text and not text.endswith("\n"):
+        text += "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    program = load_program(args.file, infer_accesses=args.infer_accesses)
+    from .build import build
+
+    _stage.what = "building"
+    build(program, Path(args.output), sync=args.sync, gpu=args.gpu)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    program = load_program(args.file, infer_accesses=args.infer_accesses)
+    if args.interpret:
+        return run_interpreted(program, args.program_args)
+    from .build import build, launch
+
+    _stage.what = "building"
+    exe = build(program, Path("build") / Path(args.file).stem, sync=args.sync, gpu=args.gpu)
+    _stage.what = "running"
+    return launch(exe, args.np, args.program_args)
+
+
+def run_interpreted(program: Program, program_args: Sequence[str]) -> int:
+    """`run --interpret`: the reference interpreter with the program's interface."""
+    from .interp import interpret
+    from .npyio import InputError, format_memref, load_input, write_outputs, written_memrefs
+
+    opts = parse_program_args(program_args)
+    try:
+        inputs = dict(load_input(program, spec) for spec in opts.inputs)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_RUNTIME_INPUT
+    _stage.what = "interpreting"
+    start = time.perf_counter()
+    try:
+        final = interpret(program, inputs)
+    except CompileError as e:  # e.g. an out-of-bounds index found while running
+        print(e.diagnostic.render(read_source(program.file).splitlines()), file=sys.stderr)
+        return EXIT_INPUT_ERRORS
+    elapsed = time.perf_counter() - start
+    names = written_memrefs(program)
+    for name in names:
+        print(format_memref(name, final[name]))
+    print(f"wall time: {elapsed:.6f} s")
+    if opts.output_dir:
+        try:
+            write_outputs(opts.output_dir, {n: final[n] for n in names})
+        except OSError as e:
+            print(f"error: cannot write outputs to {opts.output_dir}: {e}", file=sys.stderr)
+            return EXIT_RUNTIME_INPUT
+    return EXIT_OK
+
+
+@dataclass
+class ProgramArgs:
+    inputs: list[str]
+    output_dir: str | None
+
+
+def parse_program_args(argv: Sequence[str]) -> ProgramArgs:
+    """The generated program's own options (EXECUTION.md), for `--interpret`."""
+    p = _ArgParser(prog="PROGRAM", add_help=False)
+    p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy")
+    p.add_argument("--output-dir")
+    p.add_argument("--trace")
+    ns = p.parse_args(list(argv))
+    return ProgramArgs(ns.input, ns.output_dir)
+
+
+# --------------------------------------------------------------------------
+# Argument parsing
+
+
+class _ArgParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE", help="an .mlir file holding one avial.schedule")
+    p.add_argument("--sync", choices=("barrier", "p2p"), default="barrier")
+    p.add_argument("--gpu", choices=("auto", "cuda", "emulate"), default="auto")
+    p.add_argument(
+        "--infer-accesses",
+        action="store_true",
+        help="ignore the declared reads/writes and use what the task bodies do",
+    )
+
+
+def translate_parser() -> argparse.ArgumentParser:
+    p = _ArgParser(
+        prog="avial2c",
+        description="Translate an AVIAL schedule. Also: `avial2c build FILE -o PROG`, "
+        "`avial2c run FILE [-n NP] [-- ARGS]`.",
+    )
+    _common(p)
+    p.add_argument("--emit", choices=EMIT_KINDS, help="what to print (default: only check)")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.add_argument("--ranks", type=int, default=2, help="world size the plan is made for")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _ArgParser(prog="avial2c build", description="Translate and compile a program.")
+    _common(p)
+    p.add_argument("-o", "--output", required=True, metavar="PROG")
+    return p
+
+
+def run_parser() -> argparse.ArgumentParser:
+    p = _ArgParser(prog="avial2c run", description="Build and run a program with mpirun/srun.")
+    _common(p)
+    p.add_argument("-n", "--np", type=int, default=2, help="number of MPI ranks")
+    p.add_argument(
+        "--interpret", action="store_true", help="run the reference interpreter instead"
+    )
+    return p
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    argv = list(argv)
+    program_args: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, program_args = argv[:cut], argv[cut + 1 :]
+    if argv and argv[0] == "build":
+        ns = build_parser().parse_args(argv[1:])
+        ns.command = cmd_build
+    elif argv and argv[0] == "run":
+        ns = run_parser().parse_args(argv[1:])
+        ns.command = cmd_run
+    else:
+        ns = translate_parser().parse_args(argv)
+        ns.command = cmd_translate
+        if ns.ranks < 1:
+            raise UsageError("avial2c: error: --ranks must be at least 1")
+    if getattr(ns, "np", 1) < 1:
+        raise UsageError("avial2c run: error: -n must be at least 1")
+    ns.program_args = program_args
+    return ns
+
+
+def main(argv: Sequence[str]) -> int:
+    try:
+        args = parse_args(argv)
+        result: int = args.command(args)
+        return result
+    except UsageError as e:
+        print(e, file=sys.stderr)
+        return EXIT_RUNTIME_INPUT
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else EXIT_INPUT_ERRORS
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except CompileError as e:
+        print(e.diagnostic.render(None), file=sys.stderr)
+        return EXIT_INPUT_ERRORS
+    except ToolError as e:
+        print(f"avial2c: error: {e}", file=sys.stderr)
+        return EXIT_RUNTIME_INPUT
+    except Exception as e:  # the last line of defence: never a traceback
+        where = f"{_stage.file}: " if _stage.file else ""
+        print(
+            f"{where}internal error: while {_stage.what}: {type(e).__name__}: {e}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+__all__ = ["NO_SPAN", "load_program", "main"]

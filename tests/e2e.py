@@ -1,0 +1,125 @@
+"""Shared machinery of the end-to-end tests: build, run under mpirun, compare.
+
+Not a test module itself; imported by test_e2e*.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from avial2c.build import build
+from avial2c.checker import check_program
+from avial2c.diagnostics import DiagnosticEngine
+from avial2c.interp import interpret
+from avial2c.ir import MemRefType, Program, walk_ops
+from avial2c.npyio import numpy_dtype, written_memrefs
+from avial2c.parser import parse_program
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+MPI_TIMEOUT = 120  # seconds; a deadlock fails the test instead of hanging it
+
+needs_mpi = pytest.mark.skipif(
+    shutil.which("mpicc") is None or shutil.which("mpirun") is None,
+    reason="OpenMPI (mpicc, mpirun) is not installed",
+)
+
+
+def mpi_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_rmaps_base_oversubscribe="1", OMP_NUM_THREADS="2")  # fmt: skip
+    return env
+
+
+def load(path: Path) -> Program:
+    text = path.read_text()
+    engine = DiagnosticEngine(source=text)
+    program = check_program(parse_program(text, str(path)), engine)
+    assert not engine.has_errors, engine.render()
+    return program
+
+
+def random_inputs(program: Program, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Random contents for every schedule memref, over the full range of small types."""
+    out: dict[str, np.ndarray] = {}
+    for m in program.memrefs:
+        t = m.type
+        assert isinstance(t, MemRefType)
+        dtype = numpy_dtype(t.elem)
+        if t.elem.name == "i1":
+            a = rng.integers(0, 2, size=t.shape).astype(bool)
+        elif t.elem.is_float:
+            a = rng.uniform(0.5, 8.0, size=t.shape).astype(dtype)
+        else:
+            info = np.iinfo(dtype)
+            lo, hi = max(int(info.min), -1000), min(int(info.max), 1000)
+            a = rng.integers(lo, hi, size=t.shape, endpoint=True).astype(dtype)
+        # np.array, not np.ascontiguousarray: that one turns a rank-0 memref into shape (1,).
+        out[m.name] = np.array(a, dtype=dtype, order="C")
+    return out
+
+
+def write_inputs(inputs: dict[str, np.ndarray], where: Path) -> list[str]:
+    where.mkdir(parents=True, exist_ok=True)
+    args: list[str] = []
+    for name, array in inputs.items():
+        path = where / f"{name}.npy"
+        np.save(path, array)
+        args += ["--input", f"{name}={path}"]
+    return args
+
+
+def has_reductions(program: Program) -> bool:
+    return any(op.name == "scf.reduce" for t in program.tasks for op in walk_ops(t.body))
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def mpirun(exe: Path, np_ranks: int, args: list[str], timeout: int = MPI_TIMEOUT) -> Run:
+    cmd = ["mpirun", "-n", str(np_ranks), "--oversubscribe", str(exe), *args]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env=mpi_env(), check=False)  # fmt: skip
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"mpirun -n {np_ranks} {exe.name} did not finish in {timeout}s: {e}")
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def build_example(program: Program, out_dir: Path, sync: str, gpu: str = "emulate") -> Path:
+    return build(program, out_dir / "prog", sync=sync, gpu=gpu)
+
+
+def assert_same_memrefs(
+    program: Program, got_dir: Path, expected: dict[str, np.ndarray], context: str
+) -> None:
+    reordered = has_reductions(program)
+    for name in written_memrefs(program):
+        got = np.load(got_dir / f"{name}.npy")
+        want = expected[name]
+        assert got.dtype == want.dtype and got.shape == want.shape, f"{context}: %{name}"
+        if want.dtype.kind == "f":
+            if reordered:
+                rtol = 1e-5 if want.dtype == np.float32 else 1e-12
+                np.testing.assert_allclose(got, want, rtol=rtol, atol=0, equal_nan=True,
+                                           err_msg=f"{context}: %{name}")  # fmt: skip
+            else:
+                np.testing.assert_array_equal(got, want, err_msg=f"{context}: %{name}")
+        else:
+            np.testing.assert_array_equal(got, want, err_msg=f"{context}: %{name}")
+
+
+def expected_outputs(program: Program, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return interpret(program, inputs)

@@ -1,0 +1,75 @@
+"""End to end: every example built with mpicc, run on 1-4 ranks in both sync
+modes on random inputs, gives the interpreter's memrefs.
+
+Integers must be bit-exact; floats too, except where scf.parallel reductions
+reorder sums (1e-5 relative for f32, 1e-12 for f64).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from e2e import (
+    EXAMPLES,
+    assert_same_memrefs,
+    build_example,
+    expected_outputs,
+    load,
+    mpirun,
+    needs_mpi,
+    random_inputs,
+    write_inputs,
+)
+
+# Communication tests too large for the op-by-op interpreter; see test_traps.py.
+TOO_BIG = {"bigexchange.mlir"}
+CASES = [p for p in sorted(EXAMPLES.glob("*.mlir")) if p.name not in TOO_BIG]
+
+pytestmark = needs_mpi
+
+
+@pytest.mark.parametrize("sync", ["barrier", "p2p"])
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_example_matches_interpreter_on_1_to_4_ranks(
+    path: Path, sync: str, tmp_path: Path
+) -> None:
+    program = load(path)
+    exe = build_example(program, tmp_path / "build", sync)
+    # A fixed seed per case (str hashes change from run to run; crc32 does not).
+    rng = np.random.default_rng(zlib.crc32(f"{path.name}:{sync}".encode()))
+    inputs = random_inputs(program, rng)
+    args = write_inputs(inputs, tmp_path / "in")
+    want = expected_outputs(program, inputs)
+    for ranks in (1, 2, 3, 4):
+        out = tmp_path / f"out{ranks}"
+        run = mpirun(exe, ranks, [*args, "--output-dir", str(out)])
+        context = f"{path.name} --sync {sync} on {ranks} ranks"
+        assert run.returncode == 0, f"{context}: {run.stderr}"
+        assert_same_memrefs(program, out, want, context)
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_printed_outputs_match_interpret_mode(path: Path, tmp_path: Path) -> None:
+    """With the default inputs, the program prints what `run --interpret` prints."""
+    program = load(path)
+    exe = build_example(program, tmp_path / "build", "barrier")
+    run = mpirun(exe, 2, [])
+    assert run.returncode == 0, run.stderr
+    interp = subprocess.run(
+        [sys.executable, "-m", "avial2c", "run", str(path), "--interpret"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert interp.returncode == 0, interp.stderr
+
+    def values(text: str) -> list[str]:
+        return [ln for ln in text.splitlines() if ln.startswith("%")]
+
+    got, want = values(run.stdout), values(interp.stdout)
+    assert got and len(got) == len(want)
+    if not any(op in path.read_text() for op in ("scf.reduce", "init (")):
+        assert got == want

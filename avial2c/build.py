@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from .ir import Program, is_gpu_arch
@@ -70,8 +71,16 @@ def run_tool(cmd: list[str], what: str) -> None:
         raise ToolError(f"{what} failed ({' '.join(cmd)}):\n{done.stdout}{done.stderr}")
 
 
-def build(program: Program, output: Path, sync: str = "barrier", gpu: str = "auto") -> Path:
-    """Generate PROG.c (and PROG.cu) beside OUTPUT and compile them into OUTPUT."""
+def build(
+    program: Program,
+    output: Path,
+    sync: str = "barrier",
+    gpu: str = "auto",
+    extra_cflags: Sequence[str] = (),
+) -> Path:
+    """Generate PROG.c (and PROG.cu) beside OUTPUT and compile them into OUTPUT.
+
+    EXTRA_CFLAGS go to mpicc after the project's own (e.g. sanitizers)."""
     from .codegen_c import generate
 
     mode = choose_gpu_mode(program, gpu)
@@ -86,7 +95,7 @@ def build(program: Program, output: Path, sync: str = "barrier", gpu: str = "aut
     link: list[str] = []
     if sources.cuda is not None:
         objects, link = compile_cuda(sources.cuda, output, program)
-    cmd = [mpicc, *CFLAGS, f"-I{RUNTIME}", str(c_file), *runtime_sources(), *objects]
+    cmd = [mpicc, *CFLAGS, *extra_cflags, f"-I{RUNTIME}", str(c_file), *runtime_sources(), *objects]
     run_tool([*cmd, "-o", str(output), *link, "-lm"], "mpicc")
     return output
 

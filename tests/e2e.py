@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,8 +99,10 @@ def mpirun(exe: Path, np_ranks: int, args: list[str], timeout: int = MPI_TIMEOUT
     return Run(done.returncode, done.stdout, done.stderr)
 
 
-def build_example(program: Program, out_dir: Path, sync: str, gpu: str = "emulate") -> Path:
-    return build(program, out_dir / "prog", sync=sync, gpu=gpu)
+def build_example(
+    program: Program, out_dir: Path, sync: str, gpu: str = "emulate", extra_cflags: Sequence[str] = ()
+) -> Path:
+    return build(program, out_dir / "prog", sync=sync, gpu=gpu, extra_cflags=extra_cflags)
 
 
 def assert_same_memrefs(

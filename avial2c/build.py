@@ -7,6 +7,7 @@ through `srun` inside a Slurm allocation and `mpirun` otherwise.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -47,13 +48,52 @@ def cuda_usable() -> bool:
     return Path("/dev/nvidia0").exists() or Path("/dev/nvidiactl").exists()
 
 
+@functools.cache
+def nvcc_archs(nvcc: str) -> tuple[str, ...]:
+    """The sm_XX codes this nvcc can compile for (``nvcc --list-gpu-code``)."""
+    try:
+        done = subprocess.run([nvcc, "--list-gpu-code"], capture_output=True, text=True,
+                              timeout=60, check=False)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return tuple(w for w in done.stdout.split() if w.startswith("sm_"))
+
+
+def unsupported_archs(program: Program, nvcc: str) -> list[str]:
+    from .codegen_cuda import gpu_archs
+
+    known = nvcc_archs(nvcc)
+    return [a for a in gpu_archs(program) if a not in known]
+
+
+def gencode_flags(archs: Sequence[str]) -> list[str]:
+    """nvcc -gencode for each arch: its machine code, and for the default
+    arch of plain `gpu` targets also PTX, which newer GPUs compile at load."""
+    from .codegen_cuda import DEFAULT_ARCH
+
+    flags = []
+    for arch in archs:
+        compute = "compute_" + arch.removeprefix("sm_")
+        code = f"[{arch},{compute}]" if arch == DEFAULT_ARCH else arch
+        flags.append(f"-gencode=arch={compute},code={code}")
+    return flags
+
+
 def choose_gpu_mode(program: Program, requested: str) -> str:
     if requested != "auto":
         return requested
     if not has_gpu_tasks(program):
         return "emulate"
-    mode = "cuda" if cuda_usable() else "emulate"
-    why = "nvcc and a CUDA device found" if mode == "cuda" else "no usable CUDA device"
+    nvcc = find_tool("nvcc")
+    if nvcc is None:
+        why, mode = "nvcc not found", "emulate"
+    elif not cuda_usable():
+        why, mode = "no CUDA device found", "emulate"
+    elif unsupported_archs(program, nvcc):
+        why = f"this nvcc cannot compile for {', '.join(unsupported_archs(program, nvcc))}"
+        mode = "emulate"
+    else:
+        why, mode = "nvcc and a CUDA device found", "cuda"
     print(f"avial2c: --gpu auto: {why}, using '{mode}'", file=sys.stderr)
     return mode
 
@@ -100,30 +140,32 @@ def build(
     return output
 
 
-def cuda_arch(program: Program) -> str:
-    """-arch for nvcc: the first GPU target's arch; plain `gpu` → sm_70."""
-    for t in program.targets:
-        if is_gpu_arch(t.arch) and t.arch != "gpu":
-            return t.arch
-    return "sm_70"
+# nvcc: no fused multiply-adds the source did not ask for (as -ffp-contract=off).
+NVCC_FLAGS = ["-O2", "--fmad=false", "-std=c++17", "-Xcompiler", "-Wall,-Wextra"]
+CUDA_LIBS = ["-lcudart_static", "-ldl", "-lrt", "-lpthread", "-lstdc++"]
 
 
 def compile_cuda(source: str, output: Path, program: Program) -> tuple[list[str], list[str]]:
+    """Compile PROG.cu and runtime_c/av_cuda.cu; the objects and link flags."""
+    from .codegen_cuda import gpu_archs
+
     nvcc = find_tool("nvcc")
     if nvcc is None:
         raise ToolError("nvcc not found; use --gpu emulate or install the CUDA toolkit")
+    missing = unsupported_archs(program, nvcc)
+    if missing:
+        known = " ".join(nvcc_archs(nvcc)) or "none"
+        raise ToolError(
+            f"{nvcc} cannot compile for {', '.join(missing)} (it knows: {known}); "
+            "use --gpu emulate or a CUDA toolkit that supports that GPU"
+        )
     cu_file = output.with_suffix(".cu")
     cu_file.write_text(source)
-    obj = str(output.with_suffix(".cu.o"))
-    mpi_flags = subprocess.run(
-        ["mpicc", "--showme:compile"], capture_output=True, text=True, check=False
-    ).stdout.split()
-    run_tool(
-        [nvcc, "-O2", f"-arch={cuda_arch(program)}", f"-I{RUNTIME}", *mpi_flags, "-c",
-         str(cu_file), "-o", obj],
-        "nvcc",
-    )  # fmt: skip
-    return [obj], [f"-L{CUDA_HOME / 'lib64'}", "-lcudart", "-lstdc++"]
+    objects = [str(output.with_suffix(".cu.o")), str(output.with_name(output.name + ".av_cuda.o"))]
+    arch = gencode_flags(gpu_archs(program))
+    for src, obj in zip([str(cu_file), str(RUNTIME / "av_cuda.cu")], objects, strict=True):
+        run_tool([nvcc, *NVCC_FLAGS, *arch, f"-I{RUNTIME}", "-c", src, "-o", obj], "nvcc")
+    return objects, [f"-L{CUDA_HOME / 'lib64'}", *CUDA_LIBS]
 
 
 def launch(exe: Path, np: int, args: list[str]) -> int:
@@ -138,5 +180,10 @@ def launch(exe: Path, np: int, args: list[str]) -> int:
         if np > (os.cpu_count() or 1):
             cmd.append("--oversubscribe")
         cmd += [str(exe.resolve()), *args]
+    env = dict(os.environ)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # OpenMPI refuses to start as root unless told to (containers, CI).
+        env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
     sys.stdout.flush()
-    return subprocess.run(cmd, check=False).returncode
+    return subprocess.run(cmd, check=False, env=env).returncode

@@ -25,9 +25,15 @@ memref) are taken from the plan and written into ``main`` with a comment per
 transfer saying why; a fetch that is a no-op for every size (the memref was
 never written, or it is already on that slot's rank) stays a comment only.
 
-GPU tasks: with ``gpu="emulate"`` each ``gpu.launch`` runs as loop nests on
-the CPU (``cemulate``).  CUDA sources are not generated yet: ``gpu="cuda"``
-is an error for programs with GPU tasks.
+GPU tasks work on the device copies of the memrefs they touch
+(``runtime_c/av_device.h``): the task function asks for each one with
+``av_dev_use`` (copied from the host only when the device copy is stale) and
+marks what it wrote with ``av_dev_wrote``; host code that uses a memref some
+GPU task may have written calls ``av_host_use`` first.  With
+``gpu="emulate"`` the device is a second set of host buffers and each
+``gpu.launch`` runs as loop nests on the CPU (``cemulate``); with
+``gpu="cuda"`` the task function lives in PROG.cu (``codegen_cuda``) and
+launches a ``__global__`` kernel per ``gpu.launch``.
 
 The output is deterministic: the same program gives byte-identical text.
 """
@@ -55,6 +61,7 @@ GPU_MODES = ("emulate", "cuda")
 class GeneratedSources:
     c: str
     cuda: str | None  # CUDA sources of GPU tasks (None: none, or emulated)
+    cuda_archs: tuple[str, ...] = ()  # the GPU archs of the targets, for nvcc
 
 
 # --------------------------------------------------------------------------
@@ -76,6 +83,19 @@ class MemrefView:
 
 
 @dataclass(frozen=True)
+class DeviceUse:
+    """A GPU task's device copy of one memref: ``T *name = av_dev_use(...)``."""
+
+    enum: str  # MEM_D
+    memref: str  # MLIR name without '%'
+    var: str  # the pointer's name in the task function
+    ctype: str  # element type in memory
+    const: bool  # the task only reads it
+    mode: str  # AV_DEV_READ | AV_DEV_OVERWRITE
+    why: str  # for the comment: why the contents are (not) needed
+
+
+@dataclass(frozen=True)
 class TaskView:
     fname: str
     comment: tuple[str, ...]
@@ -83,6 +103,14 @@ class TaskView:
     args: tuple[str, ...]  # the arguments main passes, in parameter order
     unused: tuple[str, ...]  # parameters the body never loads or stores
     body: tuple[Stmt, ...]
+    device: tuple[DeviceUse, ...] = ()  # GPU tasks: the device copies they use
+    wrote: tuple[str, ...] = ()  # GPU tasks: enums of the memrefs they write
+    in_cuda: bool = False  # defined in PROG.cu; PROG.c only declares it
+    label: str = ""  # the task's display name, in messages of the runtime
+
+    @property
+    def gpu(self) -> bool:
+        return bool(self.device) or self.in_cuda
 
 
 @dataclass(frozen=True)
@@ -100,6 +128,8 @@ class CallView:
     name: str
     call: str
     comment: str
+    host_use: tuple[str, ...] = ()  # enums whose host copy must be current first
+    host_wrote: tuple[str, ...] = ()  # enums whose device copy the task makes stale
 
 
 @dataclass(frozen=True)
@@ -130,6 +160,7 @@ class FileView:
     command: str
     summary: str
     sync: str
+    gpu: str  # emulate | cuda
     gpu_tasks: bool
     memrefs: tuple[MemrefView, ...]
     pointers: tuple[MemrefView, ...]  # memrefs main passes to tasks
@@ -160,18 +191,18 @@ def generate(program: Program, sync: str = "barrier", gpu: str = "emulate") -> G
         raise CompileError(f"unknown --sync mode '{sync}' (expected barrier or p2p)", program.span)
     if gpu not in GPU_MODES:
         raise CompileError(f"unknown --gpu mode '{gpu}' (expected emulate or cuda)", program.span)
-    gpu_tasks = [t for t in program.tasks if is_gpu_arch(t.target.arch)]
-    if gpu == "cuda" and gpu_tasks:
-        raise CompileError(
-            f"CUDA sources are not generated yet for GPU task '%{gpu_tasks[0].value.name}'; "
-            "use --gpu emulate",
-            gpu_tasks[0].span,
-        )
-    view = file_view(program, make_plan(program, 1, sync), sync, gpu)
-    return GeneratedSources(render(view), None)
+    has_gpu = any(is_gpu_arch(t.target.arch) for t in program.tasks)
+    mode = gpu if has_gpu else "emulate"
+    view = file_view(program, make_plan(program, 1, sync), sync, mode)
+    if mode != "cuda":
+        return GeneratedSources(render(view), None)
+    from .codegen_cuda import cuda_source, gpu_archs
+
+    return GeneratedSources(render(view), cuda_source(program, view), gpu_archs(program))
 
 
-def render(view: FileView) -> str:
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment of every template (C and CUDA)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         undefined=jinja2.StrictUndefined,
@@ -182,7 +213,11 @@ def render(view: FileView) -> str:
     )
     env.filters["c_string"] = c_string
     env.filters["c_comment"] = c_comment
-    return env.get_template("program.c.j2").render(f=view)
+    return env
+
+
+def render(view: FileView) -> str:
+    return environment().get_template("program.c.j2").render(f=view)
 
 
 def c_string(text: str) -> str:
@@ -226,9 +261,10 @@ def file_view(program: Program, plan: Plan, sync: str, gpu: str) -> FileView:
     memrefs = memref_views(program, plan, enums, pointers)
     by_name = {m.name: m for m in memrefs}
     tasks = tuple(
-        task_view(task, plan.tasks[k], fnames[k], by_name) for k, task in enumerate(program.tasks)
+        task_view(task, plan.tasks[k], fnames[k], by_name, gpu)
+        for k, task in enumerate(program.tasks)
     )
-    levels, final = Movement(plan, by_name, tasks).views()
+    levels, final = Movement(plan, by_name, tasks, device_touched(plan)).views()
     passed = {a for t in tasks for a in t.args}
     return FileView(
         source=program.file,
@@ -237,6 +273,7 @@ def file_view(program: Program, plan: Plan, sync: str, gpu: str) -> FileView:
         summary=f"{plural(len(program.tasks), 'task')} in {plural(len(plan.levels), 'level')} "
         f"over {plural(len(memrefs), 'memref')}.",
         sync=sync,
+        gpu=gpu,
         gpu_tasks=any(t.gpu for t in plan.tasks),
         memrefs=memrefs,
         pointers=tuple(m for m in memrefs if m.var in passed),
@@ -270,29 +307,72 @@ def task_function_name(task: Task) -> str:
 # Task functions
 
 
-def task_view(task: Task, tp: TaskPlan, fname: str, memrefs: dict[str, MemrefView]) -> TaskView:
-    schedule = [v for v in task.reads + task.writes if v.name in memrefs]
-    touched = referenced_memrefs(task, schedule)
-    stored = {op.operands[1] for op in walk_ops(task.body) if op.name == "memref.store"}
+def task_view(
+    task: Task, tp: TaskPlan, fname: str, memrefs: dict[str, MemrefView], gpu: str = "emulate"
+) -> TaskView:
+    order, stored = task_memrefs(task, memrefs)
     accessed = {
         op.operands[0 if op.name == "memref.load" else 1]
         for op in walk_ops(task.body)
         if op.name in ("memref.load", "memref.store")
     }
-    order = [m for m in touched if m in stored] + [m for m in touched if m not in stored]
     namer = Namer()
     names: dict[Value, str] = {m: namer.fresh(m.name) for m in order}
-    params = tuple(param_decl(m, names[m], m in stored) for m in order)
+    comment = task_comment(task, tp, gpu)
+    unused = tuple(names[m] for m in order if m not in accessed)
+    if not tp.gpu:
+        params = tuple(param_decl(m, names[m], m in stored) for m in order)
+        tr = Translator(namer, names, used_values(task.body), emulate_launch)
+        body = tuple(tr.block(task.body.ops, in_parallel=False))
+        args = tuple(memrefs[m.name].var for m in order)
+        return TaskView(fname, comment, params, args, unused, body)
+    device = device_uses(tp, order, stored, names, memrefs)
+    wrote = tuple(memrefs[m].enum for m in tp.writes if m in {d.memref for d in device})
+    ctx_param, ctx_arg = ("av_ctx *ctx",), ("&ctx",)
+    if gpu == "cuda":
+        return TaskView(fname, comment, ctx_param, ctx_arg, (), (), device, wrote, True, tp.name)
     tr = Translator(namer, names, used_values(task.body), emulate_launch)
     body = tuple(tr.block(task.body.ops, in_parallel=False))
-    return TaskView(
-        fname=fname,
-        comment=task_comment(task, tp),
-        params=params,
-        args=tuple(memrefs[m.name].var for m in order),
-        unused=tuple(names[m] for m in order if m not in accessed),
-        body=body,
-    )
+    return TaskView(fname, comment, ctx_param, ctx_arg, unused, body, device, wrote, False, tp.name)
+
+
+def task_memrefs(task: Task, memrefs: dict[str, MemrefView]) -> tuple[list[Value], set[Value]]:
+    """The schedule memrefs the body names (stored ones first) and the stored ones."""
+    schedule = [v for v in task.reads + task.writes if v.name in memrefs]
+    touched = referenced_memrefs(task, schedule)
+    stored = {
+        x
+        for op in walk_ops(task.body)
+        if op.name == "memref.store" and isinstance(x := op.operands[1], Value)
+    }
+    order = [m for m in touched if m in stored] + [m for m in touched if m not in stored]
+    return order, stored
+
+
+def device_uses(
+    tp: TaskPlan,
+    order: list[Value],
+    stored: set[Value],
+    names: dict[Value, str],
+    memrefs: dict[str, MemrefView],
+) -> tuple[DeviceUse, ...]:
+    uses = []
+    for m in order:
+        view = memrefs[m.name]
+        if m.name in tp.needs:
+            mode = "AV_DEV_READ"
+            why = "read" if m.name in tp.reads else "partly overwritten: current contents needed"
+        else:
+            mode, why = "AV_DEV_OVERWRITE", "every element overwritten: no copy"
+        uses.append(DeviceUse(view.enum, m.name, names[m], view.ctype, m not in stored, mode, why))
+    return tuple(uses)
+
+
+def device_touched(plan: Plan) -> tuple[set[str], set[str]]:
+    """Memrefs some GPU task writes (their host copy may be stale) and touches."""
+    written = {m for tp in plan.tasks if tp.gpu for m in tp.writes}
+    touched = written | {m for tp in plan.tasks if tp.gpu for m in tp.needs}
+    return written, touched
 
 
 def referenced_memrefs(task: Task, schedule: list[Value]) -> list[Value]:
@@ -312,9 +392,9 @@ def param_decl(m: Value, name: str, written: bool) -> str:
     return f"{const}{storage_type(t.elem)} *restrict {name}"
 
 
-def task_comment(task: Task, tp: TaskPlan) -> tuple[str, ...]:
+def task_comment(task: Task, tp: TaskPlan, gpu: str) -> tuple[str, ...]:
     where = f"on %{tp.target} ({tp.arch})"
-    if tp.gpu:
+    if tp.gpu and gpu == "emulate":
         where += ", emulated on the CPU"
     title = tp.name if tp.name == tp.value else f"{tp.name} (%{tp.value})"
     placed = f"pinned to rank {rank_expr(tp.slot)}" if tp.pinned else f"rank {rank_expr(tp.slot)}"
@@ -338,10 +418,17 @@ class Movement:
     one of them is a no-op for every number of ranks.
     """
 
-    def __init__(self, plan: Plan, memrefs: dict[str, MemrefView], tasks: tuple[TaskView, ...]):
+    def __init__(
+        self,
+        plan: Plan,
+        memrefs: dict[str, MemrefView],
+        tasks: tuple[TaskView, ...],
+        device: tuple[set[str], set[str]],
+    ):
         self.plan = plan
         self.memrefs = memrefs
         self.tasks = tasks
+        self.device_written, self.device_touched = device
         self.writer: dict[str, TaskPlan] = {}
         self.holders: dict[str, set[int]] = {}
         self.fetched_for: dict[str, dict[int, str]] = {}  # memref → slot → task
@@ -386,9 +473,15 @@ class Movement:
 
     def call(self, tp: TaskPlan) -> CallView:
         task = self.tasks[tp.index]
-        where = f"%{tp.target} ({tp.arch})" + (", emulated" if tp.gpu else "")
+        emulated = tp.gpu and not task.in_cuda
+        where = f"%{tp.target} ({tp.arch})" + (", emulated" if emulated else "")
+        host_use: tuple[str, ...] = ()
+        host_wrote: tuple[str, ...] = ()
+        if not tp.gpu:
+            host_use = tuple(self.memrefs[m].enum for m in tp.needs if m in self.device_written)
+            host_wrote = tuple(self.memrefs[m].enum for m in tp.writes if m in self.device_touched)
         return CallView(rank_expr(tp.slot), tp.name, f"{task.fname}({', '.join(task.args)})",
-                        f"{tp.name} on {where}")  # fmt: skip
+                        f"{tp.name} on {where}", host_use, host_wrote)  # fmt: skip
 
     def wrote(self, tp: TaskPlan, m: str) -> WroteView:
         self.writer[m] = tp

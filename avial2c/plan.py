@@ -30,6 +30,16 @@ returns an immutable :class:`Plan` (EXECUTION.md, "The plan").
   they are for phases of up to 32768 transfers.  Both sides post the
   transfers in plan order, so even beyond that MPI's non-overtaking rule
   pairs them correctly.
+* **Device copies** (GPU tasks; runtime_c/av_device.h).  Each rank keeps a
+  host copy and, once a GPU task there used it, a device copy of a memref;
+  either may be the current one.  A GPU task copies host -> device each
+  memref its body loads (or partly overwrites) whose device copy is stale,
+  and leaves what it wrote current on the device only.  Host code copies
+  device -> host when the host copy is stale: a CPU task for what it needs,
+  the sender of a transfer, and rank 0 for the outputs.  A CPU task's write
+  or a receive makes the device copy stale.  So a memref stays on the device
+  between GPU tasks on one rank when no host code needs it in between
+  (``Plan.device_kept``); ``Plan.device_copies`` lists every copy.
 * **Synchronisation.** ``barrier``: an ``MPI_Barrier`` after each level.
   ``p2p``: none.  That is safe because every copy of a memref belongs to one
   rank: data reaches another rank only through a transfer, whose receive is
@@ -44,7 +54,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .access import OVERWRITES, PARTIAL, overwrites_all
-from .ir import Program, Task, Value, is_gpu_arch
+from .ir import Program, Task, Value, is_gpu_arch, walk_ops
 
 SYNC_MODES = ("barrier", "p2p")
 POLICY = "roundrobin"
@@ -79,6 +89,29 @@ class Transfer:
     tag: int
     reason: str
     level: int  # done before this level; len(plan.levels) for the final gathering
+
+
+@dataclass(frozen=True)
+class DeviceCopy:
+    """A copy between a rank's host and device copies of a memref."""
+
+    rank: int
+    memref: str
+    direction: str  # "h2d" (to the GPU) | "d2h" (to the host)
+    nbytes: int
+    level: int  # the level it happens in (transfers before it included); len(levels): the end
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeviceKept:
+    """A GPU task found the current copy of a memref already on its device."""
+
+    rank: int
+    memref: str
+    since: str  # the task that made the device copy current
+    task: str  # the GPU task that used it without a copy
+    level: int
 
 
 @dataclass(frozen=True)
@@ -125,6 +158,7 @@ class TaskPlan:
     writes: tuple[str, ...]
     needs: tuple[str, ...]  # must be valid on `rank` before it runs
     write_cases: tuple[WriteCase, ...]  # one per written memref
+    touched: tuple[str, ...] = ()  # the declared memrefs its body names
 
 
 @dataclass(frozen=True)
@@ -148,6 +182,8 @@ class Plan:
     levels: tuple[Level, ...]
     final: tuple[Transfer, ...]  # gathering to rank 0 after the last level
     min_bytes: int  # every cross-rank dependency moved once
+    device_copies: tuple[DeviceCopy, ...] = ()  # host <-> GPU copies, in program order per rank
+    device_kept: tuple[DeviceKept, ...] = ()  # where data stayed on a GPU between tasks
 
     @property
     def transfers(self) -> tuple[Transfer, ...]:
@@ -177,6 +213,7 @@ def make_plan(program: Program, size: int, sync: str = "barrier") -> Plan:
         for n, group in enumerate(groups)
     )
     final = mover.gather(len(groups))
+    copies, kept = device_traffic(tasks, groups, plan_levels, final, memref_infos(program))
     return Plan(
         program.file,
         size,
@@ -189,6 +226,8 @@ def make_plan(program: Program, size: int, sync: str = "barrier") -> Plan:
         plan_levels,
         final,
         minimum_bytes(tasks, sizes),
+        copies,
+        kept,
     )
 
 
@@ -257,6 +296,14 @@ def names(values: Iterable[Value]) -> list[str]:
 def task_plan(index: int, task: Task, level: int, slot: int, size: int) -> TaskPlan:
     cases = tuple(write_case(task, m) for m in task.writes)
     needs = names(task.reads) + [c.memref for c in cases if c.case == CASE_PARTIAL]
+    # The declared memrefs the body names, stored ones first: the order in
+    # which a GPU task's function asks for its device copies.
+    named = {x for op in walk_ops(task.body) for x in op.operands}
+    stored = {op.operands[1] for op in walk_ops(task.body) if op.name == "memref.store"}
+    declared = [m for m in dict.fromkeys(task.reads + task.writes) if m in named]
+    touched = [m.name for m in declared if m in stored] + [
+        m.name for m in declared if m not in stored
+    ]
     return TaskPlan(
         index=index,
         name=task.name,
@@ -272,6 +319,7 @@ def task_plan(index: int, task: Task, level: int, slot: int, size: int) -> TaskP
         writes=tuple(names(task.writes)),
         needs=tuple(needs),
         write_cases=cases,
+        touched=tuple(touched),
     )
 
 
@@ -390,3 +438,78 @@ def minimum_bytes(tasks: Sequence[TaskPlan], sizes: dict[str, int]) -> int:
         if tasks[w].rank != 0:
             needed.add((m, w, 0))
     return sum(sizes[m] for m, _, _ in needed)
+
+
+# --------------------------------------------------------------------------
+# Device copies
+
+
+def device_traffic(
+    tasks: Sequence[TaskPlan],
+    groups: Sequence[tuple[int, ...]],
+    levels: Sequence[Level],
+    final: Sequence[Transfer],
+    memrefs: Sequence[MemrefInfo],
+) -> tuple[tuple[DeviceCopy, ...], tuple[DeviceKept, ...]]:
+    """The copies av_device.h makes, replaying main() level by level."""
+    if not any(t.gpu for t in tasks):
+        return (), ()
+    sim = DeviceSim({m.name: m.nbytes for m in memrefs})
+    for n, group in enumerate(groups):
+        for t in levels[n].transfers:
+            sim.transfer(t, n)
+        for k in group:
+            sim.task(tasks[k], n)
+    end = len(groups)
+    for t in final:
+        sim.transfer(t, end)
+    for m in memrefs:
+        if m.written:
+            sim.host_use(0, m.name, end, "the outputs")
+    return tuple(sim.copies), tuple(sim.kept)
+
+
+class DeviceSim:
+    """Per rank and memref: is the host copy current, is the device copy?"""
+
+    def __init__(self, sizes: dict[str, int]) -> None:
+        self.sizes = sizes
+        self.host_stale: set[tuple[int, str]] = set()
+        self.on_device: dict[tuple[int, str], str] = {}  # current there, since that task
+        self.copies: list[DeviceCopy] = []
+        self.kept: list[DeviceKept] = []
+
+    def host_use(self, rank: int, m: str, level: int, why: str) -> None:
+        if (rank, m) in self.host_stale:
+            self.host_stale.discard((rank, m))
+            self.copies.append(DeviceCopy(rank, m, "d2h", self.sizes[m], level, why))
+
+    def host_wrote(self, rank: int, m: str) -> None:
+        self.host_stale.discard((rank, m))
+        self.on_device.pop((rank, m), None)
+
+    def transfer(self, t: Transfer, level: int) -> None:
+        self.host_use(t.src, t.memref, level, f"the transfer to rank {t.dst}")
+        self.host_wrote(t.dst, t.memref)
+
+    def task(self, task: TaskPlan, level: int) -> None:
+        r = task.rank
+        if not task.gpu:
+            for m in task.needs:
+                self.host_use(r, m, level, task.name)
+            for m in task.writes:
+                self.host_wrote(r, m)
+            return
+        for m in task.touched:
+            if m not in task.needs:
+                continue  # overwritten on the device: no copy
+            since = self.on_device.get((r, m))
+            if since is None:
+                self.copies.append(DeviceCopy(r, m, "h2d", self.sizes[m], level, task.name))
+                self.on_device[(r, m)] = task.name
+            else:
+                self.kept.append(DeviceKept(r, m, since, task.name, level))
+        for m in task.writes:
+            if m in task.touched:
+                self.on_device[(r, m)] = task.name
+                self.host_stale.add((r, m))

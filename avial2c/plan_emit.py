@@ -34,7 +34,7 @@ def plan_text(plan: Plan) -> str:
     lines = header(plan) + memref_lines(plan) + edge_lines(plan)
     for level in plan.levels:
         lines += level_lines(plan, level)
-    lines += final_lines(plan) + total_lines(plan)
+    lines += final_lines(plan) + device_lines(plan) + total_lines(plan)
     return "\n".join(lines) + "\n"
 
 
@@ -106,14 +106,44 @@ def final_lines(plan: Plan) -> list[str]:
     return [*lines, ""]
 
 
+def device_lines(plan: Plan) -> list[str]:
+    """The host <-> GPU copies of GPU tasks' memrefs (runtime_c/av_device.h)."""
+    if not any(t.gpu for t in plan.tasks):
+        return []
+    end = len(plan.levels)
+    lines = ["GPU copies (the same with --gpu cuda and --gpu emulate)"]
+    for c in plan.device_copies:
+        when = "end" if c.level == end else f"level {c.level}"
+        arrow = "host -> GPU" if c.direction == "h2d" else "GPU -> host"
+        lines.append(
+            f"  {when}, rank {c.rank}: %{c.memref} {arrow}  {plural(c.nbytes, 'byte')}  for {c.reason}"
+        )
+    if not plan.device_copies:
+        lines.append("  none")
+    for k in plan.device_kept:
+        lines.append(
+            f"  kept on the GPU of rank {k.rank}: %{k.memref} from {k.since} to {k.task} (no copy)"
+        )
+    return [*lines, ""]
+
+
+def device_bytes(plan: Plan) -> int:
+    return sum(c.nbytes for c in plan.device_copies)
+
+
 def total_lines(plan: Plan) -> list[str]:
-    return [
+    lines = [
         "totals",
         f"  transfers: {len(plan.transfers)}",
         f"  bytes moved: {plan.bytes_moved} (minimum {plan.min_bytes}: "
         "each cross-rank dependency moved once)",
         f"  barriers: {barrier_count(plan)}",
     ]
+    if any(t.gpu for t in plan.tasks):
+        lines.append(
+            f"  GPU copies: {len(plan.device_copies)}, {plural(device_bytes(plan), 'byte')}"
+        )
+    return lines
 
 
 # --------------------------------------------------------------------------
@@ -137,6 +167,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "edges": [asdict(e) for e in plan.edges],
         "levels": [asdict(level) for level in plan.levels],
         "final": [asdict(t) for t in plan.final],
+        "device_copies": [asdict(c) for c in plan.device_copies],
+        "device_kept": [asdict(k) for k in plan.device_kept],
         "totals": {
             "tasks": len(plan.tasks),
             "levels": len(plan.levels),
@@ -144,6 +176,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
             "bytes_moved": plan.bytes_moved,
             "min_bytes": plan.min_bytes,
             "barriers": barrier_count(plan),
+            "device_copies": len(plan.device_copies),
+            "device_bytes": device_bytes(plan),
         },
     }
 

@@ -5,7 +5,7 @@
  *
  * Plain C operators are used in generated code wherever they already mean
  * the same thing (float + - * /, bitwise and/or/xor, comparisons, select).
- * Everything else goes through one of the `static inline` functions below,
+ * Everything else goes through one of the inline (AV_FN) functions below,
  * named after the MLIR op and the operand type: `av_addi_i32(a, b)`,
  * `av_divsi_i64(a, b)`, `av_fptosi_i8(x)`.
  *
@@ -36,6 +36,13 @@
 #ifndef AV_OPS_H
 #define AV_OPS_H
 
+/* Host functions in C; host and device functions in CUDA sources (nvcc). */
+#ifdef __CUDACC__
+#define AV_FN static inline __host__ __device__
+#else
+#define AV_FN static inline
+#endif
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,51 +55,51 @@
  * ---------------------------------------------------------------------- */
 
 #define AV_INT_OPS(N, S, U, W, MIN)                                               \
-    static inline S av_addi_i##N(S a, S b) { return (S)(U)((W)(U)a + (W)(U)b); }  \
-    static inline S av_subi_i##N(S a, S b) { return (S)(U)((W)(U)a - (W)(U)b); }  \
-    static inline S av_muli_i##N(S a, S b) { return (S)(U)((W)(U)a * (W)(U)b); }  \
-    static inline S av_divsi_i##N(S a, S b) {                                     \
+    AV_FN S av_addi_i##N(S a, S b) { return (S)(U)((W)(U)a + (W)(U)b); }  \
+    AV_FN S av_subi_i##N(S a, S b) { return (S)(U)((W)(U)a - (W)(U)b); }  \
+    AV_FN S av_muli_i##N(S a, S b) { return (S)(U)((W)(U)a * (W)(U)b); }  \
+    AV_FN S av_divsi_i##N(S a, S b) {                                     \
         if (b == 0) return 0;                                                     \
         if (a == MIN && b == -1) return a;                                        \
         return (S)(a / b);                                                        \
     }                                                                             \
-    static inline S av_remsi_i##N(S a, S b) {                                     \
+    AV_FN S av_remsi_i##N(S a, S b) {                                     \
         if (b == 0 || b == -1) return 0;                                          \
         return (S)(a % b);                                                        \
     }                                                                             \
-    static inline S av_floordivsi_i##N(S a, S b) {                                \
+    AV_FN S av_floordivsi_i##N(S a, S b) {                                \
         if (b == 0) return 0;                                                     \
         if (a == MIN && b == -1) return a;                                        \
         S q = (S)(a / b);                                                         \
         return (a % b != 0 && (a < 0) != (b < 0)) ? (S)(q - 1) : q;               \
     }                                                                             \
-    static inline S av_ceildivsi_i##N(S a, S b) {                                 \
+    AV_FN S av_ceildivsi_i##N(S a, S b) {                                 \
         if (b == 0) return 0;                                                     \
         if (a == MIN && b == -1) return a;                                        \
         S q = (S)(a / b);                                                         \
         return (a % b != 0 && (a < 0) == (b < 0)) ? (S)(q + 1) : q;               \
     }                                                                             \
-    static inline S av_divui_i##N(S a, S b) {                                     \
+    AV_FN S av_divui_i##N(S a, S b) {                                     \
         return b == 0 ? (S)0 : (S)(U)((W)(U)a / (W)(U)b);                         \
     }                                                                             \
-    static inline S av_remui_i##N(S a, S b) {                                     \
+    AV_FN S av_remui_i##N(S a, S b) {                                     \
         return b == 0 ? (S)0 : (S)(U)((W)(U)a % (W)(U)b);                         \
     }                                                                             \
-    static inline S av_shli_i##N(S a, S b) {                                      \
+    AV_FN S av_shli_i##N(S a, S b) {                                      \
         return (U)b >= N ? (S)0 : (S)(U)((W)(U)a << (U)b);                        \
     }                                                                             \
-    static inline S av_shrui_i##N(S a, S b) {                                     \
+    AV_FN S av_shrui_i##N(S a, S b) {                                     \
         return (U)b >= N ? (S)0 : (S)(U)((W)(U)a >> (U)b);                        \
     }                                                                             \
-    static inline S av_shrsi_i##N(S a, S b) {                                     \
+    AV_FN S av_shrsi_i##N(S a, S b) {                                     \
         if ((U)b >= N) return a < 0 ? (S)-1 : (S)0;                               \
         return (S)(a >> (U)b);                                                    \
     }                                                                             \
-    static inline S av_minsi_i##N(S a, S b) { return a <= b ? a : b; }            \
-    static inline S av_maxsi_i##N(S a, S b) { return a >= b ? a : b; }            \
-    static inline S av_minui_i##N(S a, S b) { return (U)a <= (U)b ? a : b; }      \
-    static inline S av_maxui_i##N(S a, S b) { return (U)a >= (U)b ? a : b; }      \
-    static inline S av_absi_i##N(S a) { return a < 0 ? (S)(U)((W)0 - (W)(U)a) : a; }
+    AV_FN S av_minsi_i##N(S a, S b) { return a <= b ? a : b; }            \
+    AV_FN S av_maxsi_i##N(S a, S b) { return a >= b ? a : b; }            \
+    AV_FN S av_minui_i##N(S a, S b) { return (U)a <= (U)b ? a : b; }      \
+    AV_FN S av_maxui_i##N(S a, S b) { return (U)a >= (U)b ? a : b; }      \
+    AV_FN S av_absi_i##N(S a) { return a < 0 ? (S)(U)((W)0 - (W)(U)a) : a; }
 
 AV_INT_OPS(8, int8_t, uint8_t, uint32_t, INT8_MIN)
 AV_INT_OPS(16, int16_t, uint16_t, uint32_t, INT16_MIN)
@@ -103,26 +110,26 @@ AV_INT_OPS(64, int64_t, uint64_t, uint64_t, INT64_MIN)
  * i1: bool 0 or 1, read as 0 or -1 when signed.
  * ---------------------------------------------------------------------- */
 
-static inline bool av_addi_i1(bool a, bool b) { return a != b; }
-static inline bool av_subi_i1(bool a, bool b) { return a != b; }
-static inline bool av_muli_i1(bool a, bool b) { return a && b; }
+AV_FN bool av_addi_i1(bool a, bool b) { return a != b; }
+AV_FN bool av_subi_i1(bool a, bool b) { return a != b; }
+AV_FN bool av_muli_i1(bool a, bool b) { return a && b; }
 /* The only non-zero divisor is 1 (signed: -1); a / -1 = -a = a modulo 2. */
-static inline bool av_divsi_i1(bool a, bool b) { return b && a; }
-static inline bool av_remsi_i1(bool a, bool b) { (void)a; (void)b; return false; }
-static inline bool av_floordivsi_i1(bool a, bool b) { return b && a; }
-static inline bool av_ceildivsi_i1(bool a, bool b) { return b && a; }
-static inline bool av_divui_i1(bool a, bool b) { return b && a; }
-static inline bool av_remui_i1(bool a, bool b) { (void)a; (void)b; return false; }
+AV_FN bool av_divsi_i1(bool a, bool b) { return b && a; }
+AV_FN bool av_remsi_i1(bool a, bool b) { (void)a; (void)b; return false; }
+AV_FN bool av_floordivsi_i1(bool a, bool b) { return b && a; }
+AV_FN bool av_ceildivsi_i1(bool a, bool b) { return b && a; }
+AV_FN bool av_divui_i1(bool a, bool b) { return b && a; }
+AV_FN bool av_remui_i1(bool a, bool b) { (void)a; (void)b; return false; }
 /* A shift by 1 is a shift by the whole width. */
-static inline bool av_shli_i1(bool a, bool b) { return !b && a; }
-static inline bool av_shrui_i1(bool a, bool b) { return !b && a; }
-static inline bool av_shrsi_i1(bool a, bool b) { (void)b; return a; }
+AV_FN bool av_shli_i1(bool a, bool b) { return !b && a; }
+AV_FN bool av_shrui_i1(bool a, bool b) { return !b && a; }
+AV_FN bool av_shrsi_i1(bool a, bool b) { (void)b; return a; }
 /* Signed: 1 (-1) < 0; unsigned: 0 < 1. */
-static inline bool av_minsi_i1(bool a, bool b) { return a || b; }
-static inline bool av_maxsi_i1(bool a, bool b) { return a && b; }
-static inline bool av_minui_i1(bool a, bool b) { return a && b; }
-static inline bool av_maxui_i1(bool a, bool b) { return a || b; }
-static inline bool av_absi_i1(bool a) { return a; }
+AV_FN bool av_minsi_i1(bool a, bool b) { return a || b; }
+AV_FN bool av_maxsi_i1(bool a, bool b) { return a && b; }
+AV_FN bool av_minui_i1(bool a, bool b) { return a && b; }
+AV_FN bool av_maxui_i1(bool a, bool b) { return a || b; }
+AV_FN bool av_absi_i1(bool a) { return a; }
 
 /* ------------------------------------------------------------------------
  * Float to integer: truncate toward zero, saturate, NaN gives 0.
@@ -131,7 +138,7 @@ static inline bool av_absi_i1(bool a) { return a; }
  * ---------------------------------------------------------------------- */
 
 #define AV_FPTOI(NAME, S, T, LO, HI, SLO, SHI)           \
-    static inline S NAME(double x) {                      \
+    AV_FN S NAME(double x) {                      \
         if (x != x) return (S)0;                          \
         if (x >= (HI)) return (S)(SHI);                   \
         if (x <= (LO)) return (S)(SLO);                   \
@@ -149,17 +156,17 @@ AV_FPTOI(av_fptoui_i32, int32_t, uint32_t, 0.0, 4294967295.0, 0, UINT32_MAX)
 AV_FPTOI(av_fptoui_i64, int64_t, uint64_t, 0.0, 0x1p64, 0, UINT64_MAX)
 
 /* i1 targets: signed range [-1, 0] (stored 1, 0), unsigned [0, 1]. */
-static inline bool av_fptosi_i1(double x) { return x <= -1.0; }
-static inline bool av_fptoui_i1(double x) { return x >= 1.0; }
+AV_FN bool av_fptosi_i1(double x) { return x <= -1.0; }
+AV_FN bool av_fptoui_i1(double x) { return x >= 1.0; }
 
 /* ------------------------------------------------------------------------
  * Bit casts between same-width integers and floats.
  * ---------------------------------------------------------------------- */
 
-static inline int32_t av_bitcast_f32_i32(float x) { int32_t r; memcpy(&r, &x, sizeof r); return r; }
-static inline float av_bitcast_i32_f32(int32_t x) { float r; memcpy(&r, &x, sizeof r); return r; }
-static inline int64_t av_bitcast_f64_i64(double x) { int64_t r; memcpy(&r, &x, sizeof r); return r; }
-static inline double av_bitcast_i64_f64(int64_t x) { double r; memcpy(&r, &x, sizeof r); return r; }
+AV_FN int32_t av_bitcast_f32_i32(float x) { int32_t r; memcpy(&r, &x, sizeof r); return r; }
+AV_FN float av_bitcast_i32_f32(int32_t x) { float r; memcpy(&r, &x, sizeof r); return r; }
+AV_FN int64_t av_bitcast_f64_i64(double x) { int64_t r; memcpy(&r, &x, sizeof r); return r; }
+AV_FN double av_bitcast_i64_f64(int64_t x) { double r; memcpy(&r, &x, sizeof r); return r; }
 
 /* ------------------------------------------------------------------------
  * Float minimum/maximum with -0.0 below +0.0.
@@ -167,25 +174,25 @@ static inline double av_bitcast_i64_f64(int64_t x) { double r; memcpy(&r, &x, si
 
 #define AV_FLOAT_MINMAX(N, T)                                                          \
     /* a < b, with -0.0 below +0.0 (neither is NaN) */                                 \
-    static inline bool av_less_##N(T a, T b) {                                         \
+    AV_FN bool av_less_##N(T a, T b) {                                         \
         return a == b ? (signbit(a) && !signbit(b)) : a < b;                           \
     }                                                                                  \
-    static inline T av_minimumf_##N(T a, T b) {                                        \
+    AV_FN T av_minimumf_##N(T a, T b) {                                        \
         if (a != a) return a;                                                          \
         if (b != b) return b;                                                          \
         return av_less_##N(b, a) ? b : a;                                              \
     }                                                                                  \
-    static inline T av_maximumf_##N(T a, T b) {                                        \
+    AV_FN T av_maximumf_##N(T a, T b) {                                        \
         if (a != a) return a;                                                          \
         if (b != b) return b;                                                          \
         return av_less_##N(a, b) ? b : a;                                              \
     }                                                                                  \
-    static inline T av_minnumf_##N(T a, T b) {                                         \
+    AV_FN T av_minnumf_##N(T a, T b) {                                         \
         if (a != a) return b;                                                          \
         if (b != b) return a;                                                          \
         return av_less_##N(b, a) ? b : a;                                              \
     }                                                                                  \
-    static inline T av_maxnumf_##N(T a, T b) {                                         \
+    AV_FN T av_maxnumf_##N(T a, T b) {                                         \
         if (a != a) return b;                                                          \
         if (b != b) return a;                                                          \
         return av_less_##N(a, b) ? b : a;                                              \

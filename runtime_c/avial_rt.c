@@ -539,6 +539,7 @@ static void exit_all(av_ctx *ctx, int status) {
     fflush(stdout);
     fflush(stderr);
     MPI_Barrier(MPI_COMM_WORLD);
+    av_dev_release(ctx);
     for (int k = 0; k < ctx->n_mem; k++) av_memref_free(&ctx->mem[k]);
     av_args_free(&ctx->args);
     free(ctx->events);
@@ -681,6 +682,10 @@ static void record(av_ctx *ctx, const char *name, const char *cat, double t0, do
     e->tag = tag;
 }
 
+void av_record(av_ctx *ctx, const char *name, const char *cat, double t0, int64_t bytes) {
+    record(ctx, name, cat, t0, av_now(ctx), bytes, -1, -1);
+}
+
 void av_task_done(av_ctx *ctx, const char *name, double t0) {
     record(ctx, name, "task", t0, av_now(ctx), 0, -1, -1);
 }
@@ -739,8 +744,15 @@ void av_post_send(av_ctx *ctx, av_reqset *rs, const av_memref *m, int dst, int t
 void av_post_move(av_ctx *ctx, av_reqset *rs, av_memref *m, int src, int dst, int tag,
                   const char *why) {
     if (src == dst) return;
-    if (ctx->rank == dst) av_post_recv(ctx, rs, m, src, tag, why);
-    if (ctx->rank == src) av_post_send(ctx, rs, m, dst, tag, why);
+    int k = (int)(m - ctx->mem);
+    if (ctx->rank == dst) {
+        av_post_recv(ctx, rs, m, src, tag, why);
+        av_host_wrote(ctx, k);
+    }
+    if (ctx->rank == src) {
+        av_host_use(ctx, k, why);
+        av_post_send(ctx, rs, m, dst, tag, why);
+    }
 }
 
 void av_wait_all(av_ctx *ctx, av_reqset *rs, const char *why) {
@@ -849,6 +861,8 @@ static void json_event(FILE *f, const av_event *e, int tid) {
     if (e->peer >= 0) {
         fprintf(f, ", \"args\": {\"peer\": %d, \"tag\": %d, \"bytes\": %" PRId64 "}", (int)e->peer,
                 (int)e->tag, e->bytes);
+    } else if (e->bytes > 0) {
+        fprintf(f, ", \"args\": {\"bytes\": %" PRId64 "}", e->bytes);
     }
     fprintf(f, "}");
 }
@@ -913,6 +927,7 @@ int av_finish(av_ctx *ctx, const int *outputs, int n_outputs) {
     AV_MPI_CHECK(MPI_Reduce(&mine, &wall, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD), "wall time");
     int status = 0;
     if (ctx->rank == 0) {
+        for (int j = 0; j < n_outputs; j++) av_host_use(ctx, outputs[j], "the outputs");
         print_outputs(ctx, outputs, n_outputs);
         printf("wall time: %.6f s\n", wall);
         fflush(stdout);
@@ -923,6 +938,7 @@ int av_finish(av_ctx *ctx, const int *outputs, int n_outputs) {
         if (status == 0) status = traced;
     }
     AV_MPI_CHECK(MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD), "finishing");
+    av_dev_release(ctx);
     for (int k = 0; k < ctx->n_mem; k++) av_memref_free(&ctx->mem[k]);
     av_args_free(&ctx->args);
     free(ctx->events);

@@ -62,6 +62,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "av_device.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -218,6 +220,7 @@ typedef struct av_ctx {
     double t_stop;         /**< MPI_Wtime at av_stop_clock (0 = not yet) */
     av_event *events;      /**< trace records (only with --trace) */
     size_t n_events, cap_events;
+    struct av_devstate *dev;  /**< device copies (av_device.h); NULL without GPU tasks */
 } av_ctx;
 
 /** Starts the program: MPI_Init_thread (FUNNELED), MPI_ERRORS_RETURN on
@@ -253,6 +256,10 @@ double av_now(const av_ctx *ctx);
 /** Records that task `name` ran from `t0` (from av_now) until now, when
  *  tracing.  Cheap no-op otherwise. */
 void av_task_done(av_ctx *ctx, const char *name, double t0);
+
+/** Records an event of category `cat` ("h2d", "d2h", ...) named `name` that
+ *  ran from `t0` until now and moved `bytes`, when tracing. */
+void av_record(av_ctx *ctx, const char *name, const char *cat, double t0, int64_t bytes);
 
 /** Runs the statement `call` as task `name`, timed and traced:
  *  `AV_TASK(&ctx, "task1", task1(a, b));` */
@@ -298,7 +305,8 @@ void av_post_send(av_ctx *ctx, av_reqset *rs, const av_memref *m, int dst, int t
 
 /** Posts the move of `m` from rank `src` to rank `dst` into `rs`: the
  *  receive on `dst`, the send on `src`, nothing on other ranks or when
- *  `src == dst`.  Every rank may call it with the same arguments:
+ *  `src == dst`.  With device copies (av_device.h), the sender first makes
+ *  its host copy current and the receiver's device copy becomes stale.  Every rank may call it with the same arguments:
  *  `av_post_move(&ctx, &rs, &mem[3], 1 % size, 0 % size, 4, "%d for task3");` */
 void av_post_move(av_ctx *ctx, av_reqset *rs, av_memref *m, int src, int dst, int tag,
                   const char *why);

@@ -706,14 +706,6 @@ def test_barrier_loop_with_thread_dependent_bounds_is_rejected() -> None:
         generate(program)
 
 
-def test_cuda_sources_are_not_generated_yet() -> None:
-    program = check_text(GPU_PROGRAM)
-    with pytest.raises(CompileError, match="use --gpu emulate"):
-        generate(program, gpu="cuda")
-    cpu_only = check_text(SCF_PROGRAM)
-    assert generate(cpu_only, gpu="cuda").cuda is None
-
-
 def test_odd_task_names_give_valid_c(tmp_path: Path) -> None:
     text = (ROOT / "examples" / "seed_typed.mlir").read_text()
     text = text.replace("reads(%a, %b) writes(%c) {", 'reads(%a, %b) writes(%c) {name = "sum */ \\"x\\""} {')

@@ -611,7 +611,7 @@ def test_plan_json_schema() -> None:
     assert data["schema"] == SCHEMA
     assert set(data) == {
         "schema", "file", "size", "sync", "policy", "targets", "memrefs", "tasks",
-        "edges", "levels", "final", "totals",
+        "edges", "levels", "final", "device_copies", "device_kept", "totals",
     }  # fmt: skip
     assert data["levels"][1]["transfers"][0] == {
         "src": 1, "dst": 0, "memref": "d", "nbytes": 80, "tag": 0, "level": 1,
@@ -622,6 +622,7 @@ def test_plan_json_schema() -> None:
     ]
     assert data["totals"] == {
         "tasks": 3, "levels": 2, "transfers": 1, "bytes_moved": 80, "min_bytes": 80, "barriers": 2,
+        "device_copies": 3, "device_bytes": 240,
     }  # fmt: skip
     assert text == json.dumps(data, sort_keys=True, indent=2) + "\n"
 
@@ -632,6 +633,9 @@ def test_plan_json_is_documented() -> None:
     keys = set(data) | set(data["totals"]) | set(data["tasks"][0]) | set(data["levels"][0])
     keys |= set(data["memrefs"][0]) | set(data["targets"][0]) | set(data["edges"][0])
     keys |= set(data["levels"][1]["transfers"][0]) | set(data["tasks"][0]["write_cases"][0])
+    keys |= set(data["device_copies"][0])
+    chain = json.loads(plan_json(check_example(EXAMPLES / "gpu_chain.mlir", 1)))
+    keys |= set(chain["device_kept"][0])
     missing = sorted(k for k in keys if f"`{k}`" not in doc)
     assert missing == []
 
@@ -677,12 +681,10 @@ def test_dot_accepts_names_that_need_quoting() -> None:
 def check_example(path: Path, size: int = 2) -> Plan:
     from avial2c.checker import check_program
     from avial2c.diagnostics import DiagnosticEngine
+    from avial2c.parser import parse_program
 
-    parser = pytest.importorskip("avial2c.parser", reason="the parser is not available")
-    if not path.exists():
-        pytest.skip(f"{path.name} is not in examples/")
     engine = DiagnosticEngine()
-    checked = check_program(parser.parse_program(path.read_text(), str(path)), engine)
+    checked = check_program(parse_program(path.read_text(), str(path)), engine)
     assert not engine.has_errors, engine.render()
     return make_plan(checked, size)
 

@@ -33,7 +33,8 @@ pytestmark = pytest.mark.skipif(
 
 def compile_c(source: str, out: Path, extra: list[str] | None = None) -> Path:
     """Compiles runtime_c/tests/SOURCE with the runtime into OUT."""
-    cmd = ["mpicc", *CFLAGS, *(extra or []), f"-I{RUNTIME}", str(RUNTIME / "avial_rt.c"),
+    runtime = [str(p) for p in sorted(RUNTIME.glob("av*.c"))]
+    cmd = ["mpicc", *CFLAGS, *(extra or []), f"-I{RUNTIME}", *runtime,
            str(RUNTIME / "tests" / source), "-o", str(out), "-lm"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -49,7 +50,7 @@ def mpirun(nprocs: int, *args: str, env: dict[str, str] | None = None) -> subpro
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runtime_c")
-    for name in ("test_units", "test_transfer", "demo_program"):
+    for name in ("test_units", "test_transfer", "test_device", "demo_program"):
         compile_c(f"{name}.c", out / name)
     return out
 
@@ -84,6 +85,12 @@ def default_values(k: int, n: int) -> np.ndarray:
 
 # ---------------------------------------------------------------------------
 # Unit tests in C
+
+
+def test_device_copies_unit(build: Path) -> None:
+    done = mpirun(1, str(build / "test_device"))
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"\d+ checks, 0 failed\n", done.stdout)
 
 
 def test_units_pass(build: Path, tmp_path: Path) -> None:

@@ -11,13 +11,14 @@
  * posts the transfer when the owner table says it is not there yet: exactly
  * the transfers of `avial2c examples/fanout3.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
- * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU.
+ * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU, on
+ * emulated device copies that move exactly like the CUDA build's.
  *
  * Build with the runtime (never -ffast-math; -ffp-contract=off keeps every
  * float operation rounded as written, so results match the reference
  * interpreter bit for bit):
  *     mpicc -std=c11 -O2 -fopenmp -ffp-contract=off -I runtime_c PROG.c
- *         runtime_c/avial_rt.c runtime_c/av_plan.c -lm
+ *         runtime_c/av*.c -lm
  */
 #include <math.h>
 #include <stdbool.h>
@@ -108,8 +109,12 @@ static void task_times(int32_t *restrict o2, const int32_t *restrict m)
  * Reads %m.
  * Writes %o3: body overwrites every element.
  */
-static void task_neg(int32_t *restrict o3, const int32_t *restrict m)
+static void task_neg(av_ctx *ctx)
 {
+    /* The device copies of what the kernels touch (emulated device memory,
+     * runtime_c/av_device.h): copied from the host only when stale there. */
+    int32_t *restrict o3 = av_dev_use(ctx, MEM_O3, AV_DEV_OVERWRITE, "neg");  /* %o3: every element overwritten: no copy */
+    const int32_t *restrict m = av_dev_use(ctx, MEM_M, AV_DEV_READ, "neg");  /* %m: read */
     /* gpu.launch emulated on the CPU: grid 4x1x1 of blocks of 16x1x1 threads */
     #pragma omp parallel for collapse(2)
     for (int64_t bx = 0; bx < 4; ++bx) {
@@ -119,19 +124,20 @@ static void task_neg(int32_t *restrict o3, const int32_t *restrict m)
             o3[bx * 16 + tx] = r;
         }
     }
+    av_dev_wrote(ctx, MEM_O3);  /* only the device copy is current now */
 }
 
 int main(int argc, char **argv)
 {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, N_MEMREFS);
+    av_dev_setup(&ctx, &av_emulated_ops);  /* GPU tasks' memrefs in emulated device memory */
     const int rank = ctx.rank;
     const int size = ctx.size;
     int32_t *const a = mem[MEM_A].data;
     int32_t *const m = mem[MEM_M].data;
     int32_t *const o1 = mem[MEM_O1].data;
     int32_t *const o2 = mem[MEM_O2].data;
-    int32_t *const o3 = mem[MEM_O3].data;
     av_owners own;  /* which ranks hold a valid copy of each memref */
     av_owners_init(&own, &ctx);
     av_reqset rs = AV_REQSET_INIT;
@@ -139,6 +145,7 @@ int main(int argc, char **argv)
     /* ---- level 0: make ---- */
     if (rank == 0) {  /* make on %cpu (x86_64) */
         AV_TASK(&ctx, "make", task_make(m, a));
+        av_host_wrote(&ctx, MEM_M);  /* the device copy, if any, is stale now */
     }
     av_wrote(&own, MEM_M, 0);  /* %m is now valid only on the rank of make */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
@@ -158,7 +165,7 @@ int main(int argc, char **argv)
         AV_TASK(&ctx, "times", task_times(o2, m));
     }
     if (rank == 2 % size) {  /* neg on %gpu (sm_80), emulated */
-        AV_TASK(&ctx, "neg", task_neg(o3, m));
+        AV_TASK(&ctx, "neg", task_neg(&ctx));
     }
     av_wrote(&own, MEM_O1, 0);  /* %o1 is now valid only on the rank of plus */
     av_wrote(&own, MEM_O2, 1 % size);  /* %o2 is now valid only on the rank of times */

@@ -16,7 +16,7 @@
  * float operation rounded as written, so results match the reference
  * interpreter bit for bit):
  *     mpicc -std=c11 -O2 -fopenmp -ffp-contract=off -I runtime_c PROG.c
- *         runtime_c/avial_rt.c runtime_c/av_plan.c -lm
+ *         runtime_c/av*.c -lm
  */
 #include <math.h>
 #include <stdbool.h>

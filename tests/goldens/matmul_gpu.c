@@ -11,13 +11,14 @@
  * posts the transfer when the owner table says it is not there yet: exactly
  * the transfers of `avial2c examples/matmul_gpu.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
- * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU.
+ * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU, on
+ * emulated device copies that move exactly like the CUDA build's.
  *
  * Build with the runtime (never -ffast-math; -ffp-contract=off keeps every
  * float operation rounded as written, so results match the reference
  * interpreter bit for bit):
  *     mpicc -std=c11 -O2 -fopenmp -ffp-contract=off -I runtime_c PROG.c
- *         runtime_c/avial_rt.c runtime_c/av_plan.c -lm
+ *         runtime_c/av*.c -lm
  */
 #include <math.h>
 #include <stdbool.h>
@@ -57,8 +58,13 @@ static const int outputs[] = {MEM_C, MEM_D, MEM_E, MEM_ROWSUM};
  * Reads %A, %B.
  * Writes %C: body overwrites every element.
  */
-static void task_naive(float *restrict C, const float *restrict A, const float *restrict B)
+static void task_naive(av_ctx *ctx)
 {
+    /* The device copies of what the kernels touch (emulated device memory,
+     * runtime_c/av_device.h): copied from the host only when stale there. */
+    float *restrict C = av_dev_use(ctx, MEM_C, AV_DEV_OVERWRITE, "naive");  /* %C: every element overwritten: no copy */
+    const float *restrict A = av_dev_use(ctx, MEM_A, AV_DEV_READ, "naive");  /* %A: read */
+    const float *restrict B = av_dev_use(ctx, MEM_B, AV_DEV_READ, "naive");  /* %B: read */
     /* gpu.launch emulated on the CPU: grid 2x2x1 of blocks of 8x8x1 threads */
     #pragma omp parallel for collapse(4)
     for (int64_t by = 0; by < 2; ++by) {
@@ -82,6 +88,7 @@ static void task_naive(float *restrict C, const float *restrict A, const float *
             }
         }
     }
+    av_dev_wrote(ctx, MEM_C);  /* only the device copy is current now */
 }
 
 /*
@@ -89,8 +96,13 @@ static void task_naive(float *restrict C, const float *restrict A, const float *
  * Reads %A, %B.
  * Writes %D: body overwrites every element.
  */
-static void task_tiled(float *restrict D, const float *restrict A, const float *restrict B)
+static void task_tiled(av_ctx *ctx)
 {
+    /* The device copies of what the kernels touch (emulated device memory,
+     * runtime_c/av_device.h): copied from the host only when stale there. */
+    float *restrict D = av_dev_use(ctx, MEM_D, AV_DEV_OVERWRITE, "tiled");  /* %D: every element overwritten: no copy */
+    const float *restrict A = av_dev_use(ctx, MEM_A, AV_DEV_READ, "tiled");  /* %A: read */
+    const float *restrict B = av_dev_use(ctx, MEM_B, AV_DEV_READ, "tiled");  /* %B: read */
     /* gpu.launch emulated on the CPU: grid 2x2x1 of blocks of 8x8x1 threads */
     #pragma omp parallel for collapse(2)
     for (int64_t by = 0; by < 2; ++by) {
@@ -168,6 +180,7 @@ static void task_tiled(float *restrict D, const float *restrict A, const float *
             }
         }
     }
+    av_dev_wrote(ctx, MEM_D);  /* only the device copy is current now */
 }
 
 /*
@@ -203,10 +216,9 @@ int main(int argc, char **argv)
 {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, N_MEMREFS);
+    av_dev_setup(&ctx, &av_emulated_ops);  /* GPU tasks' memrefs in emulated device memory */
     const int rank = ctx.rank;
     const int size = ctx.size;
-    float *const A = mem[MEM_A].data;
-    float *const B = mem[MEM_B].data;
     float *const C = mem[MEM_C].data;
     float *const D = mem[MEM_D].data;
     float *const E = mem[MEM_E].data;
@@ -217,10 +229,10 @@ int main(int argc, char **argv)
 
     /* ---- level 0: naive, tiled ---- */
     if (rank == 0) {  /* naive on %gpu (sm_80), emulated */
-        AV_TASK(&ctx, "naive", task_naive(C, A, B));
+        AV_TASK(&ctx, "naive", task_naive(&ctx));
     }
     if (rank == 1 % size) {  /* tiled on %gpu (sm_80), emulated */
-        AV_TASK(&ctx, "tiled", task_tiled(D, A, B));
+        AV_TASK(&ctx, "tiled", task_tiled(&ctx));
     }
     av_wrote(&own, MEM_C, 0);  /* %C is now valid only on the rank of naive */
     av_wrote(&own, MEM_D, 1 % size);  /* %D is now valid only on the rank of tiled */
@@ -233,6 +245,8 @@ int main(int argc, char **argv)
     av_fetch(&own, &ctx, &rs, MEM_D, 0, "%D for check");
     av_wait_all(&ctx, &rs, "transfers before level 1");
     if (rank == 0) {  /* check on %cpu (x86_64) */
+        av_host_use(&ctx, MEM_C, "check");  /* a GPU task on this rank may hold the current copy */
+        av_host_use(&ctx, MEM_D, "check");  /* a GPU task on this rank may hold the current copy */
         AV_TASK(&ctx, "check", task_check(E, rowsum, C, D));
     }
     av_wrote(&own, MEM_E, 0);  /* %E is now valid only on the rank of check */

@@ -11,13 +11,14 @@
  * posts the transfer when the owner table says it is not there yet: exactly
  * the transfers of `avial2c examples/pipeline.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
- * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU.
+ * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU, on
+ * emulated device copies that move exactly like the CUDA build's.
  *
  * Build with the runtime (never -ffast-math; -ffp-contract=off keeps every
  * float operation rounded as written, so results match the reference
  * interpreter bit for bit):
  *     mpicc -std=c11 -O2 -fopenmp -ffp-contract=off -I runtime_c PROG.c
- *         runtime_c/avial_rt.c runtime_c/av_plan.c -lm
+ *         runtime_c/av*.c -lm
  */
 #include <math.h>
 #include <stdbool.h>
@@ -70,8 +71,12 @@ static void task_produce(int32_t *restrict x)
  * Reads %x.
  * Writes %y: body overwrites every element.
  */
-static void task_widen(int64_t *restrict y, const int32_t *restrict x)
+static void task_widen(av_ctx *ctx)
 {
+    /* The device copies of what the kernels touch (emulated device memory,
+     * runtime_c/av_device.h): copied from the host only when stale there. */
+    int64_t *restrict y = av_dev_use(ctx, MEM_Y, AV_DEV_OVERWRITE, "widen");  /* %y: every element overwritten: no copy */
+    const int32_t *restrict x = av_dev_use(ctx, MEM_X, AV_DEV_READ, "widen");  /* %x: read */
     /* gpu.launch emulated on the CPU: grid 4x1x1 of blocks of 8x1x1 threads */
     #pragma omp parallel for collapse(2)
     for (int64_t bx = 0; bx < 4; ++bx) {
@@ -82,6 +87,7 @@ static void task_widen(int64_t *restrict y, const int32_t *restrict x)
             y[(bx * 8 + tx)] = big;
         }
     }
+    av_dev_wrote(ctx, MEM_Y);  /* only the device copy is current now */
 }
 
 /*
@@ -138,8 +144,13 @@ static void task_square(int32_t *restrict z)
  * Reads %w, %z.
  * Writes %y: body overwrites every element.
  */
-static void task_shift(int64_t *restrict y, const int64_t *restrict w, const int32_t *restrict z)
+static void task_shift(av_ctx *ctx)
 {
+    /* The device copies of what the kernels touch (emulated device memory,
+     * runtime_c/av_device.h): copied from the host only when stale there. */
+    int64_t *restrict y = av_dev_use(ctx, MEM_Y, AV_DEV_OVERWRITE, "shift");  /* %y: every element overwritten: no copy */
+    const int64_t *restrict w = av_dev_use(ctx, MEM_W, AV_DEV_READ, "shift");  /* %w: read */
+    const int32_t *restrict z = av_dev_use(ctx, MEM_Z, AV_DEV_READ, "shift");  /* %z: read */
     /* gpu.launch emulated on the CPU: grid 4x1x1 of blocks of 8x1x1 threads */
     #pragma omp parallel for collapse(2)
     for (int64_t bx = 0; bx < 4; ++bx) {
@@ -152,6 +163,7 @@ static void task_shift(int64_t *restrict y, const int64_t *restrict w, const int
             y[(bx * 8 + tx)] = s;
         }
     }
+    av_dev_wrote(ctx, MEM_Y);  /* only the device copy is current now */
 }
 
 /*
@@ -174,6 +186,7 @@ int main(int argc, char **argv)
 {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, N_MEMREFS);
+    av_dev_setup(&ctx, &av_emulated_ops);  /* GPU tasks' memrefs in emulated device memory */
     const int rank = ctx.rank;
     const int size = ctx.size;
     int32_t *const x = mem[MEM_X].data;
@@ -188,6 +201,7 @@ int main(int argc, char **argv)
     /* ---- level 0: produce ---- */
     if (rank == 0) {  /* produce on %cpu (x86_64) */
         AV_TASK(&ctx, "produce", task_produce(x));
+        av_host_wrote(&ctx, MEM_X);  /* the device copy, if any, is stale now */
     }
     av_wrote(&own, MEM_X, 0);  /* %x is now valid only on the rank of produce */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
@@ -196,7 +210,7 @@ int main(int argc, char **argv)
     /* ---- level 1: widen ---- */
     /* widen (level 1, rank 0) reads %x, last written by produce (level 0, rank 0); same rank: no transfer */
     if (rank == 0) {  /* widen on %gpu (sm_70), emulated */
-        AV_TASK(&ctx, "widen", task_widen(y, x));
+        AV_TASK(&ctx, "widen", task_widen(&ctx));
     }
     av_wrote(&own, MEM_Y, 0);  /* %y is now valid only on the rank of widen */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
@@ -205,6 +219,7 @@ int main(int argc, char **argv)
     /* ---- level 2: refill ---- */
     if (rank == 1 % size) {  /* refill on %arm (aarch64) */
         AV_TASK(&ctx, "refill", task_refill(x, z));
+        av_host_wrote(&ctx, MEM_X);  /* the device copy, if any, is stale now */
     }
     av_wrote(&own, MEM_X, 1 % size);  /* %x is now valid only on the rank of refill */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
@@ -216,10 +231,13 @@ int main(int argc, char **argv)
     av_fetch(&own, &ctx, &rs, MEM_X, 0, "%x for combine");
     av_wait_all(&ctx, &rs, "transfers before level 3");
     if (rank == 0) {  /* combine on %cpu (x86_64) */
+        av_host_use(&ctx, MEM_Y, "combine");  /* a GPU task on this rank may hold the current copy */
         AV_TASK(&ctx, "combine", task_combine(w, y, x));
+        av_host_wrote(&ctx, MEM_W);  /* the device copy, if any, is stale now */
     }
     if (rank == 1 % size) {  /* square on %arm (aarch64) */
         AV_TASK(&ctx, "square", task_square(z));
+        av_host_wrote(&ctx, MEM_Z);  /* the device copy, if any, is stale now */
     }
     av_wrote(&own, MEM_W, 0);  /* %w is now valid only on the rank of combine */
     av_wrote(&own, MEM_Z, 1 % size);  /* %z is now valid only on the rank of square */
@@ -233,7 +251,7 @@ int main(int argc, char **argv)
     av_fetch(&own, &ctx, &rs, MEM_Z, 3 % size, "%z for shift");
     av_wait_all(&ctx, &rs, "transfers before level 4");
     if (rank == 3 % size) {  /* shift on %gpu (sm_70), emulated */
-        AV_TASK(&ctx, "shift", task_shift(y, w, z));
+        AV_TASK(&ctx, "shift", task_shift(&ctx));
     }
     av_wrote(&own, MEM_Y, 3 % size);  /* %y is now valid only on the rank of shift */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
@@ -244,6 +262,7 @@ int main(int argc, char **argv)
     av_fetch(&own, &ctx, &rs, MEM_Y, 0, "%y for prefix");
     av_wait_all(&ctx, &rs, "transfers before level 5");
     if (rank == 0) {  /* prefix on %cpu (x86_64) */
+        av_host_use(&ctx, MEM_Y, "prefix");  /* a GPU task on this rank may hold the current copy */
         AV_TASK(&ctx, "prefix", task_prefix(out, y));
     }
     av_wrote(&own, MEM_OUT, 0);  /* %out is now valid only on the rank of prefix */

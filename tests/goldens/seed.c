@@ -11,13 +11,14 @@
  * posts the transfer when the owner table says it is not there yet: exactly
  * the transfers of `avial2c examples/seed.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
- * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU.
+ * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU, on
+ * emulated device copies that move exactly like the CUDA build's.
  *
  * Build with the runtime (never -ffast-math; -ffp-contract=off keeps every
  * float operation rounded as written, so results match the reference
  * interpreter bit for bit):
  *     mpicc -std=c11 -O2 -fopenmp -ffp-contract=off -I runtime_c PROG.c
- *         runtime_c/avial_rt.c runtime_c/av_plan.c -lm
+ *         runtime_c/av*.c -lm
  */
 #include <math.h>
 #include <stdbool.h>
@@ -85,8 +86,12 @@ static void task2(int32_t *restrict d, const int32_t *restrict a, const int32_t 
  * Reads %c, %d.
  * Writes %d: also read: needs current contents.
  */
-static void task3(int32_t *restrict d, const int32_t *restrict c)
+static void task3(av_ctx *ctx)
 {
+    /* The device copies of what the kernels touch (emulated device memory,
+     * runtime_c/av_device.h): copied from the host only when stale there. */
+    int32_t *restrict d = av_dev_use(ctx, MEM_D, AV_DEV_READ, "task3");  /* %d: read */
+    const int32_t *restrict c = av_dev_use(ctx, MEM_C, AV_DEV_READ, "task3");  /* %c: read */
     /* gpu.launch emulated on the CPU: grid 1x1x1 of blocks of 20x1x1 threads */
     #pragma omp parallel for
     for (int64_t tx = 0; tx < 20; ++tx) {
@@ -95,12 +100,14 @@ static void task3(int32_t *restrict d, const int32_t *restrict c)
         const int32_t z = av_addi_i32(x, y);
         d[tx] = z;
     }
+    av_dev_wrote(ctx, MEM_D);  /* only the device copy is current now */
 }
 
 int main(int argc, char **argv)
 {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, N_MEMREFS);
+    av_dev_setup(&ctx, &av_emulated_ops);  /* GPU tasks' memrefs in emulated device memory */
     const int rank = ctx.rank;
     const int size = ctx.size;
     int32_t *const a = mem[MEM_A].data;
@@ -114,9 +121,11 @@ int main(int argc, char **argv)
     /* ---- level 0: task1, task2 ---- */
     if (rank == 0) {  /* task1 on %cpu (x86_64) */
         AV_TASK(&ctx, "task1", task1(c, a, b));
+        av_host_wrote(&ctx, MEM_C);  /* the device copy, if any, is stale now */
     }
     if (rank == 1 % size) {  /* task2 on %cpu (x86_64) */
         AV_TASK(&ctx, "task2", task2(d, a, b));
+        av_host_wrote(&ctx, MEM_D);  /* the device copy, if any, is stale now */
     }
     av_wrote(&own, MEM_C, 0);  /* %c is now valid only on the rank of task1 */
     av_wrote(&own, MEM_D, 1 % size);  /* %d is now valid only on the rank of task2 */
@@ -129,7 +138,7 @@ int main(int argc, char **argv)
     av_fetch(&own, &ctx, &rs, MEM_D, 0, "%d for task3");
     av_wait_all(&ctx, &rs, "transfers before level 1");
     if (rank == 0) {  /* task3 on %gpu (sm_90), emulated */
-        AV_TASK(&ctx, "task3", task3(d, c));
+        AV_TASK(&ctx, "task3", task3(&ctx));
     }
     av_wrote(&own, MEM_D, 0);  /* %d is now valid only on the rank of task3 */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */

@@ -11,13 +11,14 @@
  * posts the transfer when the owner table says it is not there yet: exactly
  * the transfers of `avial2c examples/seed_generic.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
- * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU.
+ * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU, on
+ * emulated device copies that move exactly like the CUDA build's.
  *
  * Build with the runtime (never -ffast-math; -ffp-contract=off keeps every
  * float operation rounded as written, so results match the reference
  * interpreter bit for bit):
  *     mpicc -std=c11 -O2 -fopenmp -ffp-contract=off -I runtime_c PROG.c
- *         runtime_c/avial_rt.c runtime_c/av_plan.c -lm
+ *         runtime_c/av*.c -lm
  */
 #include <math.h>
 #include <stdbool.h>
@@ -85,8 +86,12 @@ static void task_3(int32_t *restrict arg3, const int32_t *restrict arg0, const i
  * Reads %arg2, %arg3.
  * Writes %arg3: also read: needs current contents.
  */
-static void task_4(int32_t *restrict arg3, const int32_t *restrict arg2)
+static void task_4(av_ctx *ctx)
 {
+    /* The device copies of what the kernels touch (emulated device memory,
+     * runtime_c/av_device.h): copied from the host only when stale there. */
+    int32_t *restrict arg3 = av_dev_use(ctx, MEM_ARG3, AV_DEV_READ, "4");  /* %arg3: read */
+    const int32_t *restrict arg2 = av_dev_use(ctx, MEM_ARG2, AV_DEV_READ, "4");  /* %arg2: read */
     /* gpu.launch emulated on the CPU: grid 1x1x1 of blocks of 20x1x1 threads */
     #pragma omp parallel for
     for (int64_t arg7 = 0; arg7 < 20; ++arg7) {
@@ -95,12 +100,14 @@ static void task_4(int32_t *restrict arg3, const int32_t *restrict arg2)
         const int32_t v9 = av_addi_i32(v7, v8);
         arg3[arg7] = v9;
     }
+    av_dev_wrote(ctx, MEM_ARG3);  /* only the device copy is current now */
 }
 
 int main(int argc, char **argv)
 {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, N_MEMREFS);
+    av_dev_setup(&ctx, &av_emulated_ops);  /* GPU tasks' memrefs in emulated device memory */
     const int rank = ctx.rank;
     const int size = ctx.size;
     int32_t *const arg0 = mem[MEM_ARG0].data;
@@ -114,9 +121,11 @@ int main(int argc, char **argv)
     /* ---- level 0: 2, 3 ---- */
     if (rank == 0) {  /* 2 on %0 (x86_64) */
         AV_TASK(&ctx, "2", task_2(arg2, arg0, arg1));
+        av_host_wrote(&ctx, MEM_ARG2);  /* the device copy, if any, is stale now */
     }
     if (rank == 1 % size) {  /* 3 on %0 (x86_64) */
         AV_TASK(&ctx, "3", task_3(arg3, arg0, arg1));
+        av_host_wrote(&ctx, MEM_ARG3);  /* the device copy, if any, is stale now */
     }
     av_wrote(&own, MEM_ARG2, 0);  /* %arg2 is now valid only on the rank of 2 */
     av_wrote(&own, MEM_ARG3, 1 % size);  /* %arg3 is now valid only on the rank of 3 */
@@ -129,7 +138,7 @@ int main(int argc, char **argv)
     av_fetch(&own, &ctx, &rs, MEM_ARG3, 0, "%arg3 for 4");
     av_wait_all(&ctx, &rs, "transfers before level 1");
     if (rank == 0) {  /* 4 on %1 (sm_90), emulated */
-        AV_TASK(&ctx, "4", task_4(arg3, arg2));
+        AV_TASK(&ctx, "4", task_4(&ctx));
     }
     av_wrote(&own, MEM_ARG3, 0);  /* %arg3 is now valid only on the rank of 4 */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */

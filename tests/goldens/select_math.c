@@ -11,13 +11,14 @@
  * posts the transfer when the owner table says it is not there yet: exactly
  * the transfers of `avial2c examples/select_math.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
- * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU.
+ * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU, on
+ * emulated device copies that move exactly like the CUDA build's.
  *
  * Build with the runtime (never -ffast-math; -ffp-contract=off keeps every
  * float operation rounded as written, so results match the reference
  * interpreter bit for bit):
  *     mpicc -std=c11 -O2 -fopenmp -ffp-contract=off -I runtime_c PROG.c
- *         runtime_c/avial_rt.c runtime_c/av_plan.c -lm
+ *         runtime_c/av*.c -lm
  */
 #include <math.h>
 #include <stdbool.h>
@@ -211,8 +212,12 @@ static void task_casts(float *restrict f, int64_t *restrict w, const float *rest
  * Reads %b.
  * Writes %n: body overwrites every element.
  */
-static void task_ints(int32_t *restrict n, const int32_t *restrict b)
+static void task_ints(av_ctx *ctx)
 {
+    /* The device copies of what the kernels touch (emulated device memory,
+     * runtime_c/av_device.h): copied from the host only when stale there. */
+    int32_t *restrict n = av_dev_use(ctx, MEM_N, AV_DEV_OVERWRITE, "ints");  /* %n: every element overwritten: no copy */
+    const int32_t *restrict b = av_dev_use(ctx, MEM_B, AV_DEV_READ, "ints");  /* %b: read */
     /* gpu.launch emulated on the CPU: grid 1x1x1 of blocks of 16x1x1 threads */
     #pragma omp parallel for
     for (int64_t tx = 0; tx < 16; ++tx) {
@@ -350,12 +355,14 @@ static void task_ints(int32_t *restrict n, const int32_t *restrict b)
         n[tx * 24 + 22] = wrap;
         n[tx * 24 + 23] = idx;
     }
+    av_dev_wrote(ctx, MEM_N);  /* only the device copy is current now */
 }
 
 int main(int argc, char **argv)
 {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, N_MEMREFS);
+    av_dev_setup(&ctx, &av_emulated_ops);  /* GPU tasks' memrefs in emulated device memory */
     const int rank = ctx.rank;
     const int size = ctx.size;
     float *const a = mem[MEM_A].data;
@@ -365,7 +372,6 @@ int main(int argc, char **argv)
     uint8_t *const flags = mem[MEM_FLAGS].data;
     float *const f = mem[MEM_F].data;
     int64_t *const w = mem[MEM_W].data;
-    int32_t *const n = mem[MEM_N].data;
     av_owners own;  /* which ranks hold a valid copy of each memref */
     av_owners_init(&own, &ctx);
     av_reqset rs = AV_REQSET_INIT;
@@ -378,7 +384,7 @@ int main(int argc, char **argv)
         AV_TASK(&ctx, "casts", task_casts(f, w, a, b));
     }
     if (rank == 2 % size) {  /* ints on %gpu (sm_80), emulated */
-        AV_TASK(&ctx, "ints", task_ints(n, b));
+        AV_TASK(&ctx, "ints", task_ints(&ctx));
     }
     av_wrote(&own, MEM_M, 0);  /* %m is now valid only on the rank of math */
     av_wrote(&own, MEM_FLAGS, 0);  /* %flags is now valid only on the rank of math */

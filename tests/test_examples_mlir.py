@@ -634,9 +634,7 @@ def default_inputs(schedule: Schedule) -> dict[str, np.ndarray]:
 
 
 def interpret_example(name: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    parser = pytest.importorskip("avial2c.parser")
-    checker = pytest.importorskip("avial2c.checker")
-    interp = pytest.importorskip("avial2c.interp")
+    from avial2c import checker, interp, parser
     from avial2c.diagnostics import DiagnosticEngine
 
     text = (EXAMPLES / name).read_text()

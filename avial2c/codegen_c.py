@@ -107,10 +107,7 @@ class TaskView:
     wrote: tuple[str, ...] = ()  # GPU tasks: enums of the memrefs they write
     in_cuda: bool = False  # defined in PROG.cu; PROG.c only declares it
     label: str = ""  # the task's display name, in messages of the runtime
-
-    @property
-    def gpu(self) -> bool:
-        return bool(self.device) or self.in_cuda
+    on_gpu: bool = False  # a GPU task: takes the runtime context, uses device copies
 
 
 @dataclass(frozen=True)
@@ -330,10 +327,12 @@ def task_view(
     wrote = tuple(memrefs[m].enum for m in tp.writes if m in {d.memref for d in device})
     ctx_param, ctx_arg = ("av_ctx *ctx",), ("&ctx",)
     if gpu == "cuda":
-        return TaskView(fname, comment, ctx_param, ctx_arg, (), (), device, wrote, True, tp.name)
+        return TaskView(fname, comment, ctx_param, ctx_arg, (), (), device, wrote, in_cuda=True,
+                        label=tp.name, on_gpu=True)  # fmt: skip
     tr = Translator(namer, names, used_values(task.body), emulate_launch)
     body = tuple(tr.block(task.body.ops, in_parallel=False))
-    return TaskView(fname, comment, ctx_param, ctx_arg, unused, body, device, wrote, False, tp.name)
+    return TaskView(fname, comment, ctx_param, ctx_arg, unused, body, device, wrote,
+                    label=tp.name, on_gpu=True)  # fmt: skip
 
 
 def task_memrefs(task: Task, memrefs: dict[str, MemrefView]) -> tuple[list[Value], set[Value]]:

@@ -200,3 +200,29 @@ def test_gpu_auto_says_it_emulates_without_a_device(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "--gpu auto: " in done.stderr and "using 'emulate'" in done.stderr
     assert not (tmp_path / "prog.cu").exists()
+
+
+EMPTY_GPU_TASK = """// a GPU task whose body touches nothing
+avial.schedule %a : memref<4xi32> {
+  %gpu = avial.target {arch = "sm_80"}
+  %t = avial.task %gpu reads() writes() {
+  }
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("mpicc") is None, reason="mpicc is not installed")
+@pytest.mark.parametrize("gpu", ["emulate", "cuda"])
+def test_a_gpu_task_that_touches_nothing_compiles(gpu: str, tmp_path: Path) -> None:
+    src = tmp_path / "empty.mlir"
+    src.write_text(EMPTY_GPU_TASK)
+    out = generate(load(src), gpu=gpu)
+    assert "(void)ctx;  /* the task touches no memref */" in (out.cuda or out.c)
+    source = tmp_path / "prog.c"
+    source.write_text(out.c)
+    done = subprocess.run(
+        ["mpicc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-fopenmp", f"-I{RUNTIME}", "-c",
+         str(source), "-o", str(tmp_path / "prog.o")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr

@@ -140,6 +140,13 @@ def bind_ids(tr: Translator, op: Op, shape: LaunchShape) -> None:
                 tr.define(v)
             else:
                 tr.names[v] = "0"
+    bind_id_ops(tr, op, shape)
+
+
+def bind_id_ops(tr: Translator, op: Op, shape: LaunchShape) -> None:
+    """The id ops left in the launch body (gpu.thread_id x, gpu.global_id y...)
+    name what the launch's arguments are named, or the global index."""
+    args = op.regions[0].args
     for inner in walk_ops(op.regions[0]):
         dim = DIMS.find(str(inner.attr("dimension", "x")))
         if inner.name in ID_BASE and dim >= 0:

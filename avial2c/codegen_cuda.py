@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from . import __version__
 from .cbody import MAX_SCRATCH_BYTES, Comment, Line, Loop, Stmt, Translator, int_value, used_values
-from .cemulate import DIMS, ID_BASE, LaunchShape, global_id, is_workgroup_alloca
+from .cemulate import DIMS, LaunchShape, bind_id_ops, is_workgroup_alloca
 from .cnames import Namer, storage_type
 from .codegen_c import DeviceUse, FileView, MemrefView, TaskView, environment, task_memrefs
 from .diagnostics import CompileError
@@ -159,12 +159,7 @@ def bind_kernel_ids(tr: Translator, launch: Op, shape: LaunchShape) -> list[Stmt
                 out.append(Line(f"const int64_t {tr.define(v)} = (int64_t){builtin}.{DIMS[d]};"))
             else:
                 tr.names[v] = f"(int64_t){builtin}.{DIMS[d]}"
-    for op in walk_ops(launch.regions[0]):
-        d = DIMS.find(str(op.attr("dimension", "x")))
-        if op.name in ID_BASE and d >= 0:
-            tr.names[op.result] = tr.names[args[ID_BASE[op.name] + d]]
-        elif op.name == "gpu.global_id" and d >= 0:
-            tr.names[op.result] = global_id(tr, args, shape, d)
+    bind_id_ops(tr, launch, shape)
     return out
 
 

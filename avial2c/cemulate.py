@@ -6,7 +6,7 @@ grid and block sizes are literals.
 
 * **Without barriers or workgroup memory** the threads are independent: the
   body runs in one loop nest over blocks and threads (z outermost), under
-  ``#pragma omp parallel for collapse(n)``.
+  ``#pragma omp parallel for`` (collapsing outer loops as ``cbody`` does).
 * **Otherwise** the body is split into *phases* at each ``gpu.barrier``.
   For each block (the block loops are the OpenMP loop), workgroup
   ``memref.alloca``s become zeroed arrays of the block, then each phase is one
@@ -37,6 +37,7 @@ from .cbody import (
     Translator,
     body_ops,
     loop_nest,
+    omp_parallel_for,
     scalar_type,
     terminator,
 )
@@ -59,17 +60,25 @@ def emulate_launch(tr: Translator, op: Op, in_parallel: bool) -> list[Stmt]:
         comment = f"gpu.launch emulated on the CPU: {shape.describe()}"
         if not has_barrier(body) and not workgroup_allocas(body):
             headers = shape.block_headers(tr, op) + shape.thread_headers(tr, op)
+            extents = loop_extents(shape.grid) + loop_extents(shape.block)
             stmts = tr.block(body.ops, in_parallel=True)
-            return [loop_nest(headers, stmts, omp_for(len(headers), in_parallel), comment)]
+            return [loop_nest(headers, stmts, omp_for(extents, in_parallel), comment)]
         return Phased(tr, op, shape, in_parallel).stmts(comment)
     finally:
         tr.namer.pop()
 
 
-def omp_for(n: int, in_parallel: bool) -> str:
-    if in_parallel or n == 0:
+def omp_for(extents: Sequence[int], in_parallel: bool) -> str:
+    """The pragma of the loops over EXTENTS (none inside a parallel region)."""
+    if in_parallel or not extents:
         return ""
-    return "omp parallel for" + (f" collapse({n})" if n > 1 else "")
+    return omp_parallel_for(extents)
+
+
+def loop_extents(sizes: Sequence[int]) -> list[int]:
+    """The extents of the id loops of SIZES (x, y, z), in loop order: z outermost,
+    sizes of 1 have no loop."""
+    return [n for n in reversed(sizes) if n > 1]
 
 
 @dataclass(frozen=True)
@@ -315,7 +324,8 @@ class Phased:
         self.tid = linear if linear.isidentifier() or linear == "0" else self.tr.namer.fresh("tid")
         inner = self.segments(segments, parallel_threads=not headers and not self.in_parallel)
         stmts = [*shared, *self.slot_decls, *inner]
-        return [loop_nest(headers, stmts, omp_for(len(headers), self.in_parallel), comment)]
+        pragma = omp_for(loop_extents(self.shape.grid), self.in_parallel)
+        return [loop_nest(headers, stmts, pragma, comment)]
 
     def workgroup(self, op: Op) -> Stmt:
         t = op.result.type
@@ -400,7 +410,7 @@ class Phased:
             if x is not key:
                 stmts.append(Line(f"{self.slots[key]}[{tid}] = {tr.operand(x)};"))
         headers = self.shape.thread_headers(tr, self.op)
-        pragma = omp_for(len(headers), not parallel_threads)
+        pragma = omp_for(loop_extents(self.shape.block), not parallel_threads)
         return loop_nest(headers, stmts, pragma, "")
 
     def needs_tid(self, phase: Phase, defs: Sequence[Value]) -> bool:

@@ -722,3 +722,17 @@ def test_odd_task_names_give_valid_c(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+
+
+def test_openmp_collapses_only_as_many_loops_as_it_needs() -> None:
+    from avial2c.cbody import COLLAPSE_ENOUGH, omp_parallel_for, trip_count
+
+    assert COLLAPSE_ENOUGH == 64
+    assert omp_parallel_for([1024, 1024]) == "omp parallel for"
+    assert omp_parallel_for([4, 16]) == "omp parallel for collapse(2)"
+    assert omp_parallel_for([2, 8, 8, 100]) == "omp parallel for collapse(3)"
+    assert omp_parallel_for([2, 2]) == "omp parallel for collapse(2)"
+    assert omp_parallel_for([None, 8]) == "omp parallel for"  # unknown: assume enough
+    index = ScalarType("index")
+    assert trip_count(Const(1, index), Const(10, index), Const(3, index)) == 3
+    assert trip_count(Const(5, index), Const(2, index), Const(1, index)) == 0

@@ -126,3 +126,22 @@ def assert_same_memrefs(
 
 def expected_outputs(program: Program, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return interpret(program, inputs)
+
+
+def check_runs(
+    program: Program, work: Path, rng: np.random.Generator, cases: Sequence[tuple[str, int]]
+) -> None:
+    """Builds PROGRAM for each sync mode of CASES ((sync, ranks) pairs), runs
+    it on that many ranks on random inputs, and compares with the interpreter."""
+    inputs = random_inputs(program, rng)
+    args = write_inputs(inputs, work / "in")
+    want = expected_outputs(program, inputs)
+    exes: dict[str, Path] = {}
+    for sync, ranks in cases:
+        if sync not in exes:
+            exes[sync] = build_example(program, work / f"build-{sync}", sync)
+        out = work / f"out-{sync}-{ranks}"
+        run = mpirun(exes[sync], ranks, [*args, "--output-dir", str(out)])
+        context = f"{program.file} --sync {sync} on {ranks} ranks"
+        assert run.returncode == 0, f"{context}: {run.stderr}"
+        assert_same_memrefs(program, out, want, context)

@@ -102,6 +102,12 @@ def emit(program: Program, kind: str, args: argparse.Namespace) -> str:
         if out.cuda is not None and args.output:
             cu = Path(args.output).with_suffix(".cu")
             cu.write_text(out.cuda)
+        elif out.cuda is not None:
+            print(
+                "avial2c: note: the GPU tasks' CUDA sources are written beside the C only "
+                "with -o PROG.c (as PROG.cu); --gpu emulate gives one self-contained C file",
+                file=sys.stderr,
+            )
         return out.c
     from .plan import make_plan
     from .plan_emit import plan_dot, plan_json, plan_text

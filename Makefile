@@ -25,6 +25,8 @@ help:
 	@echo "make test  [PYTEST_ARGS=...]                        lint, type-check and run the test suite"
 	@echo "make lint                                           ruff and mypy --strict on the package"
 	@echo "make dag   [FILE=...]                               render the DAG of FILE to build/dag.svg"
+	@echo "make fuzz  [N=200]                                  differential fuzzing with N fresh random programs"
+	@echo "make bench                                          the benchmarks of tests/perf (prints ratios)"
 	@echo "make setup                                          install system packages and the venv"
 	@echo "make clean                                          remove build outputs (keeps the venv)"
 
@@ -62,6 +64,16 @@ lint: venv
 
 test: setup lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+N ?= 200
+
+fuzz: setup
+	AVIAL_FUZZ_EXAMPLES=$(N) AVIAL_FUZZ_FRESH=1 $(VENV)/bin/pytest tests/test_fuzz.py -x $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) tests/perf/bench_translator.py
+	$(PY) tests/perf/bench_generated.py
+	$(PY) tests/perf/bench_communication.py
 
 dag: setup
 	mkdir -p build

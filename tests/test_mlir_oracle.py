@@ -292,7 +292,6 @@ INTERPRETABLE = [c for c in CASES if not too_big_to_interpret(*task_of(c))]
 @pytest.mark.parametrize("label", INPUT_SETS)
 @pytest.mark.parametrize("case", INTERPRETABLE, ids=[c.id for c in INTERPRETABLE])
 def test_mlir_matches_interpreter(case: Case, label: str) -> None:
-    program, task = task_of(case)
     context = f"{case.id} ({label} inputs)"
     assert_same(
         mlir_result(case, label), interp_result(case, label), ("MLIR", "interpreter"), context

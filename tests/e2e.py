@@ -40,12 +40,16 @@ def mpi_env() -> dict[str, str]:
     return env
 
 
-def load(path: Path) -> Program:
-    text = path.read_text()
+def check_text(text: str, name: str) -> Program:
+    """The checked program of TEXT (named NAME in diagnostics); errors fail the test."""
     engine = DiagnosticEngine(source=text)
-    program = check_program(parse_program(text, str(path)), engine)
-    assert not engine.has_errors, engine.render()
+    program = check_program(parse_program(text, name), engine)
+    assert not engine.has_errors, engine.render() + "\n" + text
     return program
+
+
+def load(path: Path) -> Program:
+    return check_text(path.read_text(), str(path))
 
 
 def random_inputs(program: Program, rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -307,7 +307,7 @@ def task_function_name(task: Task) -> str:
 def task_view(
     task: Task, tp: TaskPlan, fname: str, memrefs: dict[str, MemrefView], gpu: str = "emulate"
 ) -> TaskView:
-    order, stored = task_memrefs(task, memrefs)
+    order, stored = task_memrefs(task, tp)
     accessed = {
         op.operands[0 if op.name == "memref.load" else 1]
         for op in walk_ops(task.body)
@@ -335,17 +335,16 @@ def task_view(
                     label=tp.name, on_gpu=True)  # fmt: skip
 
 
-def task_memrefs(task: Task, memrefs: dict[str, MemrefView]) -> tuple[list[Value], set[Value]]:
-    """The schedule memrefs the body names (stored ones first) and the stored ones."""
-    schedule = [v for v in task.reads + task.writes if v.name in memrefs]
-    touched = referenced_memrefs(task, schedule)
+def task_memrefs(task: Task, tp: TaskPlan) -> tuple[list[Value], set[Value]]:
+    """The declared memrefs the body names, in the plan's order (stored ones
+    first, ``TaskPlan.touched``), and the stored ones."""
+    values = {m.name: m for m in task.reads + task.writes}
     stored = {
         x
         for op in walk_ops(task.body)
         if op.name == "memref.store" and isinstance(x := op.operands[1], Value)
     }
-    order = [m for m in touched if m in stored] + [m for m in touched if m not in stored]
-    return order, stored
+    return [values[name] for name in tp.touched], stored
 
 
 def device_uses(
@@ -372,16 +371,6 @@ def device_touched(plan: Plan) -> tuple[set[str], set[str]]:
     written = {m for tp in plan.tasks if tp.gpu for m in tp.writes}
     touched = written | {m for tp in plan.tasks if tp.gpu for m in tp.needs}
     return written, touched
-
-
-def referenced_memrefs(task: Task, schedule: list[Value]) -> list[Value]:
-    """The schedule memrefs the body names, in declaration order."""
-    named = {x for op in walk_ops(task.body) for x in op.operands}
-    seen: dict[Value, None] = {}
-    for m in schedule:
-        if m in named:
-            seen[m] = None
-    return list(seen)
 
 
 def param_decl(m: Value, name: str, written: bool) -> str:

@@ -30,7 +30,7 @@ from . import __version__
 from .cbody import MAX_SCRATCH_BYTES, Comment, Line, Loop, Stmt, Translator, int_value, used_values
 from .cemulate import DIMS, LaunchShape, bind_id_ops, is_workgroup_alloca
 from .cnames import Namer, storage_type
-from .codegen_c import DeviceUse, FileView, MemrefView, TaskView, environment, task_memrefs
+from .codegen_c import DeviceUse, FileView, MemrefView, TaskView, environment
 from .diagnostics import CompileError
 from .ir import MemRefType, Op, Program, Task, Value, is_gpu_arch, walk_ops
 
@@ -78,9 +78,8 @@ def gpu_archs(program: Program) -> tuple[str, ...]:
 def cuda_source(program: Program, view: FileView) -> str:
     """PROG.cu for PROGRAM, whose PROG.c view (``gpu="cuda"``) is VIEW."""
     names = Namer({m.enum for m in view.memrefs} | {t.fname for t in view.tasks})
-    memrefs = {m.name: m for m in view.memrefs}
     launchers = tuple(
-        launcher_view(task, tv, names, memrefs)
+        launcher_view(task, tv, names)
         for task, tv in zip(program.tasks, view.tasks, strict=True)
         if tv.in_cuda
     )
@@ -94,34 +93,23 @@ def cuda_source(program: Program, view: FileView) -> str:
     return environment().get_template("program.cu.j2").render(f=cu)
 
 
-def launcher_view(
-    task: Task, tv: TaskView, file_names: Namer, memrefs: dict[str, MemrefView]
-) -> LauncherView:
+def launcher_view(task: Task, tv: TaskView, file_names: Namer) -> LauncherView:
     launches = [op for op in task.body.ops if op.name == "gpu.launch"]
     kernels = []
     for k, launch in enumerate(launches):
         wanted = f"{tv.fname}_kernel" if len(launches) == 1 else f"{tv.fname}_kernel{k}"
-        kernels.append(kernel_view(task, launch, file_names.fresh(wanted), tv.device, memrefs))
+        kernels.append(kernel_view(task, launch, file_names.fresh(wanted), tv.device))
     return LauncherView(tv, tuple(kernels))
 
 
-def kernel_view(
-    task: Task,
-    launch: Op,
-    name: str,
-    device: tuple[DeviceUse, ...],
-    memrefs: dict[str, MemrefView],
-) -> KernelView:
-    order, _ = task_memrefs(task, memrefs)
+def kernel_view(task: Task, launch: Op, name: str, device: tuple[DeviceUse, ...]) -> KernelView:
+    """The kernel of LAUNCH; its memref parameters keep the launcher's names."""
     named = {x for op in walk_ops(launch.regions[0]) for x in op.operands}
-    namer = Namer()
-    names: dict[Value, str] = {m: namer.fresh(m.name) for m in order}
-    uses = {d.memref: d for d in device}
-    mine = [m for m in order if m in named]
-    params = tuple(
-        f"{'const ' if uses[m.name].const else ''}{uses[m.name].ctype} *__restrict__ {names[m]}"
-        for m in mine
-    )
+    values = {m.name: m for m in task.reads + task.writes}
+    mine = [(values[d.memref], d) for d in device if values[d.memref] in named]
+    names: dict[Value, str] = {m: d.var for m, d in mine}
+    namer = Namer(names.values())
+    params = tuple(f"{'const ' if d.const else ''}{d.ctype} *__restrict__ {d.var}" for _, d in mine)
     shape = LaunchShape.of(launch)
     tr = KernelTranslator(namer, names, used_values(launch.regions[0]))
     tr.shape = shape
@@ -131,7 +119,7 @@ def kernel_view(
         name=name,
         comment=f"gpu.launch: {shape.describe()}",
         params=params,
-        args=tuple(uses[m.name].var for m in mine),
+        args=tuple(d.var for _, d in mine),
         grid="dim3({}, {}, {})".format(*shape.grid),
         block="dim3({}, {}, {})".format(*shape.block),
         body=tuple(body),

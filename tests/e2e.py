@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from avial2c.build import build
+from avial2c.build import build, has_gpu_tasks
 from avial2c.checker import check_program
 from avial2c.diagnostics import DiagnosticEngine
 from avial2c.interp import interpret
@@ -50,6 +50,11 @@ def check_text(text: str, name: str) -> Program:
 
 def load(path: Path) -> Program:
     return check_text(path.read_text(), str(path))
+
+
+def gpu_examples() -> list[Path]:
+    """The examples with tasks on GPU targets."""
+    return [p for p in sorted(EXAMPLES.glob("*.mlir")) if has_gpu_tasks(load(p))]
 
 
 def random_inputs(program: Program, rng: np.random.Generator) -> dict[str, np.ndarray]:

@@ -14,38 +14,33 @@ from pathlib import Path
 
 import pytest
 from conftest import Goldens
-from e2e import EXAMPLES, load, mpi_env, needs_mpi
+from e2e import EXAMPLES, check_text, gpu_examples, load, mpi_env, needs_mpi
 
 from avial2c.build import (
     ToolError,
     build,
     cuda_usable,
+    find_tool,
     gencode_flags,
     nvcc_archs,
     unsupported_archs,
 )
 from avial2c.codegen_c import generate
 from avial2c.codegen_cuda import DEFAULT_ARCH, gpu_archs
-from avial2c.ir import Program, is_gpu_arch
+from avial2c.ir import Program
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "runtime_c"
-NVCC = shutil.which("nvcc") or ("/usr/local/cuda/bin/nvcc" if Path("/usr/local/cuda/bin/nvcc").exists() else None)
+NVCC = find_tool("nvcc")
 needs_nvcc = pytest.mark.skipif(NVCC is None, reason="nvcc is not installed")
-
-
-def has_gpu(program: Program) -> bool:
-    return any(is_gpu_arch(t.target.arch) for t in program.tasks)
 
 
 def example(path: Path) -> Program:
     """The example named by its path in the repository, as in the goldens."""
-    program = load(path)
-    return Program(f"examples/{path.name}", program.memrefs, program.targets, program.tasks,
-                   program.span, program.func_name)  # fmt: skip
+    return check_text(path.read_text(), f"examples/{path.name}")
 
 
-GPU_EXAMPLES = [p for p in sorted(EXAMPLES.glob("*.mlir")) if has_gpu(load(p))]
+GPU_EXAMPLES = gpu_examples()
 
 
 def test_there_are_gpu_examples() -> None:

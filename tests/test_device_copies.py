@@ -13,16 +13,12 @@ import json
 from pathlib import Path
 
 import pytest
-from e2e import EXAMPLES, build_example, load, mpirun, needs_mpi
+from e2e import EXAMPLES, build_example, gpu_examples, load, mpirun, needs_mpi
 
-from avial2c.ir import is_gpu_arch
 from avial2c.plan import DeviceCopy, make_plan
 from avial2c.plan_emit import plan_json, plan_text
 
-GPU_EXAMPLES = [
-    p for p in sorted(EXAMPLES.glob("*.mlir"))
-    if any(is_gpu_arch(t.target.arch) for t in load(p).tasks)
-]
+GPU_EXAMPLES = gpu_examples()
 
 
 def planned(copies: tuple[DeviceCopy, ...], rank: int) -> list[tuple[str, str]]:

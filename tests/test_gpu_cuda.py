@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from e2e import (
-    EXAMPLES,
     build_example,
     expected_outputs,
+    gpu_examples,
     has_reductions,
     load,
     mpirun,
@@ -40,10 +40,7 @@ from avial2c.npyio import written_memrefs
 from avial2c.plan import make_plan
 
 EXACT_MATH = {"sqrt", "absf", "absi", "floor", "ceil", "round", "fma"}
-GPU_EXAMPLES = [
-    p for p in sorted(EXAMPLES.glob("*.mlir"))
-    if any(is_gpu_arch(t.target.arch) for t in load(p).tasks)
-]
+GPU_EXAMPLES = gpu_examples()
 
 pytestmark = [
     pytest.mark.gpu,

@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from avial2c.build import find_tool
+
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime_c"
 CFLAGS = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-fopenmp"]
-NVCC = shutil.which("nvcc") or ("/usr/local/cuda/bin/nvcc" if Path("/usr/local/cuda/bin/nvcc").exists() else None)
+NVCC = find_tool("nvcc")
 MPI_ENV = {
     "OMPI_ALLOW_RUN_AS_ROOT": "1",
     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",

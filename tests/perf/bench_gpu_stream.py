@@ -94,12 +94,14 @@ def sweep_times(trace: Path) -> list[float]:
 
 
 def reference_seconds(nbytes: int, work: Path) -> float:
-    nvcc = shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc"
+    from avial2c.build import find_tool
+
+    nvcc = find_tool("nvcc") or "nvcc"
     src = work / "probe.cu"
     src.write_text(PROBE)
     subprocess.run([nvcc, "-O2", str(src), "-o", str(work / "probe")], check=True)
     out = subprocess.run([str(work / "probe"), str(nbytes), "10"], check=True,
-                         capture_output=True, text=True).stdout  # fmt: skip
+                         capture_output=True, text=True, timeout=300).stdout  # fmt: skip
     return float(out)
 
 
@@ -120,7 +122,7 @@ def main() -> int:
                    check=True, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)  # fmt: skip
     trace = work / "trace.json"
     subprocess.run(["mpirun", "-n", "1", str(work / "stream"), "--trace", str(trace)], check=True,
-                   env=env, stdout=subprocess.DEVNULL)  # fmt: skip
+                   env=env, stdout=subprocess.DEVNULL, timeout=900)  # fmt: skip
     times = sweep_times(trace)[1:]  # the first sweep also copies x to the device
     best = min(times)
     stream = 2 * nbytes / best / 1e9

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .driver import main as _main
+from avial2c.driver import main as _main
 
 
 def main() -> None:

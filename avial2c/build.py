@@ -15,10 +15,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .ir import Program, is_gpu_arch
+from avial2c.codegen.c import generate
+from avial2c.codegen.cuda import DEFAULT_ARCH, gpu_archs
+from avial2c.ir import Program, is_gpu_arch
+from avial2c.plan.schedule import make_schedule
+from avial2c.resources import RUNTIME
 
-ROOT = Path(__file__).resolve().parent.parent
-RUNTIME = ROOT / "runtime_c"
 CUDA_HOME = Path(os.environ.get("CUDA_HOME", "/usr/local/cuda"))
 
 # -ffp-contract=off: no fused multiply-adds the source did not ask for, so
@@ -60,7 +62,6 @@ def nvcc_archs(nvcc: str) -> tuple[str, ...]:
 
 
 def unsupported_archs(program: Program, nvcc: str) -> list[str]:
-    from .codegen_cuda import gpu_archs
 
     known = nvcc_archs(nvcc)
     return [a for a in gpu_archs(program) if a not in known]
@@ -69,7 +70,6 @@ def unsupported_archs(program: Program, nvcc: str) -> list[str]:
 def gencode_flags(archs: Sequence[str]) -> list[str]:
     """nvcc -gencode for each arch: its machine code, and for the default
     arch of plain `gpu` targets also PTX, which newer GPUs compile at load."""
-    from .codegen_cuda import DEFAULT_ARCH
 
     flags = []
     for arch in archs:
@@ -121,10 +121,9 @@ def build(
     """Generate PROG.c (and PROG.cu) beside OUTPUT and compile them into OUTPUT.
 
     EXTRA_CFLAGS go to mpicc after the project's own (e.g. sanitizers)."""
-    from .codegen_c import generate
 
     mode = choose_gpu_mode(program, gpu)
-    sources = generate(program, sync=sync, gpu=mode)
+    sources = generate(program, make_schedule(program, sync), mode)
     output.parent.mkdir(parents=True, exist_ok=True)
     c_file = output.with_suffix(".c")
     c_file.write_text(sources.c)
@@ -147,7 +146,6 @@ CUDA_LIBS = ["-lcudart_static", "-ldl", "-lrt", "-lpthread", "-lstdc++"]
 
 def compile_cuda(source: str, output: Path, program: Program) -> tuple[list[str], list[str]]:
     """Compile PROG.cu and runtime_c/av_cuda.cu; the objects and link flags."""
-    from .codegen_cuda import gpu_archs
 
     nvcc = find_tool("nvcc")
     if nvcc is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .ir import Span
+from avial2c.ir import Span
 
 Severity = Literal["error", "warning", "note"]
 

@@ -17,9 +17,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import ToolError
-from .diagnostics import CompileError, DiagnosticEngine
-from .ir import NO_SPAN, Program, Span
+from avial2c.build import ToolError, build, launch
+from avial2c.check.checker import check_program
+from avial2c.codegen.c import generate
+from avial2c.diagnostics import CompileError, DiagnosticEngine
+from avial2c.frontend.parse import parse_program
+from avial2c.interp.run import interpret
+from avial2c.ir import NO_SPAN, Program, Span
+from avial2c.npyio import InputError, format_memref, load_input, write_outputs, written_memrefs
+from avial2c.plan.emit import plan_dot, plan_json, plan_text
+from avial2c.plan.plan import make_plan
+from avial2c.plan.schedule import make_schedule
+from avial2c.printer.custom import print_custom
+from avial2c.printer.generic import print_generic
 
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_RUNTIME_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EMIT_KINDS = ("mlir", "generic", "plan", "plan-json", "dot", "c")
@@ -64,8 +74,6 @@ def load_program(path: str, *, infer_accesses: bool = False) -> Program:
     try:
         _stage.what = "reading"
         engine.source = read_source(path)
-        from .checker import check_program
-        from .parser import parse_program
 
         _stage.what = "parsing"
         raw = parse_program(engine.source, path)
@@ -88,17 +96,11 @@ def load_program(path: str, *, infer_accesses: bool = False) -> Program:
 def emit(program: Program, kind: str, args: argparse.Namespace) -> str:
     _stage.what = f"emitting {kind}"
     if kind == "mlir":
-        from .printer import print_custom
-
         return print_custom(program)
     if kind == "generic":
-        from .printer import print_generic
-
         return print_generic(program)
     if kind == "c":
-        from .codegen_c import generate
-
-        out = generate(program, sync=args.sync, gpu=_emit_gpu_mode(args.gpu))
+        out = generate(program, make_schedule(program, args.sync), _emit_gpu_mode(args.gpu))
         if out.cuda is not None and args.output:
             cu = Path(args.output).with_suffix(".cu")
             cu.write_text(out.cuda)
@@ -109,8 +111,6 @@ def emit(program: Program, kind: str, args: argparse.Namespace) -> str:
                 file=sys.stderr,
             )
         return out.c
-    from .plan import make_plan
-    from .plan_emit import plan_dot, plan_json, plan_text
 
     plan = make_plan(program, args.ranks, args.sync)
     return {"plan": plan_text, "plan-json": plan_json, "dot": plan_dot}[kind](plan)
@@ -137,7 +137,6 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     program = load_program(args.file, infer_accesses=args.infer_accesses)
-    from .build import build
 
     _stage.what = "building"
     build(program, Path(args.output), sync=args.sync, gpu=args.gpu)
@@ -148,7 +147,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     program = load_program(args.file, infer_accesses=args.infer_accesses)
     if args.interpret:
         return run_interpreted(program, args.program_args)
-    from .build import build, launch
 
     _stage.what = "building"
     exe = build(program, Path("build") / Path(args.file).stem, sync=args.sync, gpu=args.gpu)
@@ -158,8 +156,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def run_interpreted(program: Program, program_args: Sequence[str]) -> int:
     """`run --interpret`: the reference interpreter with the program's interface."""
-    from .interp import interpret
-    from .npyio import InputError, format_memref, load_input, write_outputs, written_memrefs
 
     opts = parse_program_args(program_args)
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .ir import MemRefType, Program, ScalarType
+from avial2c.ir import MemRefType, Program, ScalarType
 
 NPY_MAGIC = b"\x93NUMPY"
 MAX_SHOWN = 8

@@ -17,8 +17,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-/* Largest piece of one MPI message; keeps counts far below INT_MAX. */
-#define AV_CHUNK ((size_t)1 << 30)
 /* Values shown per report line. */
 #define AV_SHOWN 8
 /* Dimensions a .npy header may have and still be described in a message. */
@@ -591,9 +589,12 @@ static int read_inputs(av_ctx *ctx) {
     return 0;
 }
 
+/* Largest piece of one broadcast; keeps counts far below INT_MAX. */
+#define AV_BCAST_CHUNK ((size_t)1 << 30)
+
 static void bcast_bytes(void *data, size_t n, const char *why) {
-    for (size_t off = 0; off < n; off += AV_CHUNK) {
-        size_t piece = n - off < AV_CHUNK ? n - off : AV_CHUNK;
+    for (size_t off = 0; off < n; off += AV_BCAST_CHUNK) {
+        size_t piece = n - off < AV_BCAST_CHUNK ? n - off : AV_BCAST_CHUNK;
         AV_MPI_CHECK(MPI_Bcast((char *)data + off, (int)piece, MPI_BYTE, 0, MPI_COMM_WORLD), why);
     }
 }
@@ -705,8 +706,8 @@ static MPI_Request *next_request(av_reqset *rs) {
     return &rs->reqs[rs->n_reqs++];
 }
 
-static void add_pending(av_ctx *ctx, av_reqset *rs, const av_memref *m, int peer, int tag,
-                        int is_send, const char *why) {
+static MPI_Request *add_pending(av_ctx *ctx, av_reqset *rs, int peer, int tag, int is_send,
+                                int64_t bytes, const char *why) {
     if (rs->n_pend == rs->cap_pend) {
         int cap = rs->cap_pend ? 2 * rs->cap_pend : 16;
         av_pending *grown = realloc(rs->pend, (size_t)cap * sizeof *grown);
@@ -714,45 +715,19 @@ static void add_pending(av_ctx *ctx, av_reqset *rs, const av_memref *m, int peer
         rs->pend = grown;
         rs->cap_pend = cap;
     }
-    av_pending p = {why, peer, tag, is_send, (int64_t)m->nbytes, av_now(ctx)};
+    av_pending p = {why, peer, tag, is_send, bytes, av_now(ctx)};
     rs->pend[rs->n_pend++] = p;
+    return next_request(rs);
 }
 
-void av_post_recv(av_ctx *ctx, av_reqset *rs, av_memref *m, int src, int tag, const char *why) {
-    add_pending(ctx, rs, m, src, tag, 0, why);
-    size_t off = 0;
-    do {
-        size_t piece = m->nbytes - off < AV_CHUNK ? m->nbytes - off : AV_CHUNK;
-        AV_MPI_CHECK(MPI_Irecv((char *)m->data + off, (int)piece, MPI_BYTE, src, tag,
-                               MPI_COMM_WORLD, next_request(rs)), why);
-        off += piece;
-    } while (off < m->nbytes);
+MPI_Request *av_recv_request(av_ctx *ctx, av_reqset *rs, int src, int tag, int64_t bytes,
+                             const char *why) {
+    return add_pending(ctx, rs, src, tag, 0, bytes, why);
 }
 
-void av_post_send(av_ctx *ctx, av_reqset *rs, const av_memref *m, int dst, int tag,
-                  const char *why) {
-    add_pending(ctx, rs, m, dst, tag, 1, why);
-    size_t off = 0;
-    do {
-        size_t piece = m->nbytes - off < AV_CHUNK ? m->nbytes - off : AV_CHUNK;
-        AV_MPI_CHECK(MPI_Isend((const char *)m->data + off, (int)piece, MPI_BYTE, dst, tag,
-                               MPI_COMM_WORLD, next_request(rs)), why);
-        off += piece;
-    } while (off < m->nbytes);
-}
-
-void av_post_move(av_ctx *ctx, av_reqset *rs, av_memref *m, int src, int dst, int tag,
-                  const char *why) {
-    if (src == dst) return;
-    int k = (int)(m - ctx->mem);
-    if (ctx->rank == dst) {
-        av_post_recv(ctx, rs, m, src, tag, why);
-        av_host_wrote(ctx, k);
-    }
-    if (ctx->rank == src) {
-        av_host_use(ctx, k, why);
-        av_post_send(ctx, rs, m, dst, tag, why);
-    }
+MPI_Request *av_send_request(av_ctx *ctx, av_reqset *rs, int dst, int tag, int64_t bytes,
+                             const char *why) {
+    return add_pending(ctx, rs, dst, tag, 1, bytes, why);
 }
 
 void av_wait_all(av_ctx *ctx, av_reqset *rs, const char *why) {

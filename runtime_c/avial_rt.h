@@ -1,13 +1,14 @@
 /*
  * avial_rt.h — the runtime shared by every program that avial2c generates.
  *
- * A generated program keeps only what is specific to it: one function per
- * task, the table of schedule memrefs, and a rank-branched `main`.  All the
- * repetitive work lives here: MPI start-up, the command line, initial values,
- * .npy input and output, non-blocking transfers, barriers, checked MPI calls,
- * timing, tracing and the final report.
+ * A generated program keeps what is specific to it: one function per task,
+ * the table of schedule memrefs, one rank-branched function per level with
+ * its MPI calls, and `main`.  The repetitive work lives here: MPI start-up,
+ * the command line, initial values, .npy input and output, request sets,
+ * barriers, checked MPI calls, timing, tracing and the final report.  The
+ * owner table is in av_owners.h.
  *
- * Shape of a generated `main`:
+ * Shape of a generated program (see tests/goldens/ for whole ones):
  *
  *     static av_memref mem[] = {
  *         {"a", AV_I32, 1, {20}, NULL, 0},
@@ -15,18 +16,30 @@
  *     };
  *     static const int outputs[] = {1};
  *
+ *     static void level0(av_ctx *ctx, av_owners *own) {
+ *         const int rank = ctx->rank, size = ctx->size;
+ *         if (rank == 1 % size) { AV_TASK(ctx, "task1", task1(mem[0].data, mem[1].data)); }
+ *         av_wrote(own, 1, 1 % size);
+ *         av_barrier(ctx, "end of level 0");
+ *     }
+ *
+ *     static void gather_results(av_ctx *ctx, av_owners *own) {
+ *         av_reqset rs = AV_REQSET_INIT;
+ *         av_move mv = av_owner_move(own, 1, 0);
+ *         if (ctx->rank == mv.dst) { AV_MPI_CHECK(MPI_Irecv(..., av_recv_request(...)), ...); }
+ *         else if (ctx->rank == mv.src) { AV_MPI_CHECK(MPI_Isend(..., av_send_request(...)), ...); }
+ *         av_wait_all(ctx, &rs, "final results to rank 0");
+ *     }
+ *
  *     int main(int argc, char **argv) {
  *         av_ctx ctx;
  *         av_init(&ctx, argc, argv, mem, 2);
- *         const int rank = ctx.rank, size = ctx.size;
- *         av_reqset rs = AV_REQSET_INIT;
- *         // level 0
- *         if (rank == 1 % size) { AV_TASK(&ctx, "task1", task1(mem[0].data, mem[1].data)); }
- *         av_barrier(&ctx, "end of level 0");
- *         // outputs to rank 0
+ *         av_owners own;
+ *         av_owners_init(&own, &ctx);
+ *         level0(&ctx, &own);
  *         av_stop_clock(&ctx);
- *         av_post_move(&ctx, &rs, &mem[1], 1 % size, 0, 7, "%b to rank 0");
- *         av_wait_all(&ctx, &rs, "outputs to rank 0");
+ *         gather_results(&ctx, &own);
+ *         av_owners_free(&own);
  *         return av_finish(&ctx, outputs, 1);
  *     }
  *
@@ -290,26 +303,24 @@ typedef struct av_reqset {
 
 #define AV_REQSET_INIT {NULL, 0, 0, NULL, 0, 0}
 
-/** Posts MPI_Irecv of all of `m` (as MPI_BYTE, in pieces of at most 1 GiB
- *  when larger) from rank `src` with `tag` into `rs`.  `tag` must be unique
- *  among the transfers in flight between the two ranks and at most
- *  MPI_TAG_UB (32767 is always safe).  `why` (e.g. "%c for task3") names
- *  the transfer in error messages and traces; it must outlive the wait. */
-void av_post_recv(av_ctx *ctx, av_reqset *rs, av_memref *m, int src, int tag,
-                  const char *why);
+/** The request slot for an MPI_Irecv of `bytes` bytes from rank `src` with
+ *  `tag`, to be posted by the caller and completed by `av_wait_all`; the
+ *  transfer is traced then.  `tag` must be unique among the transfers in
+ *  flight between the two ranks and at most MPI_TAG_UB (32767 is always
+ *  safe).  `why` (e.g. "%c for task3") names the transfer in error
+ *  messages and traces; it must outlive the wait:
+ *
+ *      AV_MPI_CHECK(MPI_Irecv(c, 20, MPI_INT32_T, src, tag, MPI_COMM_WORLD,
+ *                             av_recv_request(ctx, &rs, src, tag, 80, "%c for task3")),
+ *                   "%c for task3");
+ */
+MPI_Request *av_recv_request(av_ctx *ctx, av_reqset *rs, int src, int tag, int64_t bytes,
+                             const char *why);
 
-/** Posts MPI_Isend of all of `m` to rank `dst`, as `av_post_recv`.
- *  `m` must not be modified until `av_wait_all`. */
-void av_post_send(av_ctx *ctx, av_reqset *rs, const av_memref *m, int dst, int tag,
-                  const char *why);
-
-/** Posts the move of `m` from rank `src` to rank `dst` into `rs`: the
- *  receive on `dst`, the send on `src`, nothing on other ranks or when
- *  `src == dst`.  With device copies (av_device.h), the sender first makes
- *  its host copy current and the receiver's device copy becomes stale.  Every rank may call it with the same arguments:
- *  `av_post_move(&ctx, &rs, &mem[3], 1 % size, 0 % size, 4, "%d for task3");` */
-void av_post_move(av_ctx *ctx, av_reqset *rs, av_memref *m, int src, int dst, int tag,
-                  const char *why);
+/** The request slot for an MPI_Isend to rank `dst`, as `av_recv_request`.
+ *  The buffer must not be modified until `av_wait_all`. */
+MPI_Request *av_send_request(av_ctx *ctx, av_reqset *rs, int dst, int tag, int64_t bytes,
+                             const char *why);
 
 /** Completes every transfer of `rs` (MPI_Waitall), records them when
  *  tracing, and empties `rs`.  An empty set is fine.  `why` names the wait. */

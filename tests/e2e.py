@@ -16,12 +16,15 @@ import numpy as np
 import pytest
 
 from avial2c.build import build, has_gpu_tasks
-from avial2c.checker import check_program
+from avial2c.check.checker import check_program
+from avial2c.codegen import c as codegen_c
+from avial2c.codegen.views import GeneratedSources
 from avial2c.diagnostics import DiagnosticEngine
-from avial2c.interp import interpret
+from avial2c.frontend.parse import parse_program
+from avial2c.interp.run import interpret
 from avial2c.ir import MemRefType, Program, walk_ops
 from avial2c.npyio import numpy_dtype, written_memrefs
-from avial2c.parser import parse_program
+from avial2c.plan.schedule import make_schedule
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -154,3 +157,8 @@ def check_runs(
         context = f"{program.file} --sync {sync} on {ranks} ranks"
         assert run.returncode == 0, f"{context}: {run.stderr}"
         assert_same_memrefs(program, out, want, context)
+
+
+def generate(program: Program, sync: str = "barrier", gpu: str = "emulate") -> GeneratedSources:
+    """The generated sources of PROGRAM (checked) with its schedule for SYNC."""
+    return codegen_c.generate(program, make_schedule(program, sync), gpu)

@@ -31,7 +31,8 @@ import numpy as np
 
 from avial2c.ir import MemRefType, Program, ScalarType, Task, Value, is_gpu_arch, walk_ops
 from avial2c.npyio import default_value, numpy_dtype
-from avial2c.printer import CustomPrinter, literal, task_constants
+from avial2c.printer.common import literal, task_constants
+from avial2c.printer.custom import CustomPrinter
 
 MLIR_OPT = "mlir-opt-22"
 MLIR_RUNNER = "mlir-runner-22"

@@ -24,14 +24,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from e2e import generate
 
-from avial2c.cbody import combine_for, flat_index
-from avial2c.cexpr import expr
-from avial2c.checker import check_program
-from avial2c.cnames import Namer, const_expr, sanitize
-from avial2c.codegen_c import c_comment, c_string, generate
+from avial2c.check.checker import check_program
+from avial2c.codegen.body import combine_for, flat_index
+from avial2c.codegen.expr import expr
+from avial2c.codegen.names import Namer, const_expr, sanitize
+from avial2c.codegen.render import c_comment, c_string
 from avial2c.diagnostics import CompileError, DiagnosticEngine
-from avial2c.interp import interpret
+from avial2c.frontend.parse import parse_program
+from avial2c.interp.run import interpret
 from avial2c.ir import (
     F32,
     F64,
@@ -56,8 +58,7 @@ from avial2c.ir import (
     make_attrs,
 )
 from avial2c.npyio import numpy_dtype, written_memrefs
-from avial2c.parser import parse_program
-from avial2c.plan import make_plan
+from avial2c.plan.plan import make_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "runtime_c"
@@ -711,7 +712,7 @@ def test_odd_task_names_give_valid_c(tmp_path: Path) -> None:
     text = text.replace("reads(%a, %b) writes(%c) {", 'reads(%a, %b) writes(%c) {name = "sum */ \\"x\\""} {')
     program = check_text(text)
     source = generate(program).c
-    assert 'AV_TASK(&ctx, "sum */ \\"x\\""' in source
+    assert 'AV_TASK(ctx, "sum */ \\"x\\""' in source
     if shutil.which("mpicc") is None:
         return
     path = tmp_path / "odd.c"
@@ -725,7 +726,7 @@ def test_odd_task_names_give_valid_c(tmp_path: Path) -> None:
 
 
 def test_openmp_collapses_only_as_many_loops_as_it_needs() -> None:
-    from avial2c.cbody import COLLAPSE_ENOUGH, omp_parallel_for, trip_count
+    from avial2c.codegen.body import COLLAPSE_ENOUGH, omp_parallel_for, trip_count
 
     assert COLLAPSE_ENOUGH == 64
     assert omp_parallel_for([1024, 1024]) == "omp parallel for"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Goldens
-from e2e import EXAMPLES, check_text, gpu_examples, load, mpi_env, needs_mpi
+from e2e import EXAMPLES, check_text, generate, gpu_examples, load, mpi_env, needs_mpi
 
 from avial2c.build import (
     ToolError,
@@ -25,8 +25,7 @@ from avial2c.build import (
     nvcc_archs,
     unsupported_archs,
 )
-from avial2c.codegen_c import generate
-from avial2c.codegen_cuda import DEFAULT_ARCH, gpu_archs
+from avial2c.codegen.cuda import DEFAULT_ARCH, gpu_archs
 from avial2c.ir import Program
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +74,7 @@ def test_seed_kernel_and_launcher() -> None:
     # PROG.c declares the launcher, selects CUDA device memory and calls it
     assert "void task3(av_ctx *ctx);" in out.c
     assert "av_dev_setup(&ctx, &av_cuda_ops);" in out.c
-    assert 'AV_TASK(&ctx, "task3", task3(&ctx));' in out.c
+    assert 'AV_TASK(ctx, "task3", task3(ctx));' in out.c
     assert "__global__" not in out.c
 
 
@@ -100,7 +99,7 @@ def test_overwritten_memrefs_are_not_copied_to_the_device() -> None:
 
 def test_host_code_asks_for_current_host_copies() -> None:
     c = generate(load(EXAMPLES / "gpu_chain.mlir"), gpu="cuda").c
-    assert 'av_host_use(&ctx, MEM_W, "total");' in c
+    assert 'av_host_use(ctx, MEM_W, "total");' in c
     cpu_only = generate(load(EXAMPLES / "jacobi2d.mlir")).c
     assert "av_host_use" not in cpu_only and "av_dev_setup" not in cpu_only
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from e2e import EXAMPLES, build_example, gpu_examples, load, mpirun, needs_mpi
 
-from avial2c.plan import DeviceCopy, make_plan
-from avial2c.plan_emit import plan_json, plan_text
+from avial2c.plan.emit import plan_json, plan_text
+from avial2c.plan.plan import DeviceCopy, make_plan
 
 GPU_EXAMPLES = gpu_examples()
 

@@ -1,4 +1,4 @@
-from avial2c.checker import normalize_int
+from avial2c.check.checker import normalize_int
 from avial2c.diagnostics import Diagnostic, DiagnosticEngine
 from avial2c.ir import I1, I8, I32, INDEX, Span
 

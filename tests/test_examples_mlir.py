@@ -24,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from e2e import load
 
+from avial2c.interp.run import interpret
 from avial2c.ir import SUPPORTED_OPS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -634,14 +636,7 @@ def default_inputs(schedule: Schedule) -> dict[str, np.ndarray]:
 
 
 def interpret_example(name: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    from avial2c import checker, interp, parser
-    from avial2c.diagnostics import DiagnosticEngine
-
-    text = (EXAMPLES / name).read_text()
-    engine = DiagnosticEngine(source=text)
-    program = checker.check_program(parser.parse_program(text, name), engine)
-    assert not engine.has_errors, engine.render()
-    result: dict[str, np.ndarray] = interp.interpret(program, inputs)
+    result: dict[str, np.ndarray] = interpret(load(EXAMPLES / name), inputs)
     return result
 
 

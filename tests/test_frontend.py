@@ -8,12 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from avial2c.checker import check_program
+from avial2c.check.checker import check_program
 from avial2c.diagnostics import CompileError, DiagnosticEngine
 from avial2c.driver import main
+from avial2c.frontend.parse import parse_program
 from avial2c.ir import MemRefType, Program
-from avial2c.parser import parse_program
-from avial2c.printer import canonical
+from avial2c.printer.canonical import canonical
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 ALL = sorted(EXAMPLES.glob("*.mlir"))

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from progen import ProgramSpec, programs, render
 
-from avial2c.printer import print_generic
+from avial2c.printer.generic import print_generic
 
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 EXAMPLES = int(os.environ.get("AVIAL_FUZZ_EXAMPLES", "6"))

@@ -37,7 +37,7 @@ from test_device_copies import planned, traced
 from avial2c.build import cuda_usable
 from avial2c.ir import Program, is_gpu_arch, walk_ops
 from avial2c.npyio import written_memrefs
-from avial2c.plan import make_plan
+from avial2c.plan.plan import make_plan
 
 EXACT_MATH = {"sqrt", "absf", "absi", "floor", "ceil", "round", "fma"}
 GPU_EXAMPLES = gpu_examples()

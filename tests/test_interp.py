@@ -11,12 +11,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from e2e import load as load_example
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from avial2c.diagnostics import CompileError, DiagnosticEngine
-from avial2c.interp import InterpError, interpret
-from avial2c.interp_ops import round_f32
+from avial2c.diagnostics import CompileError
+from avial2c.interp.run import InterpError, interpret
+from avial2c.interp.scalars import round_f32
 from avial2c.ir import (
     F32,
     F64,
@@ -984,23 +985,12 @@ def test_inputs_must_match_the_schedule() -> None:
         interpret(seed_program(), {"a": np.zeros(20)})
 
 
-def parse_and_check(path: Path) -> Program:
-    from avial2c import parser
-    from avial2c.checker import check_program
-
-    text = path.read_text()
-    engine = DiagnosticEngine(source=text)
-    checked = check_program(parser.parse_program(text, str(path)), engine)
-    assert not engine.has_errors, engine.render()
-    return checked
-
-
 SEED_SPELLINGS = ["seed.mlir", "seed_typed.mlir", "seed_generic.mlir", "seed_mlir_opt.mlir"]
 
 
 def test_every_spelling_of_the_seed_gives_the_same_outputs() -> None:
     for name in SEED_SPELLINGS:
-        got = interpret(parse_and_check(EXAMPLES / name))
+        got = interpret(load_example(EXAMPLES / name))
         assert [a.tolist() for a in got.values()] == [SEED_A, SEED_B, SEED_C, SEED_D], name
 
 
@@ -1011,7 +1001,7 @@ RUNNABLE = [p for p in sorted(EXAMPLES.glob("*.mlir")) if p.name not in TOO_BIG]
 
 @pytest.mark.parametrize("path", RUNNABLE, ids=lambda p: p.name)
 def test_every_example_interprets(path: Path) -> None:
-    checked = parse_and_check(path)
+    checked = load_example(path)
     got = interpret(checked)
     assert list(got) == [m.name for m in checked.memrefs]
     for m in checked.memrefs:
@@ -1021,7 +1011,7 @@ def test_every_example_interprets(path: Path) -> None:
 
 
 def test_reduction_example_gives_the_values_in_its_header() -> None:
-    got = interpret(parse_and_check(EXAMPLES / "reduction.mlir"))
+    got = interpret(load_example(EXAMPLES / "reduction.mlir"))
     assert got["s1"].tolist() == 375.0
     assert got["s2"].tolist() == [375.0]
     assert got["m"].tolist() == 11
@@ -1029,7 +1019,7 @@ def test_reduction_example_gives_the_values_in_its_header() -> None:
 
 
 def test_matmul_example_matches_numpy() -> None:
-    got = interpret(parse_and_check(EXAMPLES / "matmul_gpu.mlir"))
+    got = interpret(load_example(EXAMPLES / "matmul_gpu.mlir"))
     product = got["A"].astype(np.float64) @ got["B"].astype(np.float64)
     assert got["C"].tolist() == product.tolist()
     assert got["D"].tolist() == product.tolist()

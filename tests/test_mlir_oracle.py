@@ -41,13 +41,13 @@ from mlir_oracle import (
 )
 
 from avial2c.build import build
-from avial2c.checker import check_program
+from avial2c.check.checker import check_program
 from avial2c.diagnostics import DiagnosticEngine
-from avial2c.interp import interpret
+from avial2c.frontend.parse import parse_program
+from avial2c.interp.run import interpret
 from avial2c.ir import Program, Task, walk_ops
 from avial2c.npyio import numpy_dtype
-from avial2c.parser import parse_program
-from avial2c.printer import canonical
+from avial2c.printer.canonical import canonical
 
 MISSING = missing_tools()
 pytestmark = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")

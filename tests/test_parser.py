@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from lark import Lark
 
 from avial2c.diagnostics import CompileError
+from avial2c.frontend.parse import parse_program, parse_tree
+from avial2c.frontend.syntax_errors import EXAMPLES
 from avial2c.ir import (
     F32,
     F64,
@@ -32,9 +34,7 @@ from avial2c.ir import (
     Value,
     walk_ops,
 )
-from avial2c.parse_tree import GRAMMAR_PATH
-from avial2c.parser import parse_program, parse_tree
-from avial2c.syntax_errors import EXAMPLES
+from avial2c.resources import GRAMMAR as GRAMMAR_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_FILES = sorted((ROOT / "examples").glob("*.mlir"))

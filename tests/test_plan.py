@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from avial2c.access import OVERWRITES, PARTIAL, overwrites_all, reason
 from avial2c.ir import (
     I1,
     I32,
@@ -28,8 +27,9 @@ from avial2c.ir import (
     Value,
     make_attrs,
 )
-from avial2c.plan import TAG_LIMIT, Edge, Plan, Transfer, make_plan
-from avial2c.plan_emit import SCHEMA, plan_dot, plan_json, plan_text
+from avial2c.plan.coverage import OVERWRITES, PARTIAL, overwrites_all, reason
+from avial2c.plan.emit import SCHEMA, plan_dot, plan_json, plan_text
+from avial2c.plan.plan import TAG_LIMIT, Edge, Plan, Transfer, make_plan
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -679,9 +679,9 @@ def test_dot_accepts_names_that_need_quoting() -> None:
 
 
 def check_example(path: Path, size: int = 2) -> Plan:
-    from avial2c.checker import check_program
+    from avial2c.check.checker import check_program
     from avial2c.diagnostics import DiagnosticEngine
-    from avial2c.parser import parse_program
+    from avial2c.frontend.parse import parse_program
 
     engine = DiagnosticEngine()
     checked = check_program(parse_program(path.read_text(), str(path)), engine)
@@ -790,7 +790,7 @@ def raw_seed(n: int) -> Program:
 
 @pytest.mark.parametrize("n", [20, 1024, 1025])
 def test_checked_terse_launches(n: int) -> None:
-    from avial2c.checker import check_program
+    from avial2c.check.checker import check_program
     from avial2c.diagnostics import DiagnosticEngine
 
     engine = DiagnosticEngine()

@@ -17,8 +17,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from avial2c.access import overwrites_all
-from avial2c.interp import interpret
+from avial2c.interp.run import interpret
 from avial2c.ir import (
     I1,
     I32,
@@ -37,8 +36,9 @@ from avial2c.ir import (
     Value,
     make_attrs,
 )
-from avial2c.plan import Plan, Transfer, make_plan
-from avial2c.plan_emit import plan_json
+from avial2c.plan.coverage import overwrites_all
+from avial2c.plan.emit import plan_json
+from avial2c.plan.plan import Plan, Transfer, make_plan
 
 SHAPES = ((), (1,), (4,), (2, 3), (3, 2, 2))
 CPU = Target(Value("cpu", TargetType()), "x86_64")

@@ -22,8 +22,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from avial2c.checker import check_program
+from avial2c.check.checker import check_program
 from avial2c.diagnostics import DiagnosticEngine
+from avial2c.frontend.parse import parse_program
 from avial2c.ir import (
     F32,
     F64,
@@ -48,17 +49,11 @@ from avial2c.ir import (
     Value,
     make_attrs,
 )
-from avial2c.parser import parse_program
-from avial2c.printer import (
-    CMPF_PREDICATES,
-    CMPI_PREDICATES,
-    canonical,
-    escape,
-    float_text,
-    print_custom,
-    print_generic,
-    programs_equal,
-)
+from avial2c.printer.canonical import canonical, programs_equal
+from avial2c.printer.common import CMPF_PREDICATES, CMPI_PREDICATES, escape
+from avial2c.printer.custom import print_custom
+from avial2c.printer.floats import float_text
+from avial2c.printer.generic import print_generic
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MLIR_OPT = "mlir-opt-22"

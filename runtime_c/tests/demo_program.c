@@ -45,7 +45,15 @@ int main(int argc, char **argv) {
     av_barrier(&ctx, "end of level 0");
 
     /* level 1: task3 on rank 0 needs %d, written by task2 */
-    av_post_move(&ctx, &rs, &mem[3], 1 % size, 0 % size, 1, "%d for task3");
+    if (size > 1 && rank == 0) {
+        AV_MPI_CHECK(MPI_Irecv(mem[3].data, 20, MPI_INT32_T, 1, 1, MPI_COMM_WORLD,
+                               av_recv_request(&ctx, &rs, 1, 1, 80, "%d for task3")),
+                     "%d for task3");
+    } else if (size > 1 && rank == 1) {
+        AV_MPI_CHECK(MPI_Isend(mem[3].data, 20, MPI_INT32_T, 0, 1, MPI_COMM_WORLD,
+                               av_send_request(&ctx, &rs, 0, 1, 80, "%d for task3")),
+                     "%d for task3");
+    }
     av_wait_all(&ctx, &rs, "transfers for level 1");
     if (rank == 0 % size) { AV_TASK(&ctx, "task3", task3(mem[2].data, mem[3].data)); }
     av_barrier(&ctx, "end of level 1");

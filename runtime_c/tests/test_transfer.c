@@ -34,27 +34,40 @@ static int64_t count_bad(const double *in, int src) {
     return bad;
 }
 
+/* The sends and receives as a generated program writes them. */
+static void send_out(av_ctx *ctx, av_reqset *rs, int dst, int tag, const char *why) {
+    AV_MPI_CHECK(MPI_Isend(mem[0].data, (int)N, MPI_DOUBLE, dst, tag, MPI_COMM_WORLD,
+                           av_send_request(ctx, rs, dst, tag, (int64_t)mem[0].nbytes, why)),
+                 why);
+}
+
+static void recv_in(av_ctx *ctx, av_reqset *rs, int src, int tag, const char *why) {
+    AV_MPI_CHECK(MPI_Irecv(mem[1].data, (int)N, MPI_DOUBLE, src, tag, MPI_COMM_WORLD,
+                           av_recv_request(ctx, rs, src, tag, (int64_t)mem[1].nbytes, why)),
+                 why);
+}
+
 int main(int argc, char **argv) {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, 2);
     const int rank = ctx.rank, size = ctx.size;
     av_reqset rs = AV_REQSET_INIT;
     if (getenv("AV_TEST_BAD_SEND") != NULL && rank == 0) {
-        av_post_send(&ctx, &rs, &mem[0], size + 5, 1, "%out to a missing rank");
+        send_out(&ctx, &rs, size + 5, 1, "%out to a missing rank");
     }
     AV_TASK(&ctx, "fill", fill(mem[0].data, rank));
     int next = (rank + 1) % size, prev = (rank + size - 1) % size;
-    av_post_recv(&ctx, &rs, &mem[1], prev, 1, "%in from previous rank");
-    av_post_send(&ctx, &rs, &mem[0], next, 1, "%out to next rank");
+    recv_in(&ctx, &rs, prev, 1, "%in from previous rank");
+    send_out(&ctx, &rs, next, 1, "%out to next rank");
     av_wait_all(&ctx, &rs, "ring forward");
     int64_t bad = count_bad(mem[1].data, prev);
     av_barrier(&ctx, "between rings");
-    av_post_send(&ctx, &rs, &mem[0], prev, 2, "%out to previous rank");
-    av_post_recv(&ctx, &rs, &mem[1], next, 2, "%in from next rank");
+    send_out(&ctx, &rs, prev, 2, "%out to previous rank");
+    recv_in(&ctx, &rs, next, 2, "%in from next rank");
     av_wait_all(&ctx, &rs, "ring backward");
     bad += count_bad(mem[1].data, next);
-    av_post_recv(&ctx, &rs, &mem[1], prev, 3, "%in from previous rank again");
-    av_post_send(&ctx, &rs, &mem[0], next, 3, "%out to next rank again");
+    recv_in(&ctx, &rs, prev, 3, "%in from previous rank again");
+    send_out(&ctx, &rs, next, 3, "%out to next rank again");
     av_wait_all(&ctx, &rs, "ring forward again");
     bad += count_bad(mem[1].data, prev);
     av_wait_all(&ctx, &rs, "nothing to wait for");

@@ -6,10 +6,12 @@
  * 4 tasks in 2 levels over 4 memrefs.
  * Placement (roundrobin): the k-th task of a level runs on rank k % size, a
  * task with {rank = N} on N % size, so the program runs on any number of
- * ranks.  Which memrefs move between levels depends on that number: main()
- * names every memref a task needs on its rank, and av_fetch (runtime_c/av_plan.c)
- * posts the transfer when the owner table says it is not there yet: exactly
- * the transfers of `avial2c examples/bigexchange.mlir --emit plan --ranks N`.
+ * ranks.  Which memrefs move between levels depends on that number.  Each
+ * level is one function: for every memref a task of the level needs on its
+ * rank, the owner table (runtime_c/av_owners.c, the same on every rank)
+ * says whether it moves and from which rank, and the two ranks concerned
+ * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
+ * transfers of `avial2c examples/bigexchange.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
  *
  * Build with the runtime (never -ffast-math; -ffp-contract=off keeps every
@@ -23,9 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpi.h>
+
 #include "avial_rt.h"
 #include "av_ops.h"
-#include "av_plan.h"
+#include "av_owners.h"
 
 /* The schedule memrefs, in schedule order; av_init allocates them and fills
  * them from --input files or with the default values. */
@@ -109,57 +113,105 @@ static void task_usep(float *restrict s, const float *restrict p)
     }
 }
 
-int main(int argc, char **argv)
+/* ---- level 0: makep, makeq ---- */
+static void level0(av_ctx *ctx, av_owners *own)
 {
-    av_ctx ctx;
-    av_init(&ctx, argc, argv, mem, N_MEMREFS);
-    const int rank = ctx.rank;
-    const int size = ctx.size;
+    const int rank = ctx->rank;
+    const int size = ctx->size;
+    float *const p = mem[MEM_P].data;
+    float *const q = mem[MEM_Q].data;
+    if (rank == 0) {  /* makep on %cpu (x86_64) */
+        AV_TASK(ctx, "makep", task_makep(p));
+    }
+    if (rank == 1 % size) {  /* makeq on %cpu (x86_64) */
+        AV_TASK(ctx, "makeq", task_makeq(q));
+    }
+    av_wrote(own, MEM_P, 0);  /* %p is now valid only on the rank of makep */
+    av_wrote(own, MEM_Q, 1 % size);  /* %q is now valid only on the rank of makeq */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 0");
+}
+
+/* ---- level 1: useq, usep ---- */
+static void level1(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    const int size = ctx->size;
     float *const p = mem[MEM_P].data;
     float *const q = mem[MEM_Q].data;
     float *const r = mem[MEM_R].data;
     float *const s = mem[MEM_S].data;
-    av_owners own;  /* which ranks hold a valid copy of each memref */
-    av_owners_init(&own, &ctx);
-    av_reqset rs = AV_REQSET_INIT;
-
-    /* ---- level 0: makep, makeq ---- */
-    if (rank == 0) {  /* makep on %cpu (x86_64) */
-        AV_TASK(&ctx, "makep", task_makep(p));
-    }
-    if (rank == 1 % size) {  /* makeq on %cpu (x86_64) */
-        AV_TASK(&ctx, "makeq", task_makeq(q));
-    }
-    av_wrote(&own, MEM_P, 0);  /* %p is now valid only on the rank of makep */
-    av_wrote(&own, MEM_Q, 1 % size);  /* %q is now valid only on the rank of makeq */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 0");
-
-    /* ---- level 1: useq, usep ---- */
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
     /* useq (level 1, rank 0) reads %q, last written by makeq (level 0, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_Q, 0, "%q for useq");
+    mv = av_owner_move(own, MEM_Q, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(q, 2097152, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 8388608, "%q for useq")),
+                     "%q for useq");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(q, 2097152, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 8388608, "%q for useq")),
+                     "%q for useq");
+    }
     /* usep (level 1, rank 1 % size) reads %p, last written by makep (level 0, rank 0) */
-    av_fetch(&own, &ctx, &rs, MEM_P, 1 % size, "%p for usep");
-    av_wait_all(&ctx, &rs, "transfers before level 1");
+    mv = av_owner_move(own, MEM_P, 1 % size);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(p, 2097152, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 8388608, "%p for usep")),
+                     "%p for usep");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(p, 2097152, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 8388608, "%p for usep")),
+                     "%p for usep");
+    }
+    av_wait_all(ctx, &rs, "transfers before level 1");
     if (rank == 0) {  /* useq on %cpu (x86_64) */
-        AV_TASK(&ctx, "useq", task_useq(r, q));
+        AV_TASK(ctx, "useq", task_useq(r, q));
     }
     if (rank == 1 % size) {  /* usep on %cpu (x86_64) */
-        AV_TASK(&ctx, "usep", task_usep(s, p));
+        AV_TASK(ctx, "usep", task_usep(s, p));
     }
-    av_wrote(&own, MEM_R, 0);  /* %r is now valid only on the rank of useq */
-    av_wrote(&own, MEM_S, 1 % size);  /* %s is now valid only on the rank of usep */
+    av_wrote(own, MEM_R, 0);  /* %r is now valid only on the rank of useq */
+    av_wrote(own, MEM_S, 1 % size);  /* %s is now valid only on the rank of usep */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 1");
+    av_barrier(ctx, "end of level 1");
+}
 
-    /* ---- final results: every written memref to rank 0 ---- */
-    av_stop_clock(&ctx);
+/* ---- every written memref to rank 0 ---- */
+static void gather_results(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    float *const s = mem[MEM_S].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
     /* %p to rank 0, last written by makep (level 0, rank 0); same rank: no transfer */
     /* %q to rank 0, last written by makeq (level 0, rank 1 % size); already fetched there for useq: no transfer */
     /* %r to rank 0, last written by useq (level 1, rank 0); same rank: no transfer */
     /* %s to rank 0, last written by usep (level 1, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_S, 0, "%s to rank 0");
-    av_wait_all(&ctx, &rs, "final results to rank 0");
+    mv = av_owner_move(own, MEM_S, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(s, 2097152, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 8388608, "%s to rank 0")),
+                     "%s to rank 0");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(s, 2097152, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 8388608, "%s to rank 0")),
+                     "%s to rank 0");
+    }
+    av_wait_all(ctx, &rs, "final results to rank 0");
+}
+
+int main(int argc, char **argv)
+{
+    av_ctx ctx;
+    av_init(&ctx, argc, argv, mem, N_MEMREFS);
+    av_owners own;  /* which ranks hold a valid copy of each memref */
+    av_owners_init(&own, &ctx);
+    level0(&ctx, &own);
+    level1(&ctx, &own);
+    av_stop_clock(&ctx);
+    gather_results(&ctx, &own);
     av_owners_free(&own);
     return av_finish(&ctx, outputs, 4);
 }

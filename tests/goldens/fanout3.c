@@ -6,10 +6,12 @@
  * 4 tasks in 2 levels over 5 memrefs.
  * Placement (roundrobin): the k-th task of a level runs on rank k % size, a
  * task with {rank = N} on N % size, so the program runs on any number of
- * ranks.  Which memrefs move between levels depends on that number: main()
- * names every memref a task needs on its rank, and av_fetch (runtime_c/av_plan.c)
- * posts the transfer when the owner table says it is not there yet: exactly
- * the transfers of `avial2c examples/fanout3.mlir --emit plan --ranks N`.
+ * ranks.  Which memrefs move between levels depends on that number.  Each
+ * level is one function: for every memref a task of the level needs on its
+ * rank, the owner table (runtime_c/av_owners.c, the same on every rank)
+ * says whether it moves and from which rank, and the two ranks concerned
+ * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
+ * transfers of `avial2c examples/fanout3.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
  * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU, on
  * emulated device copies that move exactly like the CUDA build's.
@@ -25,9 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpi.h>
+
 #include "avial_rt.h"
 #include "av_ops.h"
-#include "av_plan.h"
+#include "av_owners.h"
 
 /* The schedule memrefs, in schedule order; av_init allocates them and fills
  * them from --input files or with the default values. */
@@ -127,61 +131,121 @@ static void task_neg(av_ctx *ctx)
     av_dev_wrote(ctx, MEM_O3);  /* only the device copy is current now */
 }
 
+/* ---- level 0: make ---- */
+static void level0(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    int32_t *const a = mem[MEM_A].data;
+    int32_t *const m = mem[MEM_M].data;
+    if (rank == 0) {  /* make on %cpu (x86_64) */
+        AV_TASK(ctx, "make", task_make(m, a));
+        av_host_wrote(ctx, MEM_M);  /* the device copy, if any, is stale now */
+    }
+    av_wrote(own, MEM_M, 0);  /* %m is now valid only on the rank of make */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 0");
+}
+
+/* ---- level 1: plus, times, neg ---- */
+static void level1(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    const int size = ctx->size;
+    int32_t *const m = mem[MEM_M].data;
+    int32_t *const o1 = mem[MEM_O1].data;
+    int32_t *const o2 = mem[MEM_O2].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
+    /* plus (level 1, rank 0) reads %m, last written by make (level 0, rank 0); same rank: no transfer */
+    /* times (level 1, rank 1 % size) reads %m, last written by make (level 0, rank 0) */
+    mv = av_owner_move(own, MEM_M, 1 % size);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(m, 64, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 256, "%m for times")),
+                     "%m for times");
+        av_host_wrote(ctx, MEM_M);  /* the device copy, if any, is stale now */
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(m, 64, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 256, "%m for times")),
+                     "%m for times");
+    }
+    /* neg (level 1, rank 2 % size) reads %m, last written by make (level 0, rank 0) */
+    mv = av_owner_move(own, MEM_M, 2 % size);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(m, 64, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 256, "%m for neg")),
+                     "%m for neg");
+        av_host_wrote(ctx, MEM_M);  /* the device copy, if any, is stale now */
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(m, 64, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 256, "%m for neg")),
+                     "%m for neg");
+    }
+    av_wait_all(ctx, &rs, "transfers before level 1");
+    if (rank == 0) {  /* plus on %cpu (x86_64) */
+        AV_TASK(ctx, "plus", task_plus(o1, m));
+    }
+    if (rank == 1 % size) {  /* times on %cpu (x86_64) */
+        AV_TASK(ctx, "times", task_times(o2, m));
+    }
+    if (rank == 2 % size) {  /* neg on %gpu (sm_80), emulated */
+        AV_TASK(ctx, "neg", task_neg(ctx));
+    }
+    av_wrote(own, MEM_O1, 0);  /* %o1 is now valid only on the rank of plus */
+    av_wrote(own, MEM_O2, 1 % size);  /* %o2 is now valid only on the rank of times */
+    av_wrote(own, MEM_O3, 2 % size);  /* %o3 is now valid only on the rank of neg */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 1");
+}
+
+/* ---- every written memref to rank 0 ---- */
+static void gather_results(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    int32_t *const o2 = mem[MEM_O2].data;
+    int32_t *const o3 = mem[MEM_O3].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
+    /* %m to rank 0, last written by make (level 0, rank 0); same rank: no transfer */
+    /* %o1 to rank 0, last written by plus (level 1, rank 0); same rank: no transfer */
+    /* %o2 to rank 0, last written by times (level 1, rank 1 % size) */
+    mv = av_owner_move(own, MEM_O2, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(o2, 64, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 256, "%o2 to rank 0")),
+                     "%o2 to rank 0");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(o2, 64, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 256, "%o2 to rank 0")),
+                     "%o2 to rank 0");
+    }
+    /* %o3 to rank 0, last written by neg (level 1, rank 2 % size) */
+    mv = av_owner_move(own, MEM_O3, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(o3, 64, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 256, "%o3 to rank 0")),
+                     "%o3 to rank 0");
+        av_host_wrote(ctx, MEM_O3);  /* the device copy, if any, is stale now */
+    } else if (rank == mv.src) {
+        av_host_use(ctx, MEM_O3, "%o3 to rank 0");  /* a GPU task on this rank may hold the current copy */
+        AV_MPI_CHECK(MPI_Isend(o3, 64, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 256, "%o3 to rank 0")),
+                     "%o3 to rank 0");
+    }
+    av_wait_all(ctx, &rs, "final results to rank 0");
+}
+
 int main(int argc, char **argv)
 {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, N_MEMREFS);
     av_dev_setup(&ctx, &av_emulated_ops);  /* GPU tasks' memrefs in emulated device memory */
-    const int rank = ctx.rank;
-    const int size = ctx.size;
-    int32_t *const a = mem[MEM_A].data;
-    int32_t *const m = mem[MEM_M].data;
-    int32_t *const o1 = mem[MEM_O1].data;
-    int32_t *const o2 = mem[MEM_O2].data;
     av_owners own;  /* which ranks hold a valid copy of each memref */
     av_owners_init(&own, &ctx);
-    av_reqset rs = AV_REQSET_INIT;
-
-    /* ---- level 0: make ---- */
-    if (rank == 0) {  /* make on %cpu (x86_64) */
-        AV_TASK(&ctx, "make", task_make(m, a));
-        av_host_wrote(&ctx, MEM_M);  /* the device copy, if any, is stale now */
-    }
-    av_wrote(&own, MEM_M, 0);  /* %m is now valid only on the rank of make */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 0");
-
-    /* ---- level 1: plus, times, neg ---- */
-    /* plus (level 1, rank 0) reads %m, last written by make (level 0, rank 0); same rank: no transfer */
-    /* times (level 1, rank 1 % size) reads %m, last written by make (level 0, rank 0) */
-    av_fetch(&own, &ctx, &rs, MEM_M, 1 % size, "%m for times");
-    /* neg (level 1, rank 2 % size) reads %m, last written by make (level 0, rank 0) */
-    av_fetch(&own, &ctx, &rs, MEM_M, 2 % size, "%m for neg");
-    av_wait_all(&ctx, &rs, "transfers before level 1");
-    if (rank == 0) {  /* plus on %cpu (x86_64) */
-        AV_TASK(&ctx, "plus", task_plus(o1, m));
-    }
-    if (rank == 1 % size) {  /* times on %cpu (x86_64) */
-        AV_TASK(&ctx, "times", task_times(o2, m));
-    }
-    if (rank == 2 % size) {  /* neg on %gpu (sm_80), emulated */
-        AV_TASK(&ctx, "neg", task_neg(&ctx));
-    }
-    av_wrote(&own, MEM_O1, 0);  /* %o1 is now valid only on the rank of plus */
-    av_wrote(&own, MEM_O2, 1 % size);  /* %o2 is now valid only on the rank of times */
-    av_wrote(&own, MEM_O3, 2 % size);  /* %o3 is now valid only on the rank of neg */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 1");
-
-    /* ---- final results: every written memref to rank 0 ---- */
+    level0(&ctx, &own);
+    level1(&ctx, &own);
     av_stop_clock(&ctx);
-    /* %m to rank 0, last written by make (level 0, rank 0); same rank: no transfer */
-    /* %o1 to rank 0, last written by plus (level 1, rank 0); same rank: no transfer */
-    /* %o2 to rank 0, last written by times (level 1, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_O2, 0, "%o2 to rank 0");
-    /* %o3 to rank 0, last written by neg (level 1, rank 2 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_O3, 0, "%o3 to rank 0");
-    av_wait_all(&ctx, &rs, "final results to rank 0");
+    gather_results(&ctx, &own);
     av_owners_free(&own);
     return av_finish(&ctx, outputs, 4);
 }

@@ -6,10 +6,12 @@
  * 4 tasks in 4 levels over 5 memrefs.
  * Placement (roundrobin): the k-th task of a level runs on rank k % size, a
  * task with {rank = N} on N % size, so the program runs on any number of
- * ranks.  Which memrefs move between levels depends on that number: main()
- * names every memref a task needs on its rank, and av_fetch (runtime_c/av_plan.c)
- * posts the transfer when the owner table says it is not there yet: exactly
- * the transfers of `avial2c examples/gpu_chain.mlir --emit plan --ranks N`.
+ * ranks.  Which memrefs move between levels depends on that number.  Each
+ * level is one function: for every memref a task of the level needs on its
+ * rank, the owner table (runtime_c/av_owners.c, the same on every rank)
+ * says whether it moves and from which rank, and the two ranks concerned
+ * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
+ * transfers of `avial2c examples/gpu_chain.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
  * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU, on
  * emulated device copies that move exactly like the CUDA build's.
@@ -25,9 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpi.h>
+
 #include "avial_rt.h"
 #include "av_ops.h"
-#include "av_plan.h"
+#include "av_owners.h"
 
 /* The schedule memrefs, in schedule order; av_init allocates them and fills
  * them from --input files or with the default values. */
@@ -147,62 +151,85 @@ static void task_total(float *restrict s, const float *restrict w)
     s[0] = sum;
 }
 
+/* ---- level 0: scale ---- */
+static void level0(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    if (rank == 0) {  /* scale on %gpu (sm_90), emulated */
+        AV_TASK(ctx, "scale", task_scale(ctx));
+    }
+    av_wrote(own, MEM_Y, 0);  /* %y is now valid only on the rank of scale */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 0");
+}
+
+/* ---- level 1: shift ---- */
+static void level1(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    /* shift (level 1, rank 0) reads %y, last written by scale (level 0, rank 0); same rank: no transfer */
+    if (rank == 0) {  /* shift on %gpu (sm_90), emulated */
+        AV_TASK(ctx, "shift", task_shift(ctx));
+    }
+    av_wrote(own, MEM_Z, 0);  /* %z is now valid only on the rank of shift */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 1");
+}
+
+/* ---- level 2: mix ---- */
+static void level2(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    /* mix (level 2, rank 0) reads %y, last written by scale (level 0, rank 0); same rank: no transfer */
+    /* mix (level 2, rank 0) reads %z, last written by shift (level 1, rank 0); same rank: no transfer */
+    if (rank == 0) {  /* mix on %gpu (sm_90), emulated */
+        AV_TASK(ctx, "mix", task_mix(ctx));
+    }
+    av_wrote(own, MEM_W, 0);  /* %w is now valid only on the rank of mix */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 2");
+}
+
+/* ---- level 3: total ---- */
+static void level3(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    float *const w = mem[MEM_W].data;
+    float *const s = mem[MEM_S].data;
+    /* total (level 3, rank 0) reads %w, last written by mix (level 2, rank 0); same rank: no transfer */
+    if (rank == 0) {  /* total on %cpu (x86_64) */
+        av_host_use(ctx, MEM_W, "total");  /* a GPU task on this rank may hold the current copy */
+        AV_TASK(ctx, "total", task_total(s, w));
+    }
+    av_wrote(own, MEM_S, 0);  /* %s is now valid only on the rank of total */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 3");
+}
+
+/* ---- every written memref to rank 0 ---- */
+static void gather_results(av_ctx *ctx, av_owners *own)
+{
+    /* %y to rank 0, last written by scale (level 0, rank 0); same rank: no transfer */
+    /* %z to rank 0, last written by shift (level 1, rank 0); same rank: no transfer */
+    /* %w to rank 0, last written by mix (level 2, rank 0); same rank: no transfer */
+    /* %s to rank 0, last written by total (level 3, rank 0); same rank: no transfer */
+    (void)ctx;
+    (void)own;  /* every written memref is on rank 0 already */
+}
+
 int main(int argc, char **argv)
 {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, N_MEMREFS);
     av_dev_setup(&ctx, &av_emulated_ops);  /* GPU tasks' memrefs in emulated device memory */
-    const int rank = ctx.rank;
-    float *const w = mem[MEM_W].data;
-    float *const s = mem[MEM_S].data;
     av_owners own;  /* which ranks hold a valid copy of each memref */
     av_owners_init(&own, &ctx);
-    av_reqset rs = AV_REQSET_INIT;
-
-    /* ---- level 0: scale ---- */
-    if (rank == 0) {  /* scale on %gpu (sm_90), emulated */
-        AV_TASK(&ctx, "scale", task_scale(&ctx));
-    }
-    av_wrote(&own, MEM_Y, 0);  /* %y is now valid only on the rank of scale */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 0");
-
-    /* ---- level 1: shift ---- */
-    /* shift (level 1, rank 0) reads %y, last written by scale (level 0, rank 0); same rank: no transfer */
-    if (rank == 0) {  /* shift on %gpu (sm_90), emulated */
-        AV_TASK(&ctx, "shift", task_shift(&ctx));
-    }
-    av_wrote(&own, MEM_Z, 0);  /* %z is now valid only on the rank of shift */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 1");
-
-    /* ---- level 2: mix ---- */
-    /* mix (level 2, rank 0) reads %y, last written by scale (level 0, rank 0); same rank: no transfer */
-    /* mix (level 2, rank 0) reads %z, last written by shift (level 1, rank 0); same rank: no transfer */
-    if (rank == 0) {  /* mix on %gpu (sm_90), emulated */
-        AV_TASK(&ctx, "mix", task_mix(&ctx));
-    }
-    av_wrote(&own, MEM_W, 0);  /* %w is now valid only on the rank of mix */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 2");
-
-    /* ---- level 3: total ---- */
-    /* total (level 3, rank 0) reads %w, last written by mix (level 2, rank 0); same rank: no transfer */
-    if (rank == 0) {  /* total on %cpu (x86_64) */
-        av_host_use(&ctx, MEM_W, "total");  /* a GPU task on this rank may hold the current copy */
-        AV_TASK(&ctx, "total", task_total(s, w));
-    }
-    av_wrote(&own, MEM_S, 0);  /* %s is now valid only on the rank of total */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 3");
-
-    /* ---- final results: every written memref to rank 0 ---- */
+    level0(&ctx, &own);
+    level1(&ctx, &own);
+    level2(&ctx, &own);
+    level3(&ctx, &own);
     av_stop_clock(&ctx);
-    /* %y to rank 0, last written by scale (level 0, rank 0); same rank: no transfer */
-    /* %z to rank 0, last written by shift (level 1, rank 0); same rank: no transfer */
-    /* %w to rank 0, last written by mix (level 2, rank 0); same rank: no transfer */
-    /* %s to rank 0, last written by total (level 3, rank 0); same rank: no transfer */
-    av_wait_all(&ctx, &rs, "final results to rank 0");
+    gather_results(&ctx, &own);
     av_owners_free(&own);
     return av_finish(&ctx, outputs, 4);
 }

@@ -6,10 +6,12 @@
  * 4 tasks in 2 levels over 4 memrefs.
  * Placement (roundrobin): the k-th task of a level runs on rank k % size, a
  * task with {rank = N} on N % size, so the program runs on any number of
- * ranks.  Which memrefs move between levels depends on that number: main()
- * names every memref a task needs on its rank, and av_fetch (runtime_c/av_plan.c)
- * posts the transfer when the owner table says it is not there yet: exactly
- * the transfers of `avial2c examples/halfwrite.mlir --emit plan --ranks N`.
+ * ranks.  Which memrefs move between levels depends on that number.  Each
+ * level is one function: for every memref a task of the level needs on its
+ * rank, the owner table (runtime_c/av_owners.c, the same on every rank)
+ * says whether it moves and from which rank, and the two ranks concerned
+ * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
+ * transfers of `avial2c examples/halfwrite.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
  *
  * Build with the runtime (never -ffast-math; -ffp-contract=off keeps every
@@ -23,9 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpi.h>
+
 #include "avial_rt.h"
 #include "av_ops.h"
-#include "av_plan.h"
+#include "av_owners.h"
 
 /* The schedule memrefs, in schedule order; av_init allocates them and fills
  * them from --input files or with the default values. */
@@ -107,56 +111,104 @@ static void task_half(int32_t *restrict x)
     }
 }
 
+/* ---- level 0: fill, other ---- */
+static void level0(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    const int size = ctx->size;
+    int32_t *const a = mem[MEM_A].data;
+    int32_t *const x = mem[MEM_X].data;
+    int32_t *const y = mem[MEM_Y].data;
+    if (rank == 0) {  /* fill on %cpu (x86_64) */
+        AV_TASK(ctx, "fill", task_fill(x, a));
+    }
+    if (rank == 1 % size) {  /* other on %cpu (x86_64) */
+        AV_TASK(ctx, "other", task_other(y));
+    }
+    av_wrote(own, MEM_X, 0);  /* %x is now valid only on the rank of fill */
+    av_wrote(own, MEM_Y, 1 % size);  /* %y is now valid only on the rank of other */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 0");
+}
+
+/* ---- level 1: use, half ---- */
+static void level1(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    const int size = ctx->size;
+    int32_t *const x = mem[MEM_X].data;
+    int32_t *const y = mem[MEM_Y].data;
+    int32_t *const z = mem[MEM_Z].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
+    /* use (level 1, rank 0) reads %y, last written by other (level 0, rank 1 % size) */
+    mv = av_owner_move(own, MEM_Y, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(y, 32, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 128, "%y for use")),
+                     "%y for use");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(y, 32, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 128, "%y for use")),
+                     "%y for use");
+    }
+    /* half (level 1, rank 1 % size) writes only part of %x, last written by fill (level 0, rank 0) */
+    mv = av_owner_move(own, MEM_X, 1 % size);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(x, 32, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 128, "%x for half")),
+                     "%x for half");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(x, 32, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 128, "%x for half")),
+                     "%x for half");
+    }
+    av_wait_all(ctx, &rs, "transfers before level 1");
+    if (rank == 0) {  /* use on %cpu (x86_64) */
+        AV_TASK(ctx, "use", task_use(z, y));
+    }
+    if (rank == 1 % size) {  /* half on %cpu (x86_64) */
+        AV_TASK(ctx, "half", task_half(x));
+    }
+    av_wrote(own, MEM_Z, 0);  /* %z is now valid only on the rank of use */
+    av_wrote(own, MEM_X, 1 % size);  /* %x is now valid only on the rank of half */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 1");
+}
+
+/* ---- every written memref to rank 0 ---- */
+static void gather_results(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    int32_t *const x = mem[MEM_X].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
+    /* %x to rank 0, last written by half (level 1, rank 1 % size) */
+    mv = av_owner_move(own, MEM_X, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(x, 32, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 128, "%x to rank 0")),
+                     "%x to rank 0");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(x, 32, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 128, "%x to rank 0")),
+                     "%x to rank 0");
+    }
+    /* %y to rank 0, last written by other (level 0, rank 1 % size); already fetched there for use: no transfer */
+    /* %z to rank 0, last written by use (level 1, rank 0); same rank: no transfer */
+    av_wait_all(ctx, &rs, "final results to rank 0");
+}
+
 int main(int argc, char **argv)
 {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, N_MEMREFS);
-    const int rank = ctx.rank;
-    const int size = ctx.size;
-    int32_t *const a = mem[MEM_A].data;
-    int32_t *const x = mem[MEM_X].data;
-    int32_t *const y = mem[MEM_Y].data;
-    int32_t *const z = mem[MEM_Z].data;
     av_owners own;  /* which ranks hold a valid copy of each memref */
     av_owners_init(&own, &ctx);
-    av_reqset rs = AV_REQSET_INIT;
-
-    /* ---- level 0: fill, other ---- */
-    if (rank == 0) {  /* fill on %cpu (x86_64) */
-        AV_TASK(&ctx, "fill", task_fill(x, a));
-    }
-    if (rank == 1 % size) {  /* other on %cpu (x86_64) */
-        AV_TASK(&ctx, "other", task_other(y));
-    }
-    av_wrote(&own, MEM_X, 0);  /* %x is now valid only on the rank of fill */
-    av_wrote(&own, MEM_Y, 1 % size);  /* %y is now valid only on the rank of other */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 0");
-
-    /* ---- level 1: use, half ---- */
-    /* use (level 1, rank 0) reads %y, last written by other (level 0, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_Y, 0, "%y for use");
-    /* half (level 1, rank 1 % size) writes only part of %x, last written by fill (level 0, rank 0) */
-    av_fetch(&own, &ctx, &rs, MEM_X, 1 % size, "%x for half");
-    av_wait_all(&ctx, &rs, "transfers before level 1");
-    if (rank == 0) {  /* use on %cpu (x86_64) */
-        AV_TASK(&ctx, "use", task_use(z, y));
-    }
-    if (rank == 1 % size) {  /* half on %cpu (x86_64) */
-        AV_TASK(&ctx, "half", task_half(x));
-    }
-    av_wrote(&own, MEM_Z, 0);  /* %z is now valid only on the rank of use */
-    av_wrote(&own, MEM_X, 1 % size);  /* %x is now valid only on the rank of half */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 1");
-
-    /* ---- final results: every written memref to rank 0 ---- */
+    level0(&ctx, &own);
+    level1(&ctx, &own);
     av_stop_clock(&ctx);
-    /* %x to rank 0, last written by half (level 1, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_X, 0, "%x to rank 0");
-    /* %y to rank 0, last written by other (level 0, rank 1 % size); already fetched there for use: no transfer */
-    /* %z to rank 0, last written by use (level 1, rank 0); same rank: no transfer */
-    av_wait_all(&ctx, &rs, "final results to rank 0");
+    gather_results(&ctx, &own);
     av_owners_free(&own);
     return av_finish(&ctx, outputs, 3);
 }

@@ -6,10 +6,12 @@
  * 4 tasks in 4 levels over 2 memrefs.
  * Placement (roundrobin): the k-th task of a level runs on rank k % size, a
  * task with {rank = N} on N % size, so the program runs on any number of
- * ranks.  Which memrefs move between levels depends on that number: main()
- * names every memref a task needs on its rank, and av_fetch (runtime_c/av_plan.c)
- * posts the transfer when the owner table says it is not there yet: exactly
- * the transfers of `avial2c examples/jacobi2d.mlir --emit plan --ranks N`.
+ * ranks.  Which memrefs move between levels depends on that number.  Each
+ * level is one function: for every memref a task of the level needs on its
+ * rank, the owner table (runtime_c/av_owners.c, the same on every rank)
+ * says whether it moves and from which rank, and the two ranks concerned
+ * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
+ * transfers of `avial2c examples/jacobi2d.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
  *
  * Build with the runtime (never -ffast-math; -ffp-contract=off keeps every
@@ -23,9 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpi.h>
+
 #include "avial_rt.h"
 #include "av_ops.h"
-#include "av_plan.h"
+#include "av_owners.h"
 
 /* The schedule memrefs, in schedule order; av_init allocates them and fills
  * them from --input files or with the default values. */
@@ -207,57 +211,86 @@ static void task_sweep4(double *restrict u, const double *restrict v)
     }
 }
 
+/* ---- level 0: sweep1 ---- */
+static void level0(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    double *const u = mem[MEM_U].data;
+    double *const v = mem[MEM_V].data;
+    if (rank == 0) {  /* sweep1 on %cpu (x86_64) */
+        AV_TASK(ctx, "sweep1", task_sweep1(v, u));
+    }
+    av_wrote(own, MEM_V, 0);  /* %v is now valid only on the rank of sweep1 */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 0");
+}
+
+/* ---- level 1: sweep2 ---- */
+static void level1(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    double *const u = mem[MEM_U].data;
+    double *const v = mem[MEM_V].data;
+    /* sweep2 (level 1, rank 0) reads %v, last written by sweep1 (level 0, rank 0); same rank: no transfer */
+    if (rank == 0) {  /* sweep2 on %cpu (x86_64) */
+        AV_TASK(ctx, "sweep2", task_sweep2(u, v));
+    }
+    av_wrote(own, MEM_U, 0);  /* %u is now valid only on the rank of sweep2 */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 1");
+}
+
+/* ---- level 2: sweep3 ---- */
+static void level2(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    double *const u = mem[MEM_U].data;
+    double *const v = mem[MEM_V].data;
+    /* sweep3 (level 2, rank 0) reads %u, last written by sweep2 (level 1, rank 0); same rank: no transfer */
+    if (rank == 0) {  /* sweep3 on %cpu (x86_64) */
+        AV_TASK(ctx, "sweep3", task_sweep3(v, u));
+    }
+    av_wrote(own, MEM_V, 0);  /* %v is now valid only on the rank of sweep3 */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 2");
+}
+
+/* ---- level 3: sweep4 ---- */
+static void level3(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    double *const u = mem[MEM_U].data;
+    double *const v = mem[MEM_V].data;
+    /* sweep4 (level 3, rank 0) reads %v, last written by sweep3 (level 2, rank 0); same rank: no transfer */
+    if (rank == 0) {  /* sweep4 on %cpu (x86_64) */
+        AV_TASK(ctx, "sweep4", task_sweep4(u, v));
+    }
+    av_wrote(own, MEM_U, 0);  /* %u is now valid only on the rank of sweep4 */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 3");
+}
+
+/* ---- every written memref to rank 0 ---- */
+static void gather_results(av_ctx *ctx, av_owners *own)
+{
+    /* %u to rank 0, last written by sweep4 (level 3, rank 0); same rank: no transfer */
+    /* %v to rank 0, last written by sweep3 (level 2, rank 0); same rank: no transfer */
+    (void)ctx;
+    (void)own;  /* every written memref is on rank 0 already */
+}
+
 int main(int argc, char **argv)
 {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, N_MEMREFS);
-    const int rank = ctx.rank;
-    double *const u = mem[MEM_U].data;
-    double *const v = mem[MEM_V].data;
     av_owners own;  /* which ranks hold a valid copy of each memref */
     av_owners_init(&own, &ctx);
-    av_reqset rs = AV_REQSET_INIT;
-
-    /* ---- level 0: sweep1 ---- */
-    if (rank == 0) {  /* sweep1 on %cpu (x86_64) */
-        AV_TASK(&ctx, "sweep1", task_sweep1(v, u));
-    }
-    av_wrote(&own, MEM_V, 0);  /* %v is now valid only on the rank of sweep1 */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 0");
-
-    /* ---- level 1: sweep2 ---- */
-    /* sweep2 (level 1, rank 0) reads %v, last written by sweep1 (level 0, rank 0); same rank: no transfer */
-    if (rank == 0) {  /* sweep2 on %cpu (x86_64) */
-        AV_TASK(&ctx, "sweep2", task_sweep2(u, v));
-    }
-    av_wrote(&own, MEM_U, 0);  /* %u is now valid only on the rank of sweep2 */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 1");
-
-    /* ---- level 2: sweep3 ---- */
-    /* sweep3 (level 2, rank 0) reads %u, last written by sweep2 (level 1, rank 0); same rank: no transfer */
-    if (rank == 0) {  /* sweep3 on %cpu (x86_64) */
-        AV_TASK(&ctx, "sweep3", task_sweep3(v, u));
-    }
-    av_wrote(&own, MEM_V, 0);  /* %v is now valid only on the rank of sweep3 */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 2");
-
-    /* ---- level 3: sweep4 ---- */
-    /* sweep4 (level 3, rank 0) reads %v, last written by sweep3 (level 2, rank 0); same rank: no transfer */
-    if (rank == 0) {  /* sweep4 on %cpu (x86_64) */
-        AV_TASK(&ctx, "sweep4", task_sweep4(u, v));
-    }
-    av_wrote(&own, MEM_U, 0);  /* %u is now valid only on the rank of sweep4 */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 3");
-
-    /* ---- final results: every written memref to rank 0 ---- */
+    level0(&ctx, &own);
+    level1(&ctx, &own);
+    level2(&ctx, &own);
+    level3(&ctx, &own);
     av_stop_clock(&ctx);
-    /* %u to rank 0, last written by sweep4 (level 3, rank 0); same rank: no transfer */
-    /* %v to rank 0, last written by sweep3 (level 2, rank 0); same rank: no transfer */
-    av_wait_all(&ctx, &rs, "final results to rank 0");
+    gather_results(&ctx, &own);
     av_owners_free(&own);
     return av_finish(&ctx, outputs, 2);
 }

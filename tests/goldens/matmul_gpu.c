@@ -6,10 +6,12 @@
  * 3 tasks in 2 levels over 6 memrefs.
  * Placement (roundrobin): the k-th task of a level runs on rank k % size, a
  * task with {rank = N} on N % size, so the program runs on any number of
- * ranks.  Which memrefs move between levels depends on that number: main()
- * names every memref a task needs on its rank, and av_fetch (runtime_c/av_plan.c)
- * posts the transfer when the owner table says it is not there yet: exactly
- * the transfers of `avial2c examples/matmul_gpu.mlir --emit plan --ranks N`.
+ * ranks.  Which memrefs move between levels depends on that number.  Each
+ * level is one function: for every memref a task of the level needs on its
+ * rank, the owner table (runtime_c/av_owners.c, the same on every rank)
+ * says whether it moves and from which rank, and the two ranks concerned
+ * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
+ * transfers of `avial2c examples/matmul_gpu.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
  * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU, on
  * emulated device copies that move exactly like the CUDA build's.
@@ -25,9 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpi.h>
+
 #include "avial_rt.h"
 #include "av_ops.h"
-#include "av_plan.h"
+#include "av_owners.h"
 
 /* The schedule memrefs, in schedule order; av_init allocates them and fills
  * them from --input files or with the default values. */
@@ -212,55 +216,81 @@ static void task_check(float *restrict E, float *restrict rowsum, const float *r
     }
 }
 
+/* ---- level 0: naive, tiled ---- */
+static void level0(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    const int size = ctx->size;
+    if (rank == 0) {  /* naive on %gpu (sm_80), emulated */
+        AV_TASK(ctx, "naive", task_naive(ctx));
+    }
+    if (rank == 1 % size) {  /* tiled on %gpu (sm_80), emulated */
+        AV_TASK(ctx, "tiled", task_tiled(ctx));
+    }
+    av_wrote(own, MEM_C, 0);  /* %C is now valid only on the rank of naive */
+    av_wrote(own, MEM_D, 1 % size);  /* %D is now valid only on the rank of tiled */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 0");
+}
+
+/* ---- level 1: check ---- */
+static void level1(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    float *const C = mem[MEM_C].data;
+    float *const D = mem[MEM_D].data;
+    float *const E = mem[MEM_E].data;
+    float *const rowsum = mem[MEM_ROWSUM].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
+    /* check (level 1, rank 0) reads %C, last written by naive (level 0, rank 0); same rank: no transfer */
+    /* check (level 1, rank 0) reads %D, last written by tiled (level 0, rank 1 % size) */
+    mv = av_owner_move(own, MEM_D, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(D, 256, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 1024, "%D for check")),
+                     "%D for check");
+        av_host_wrote(ctx, MEM_D);  /* the device copy, if any, is stale now */
+    } else if (rank == mv.src) {
+        av_host_use(ctx, MEM_D, "%D for check");  /* a GPU task on this rank may hold the current copy */
+        AV_MPI_CHECK(MPI_Isend(D, 256, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 1024, "%D for check")),
+                     "%D for check");
+    }
+    av_wait_all(ctx, &rs, "transfers before level 1");
+    if (rank == 0) {  /* check on %cpu (x86_64) */
+        av_host_use(ctx, MEM_C, "check");  /* a GPU task on this rank may hold the current copy */
+        av_host_use(ctx, MEM_D, "check");  /* a GPU task on this rank may hold the current copy */
+        AV_TASK(ctx, "check", task_check(E, rowsum, C, D));
+    }
+    av_wrote(own, MEM_E, 0);  /* %E is now valid only on the rank of check */
+    av_wrote(own, MEM_ROWSUM, 0);  /* %rowsum is now valid only on the rank of check */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 1");
+}
+
+/* ---- every written memref to rank 0 ---- */
+static void gather_results(av_ctx *ctx, av_owners *own)
+{
+    /* %C to rank 0, last written by naive (level 0, rank 0); same rank: no transfer */
+    /* %D to rank 0, last written by tiled (level 0, rank 1 % size); already fetched there for check: no transfer */
+    /* %E to rank 0, last written by check (level 1, rank 0); same rank: no transfer */
+    /* %rowsum to rank 0, last written by check (level 1, rank 0); same rank: no transfer */
+    (void)ctx;
+    (void)own;  /* every written memref is on rank 0 already */
+}
+
 int main(int argc, char **argv)
 {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, N_MEMREFS);
     av_dev_setup(&ctx, &av_emulated_ops);  /* GPU tasks' memrefs in emulated device memory */
-    const int rank = ctx.rank;
-    const int size = ctx.size;
-    float *const C = mem[MEM_C].data;
-    float *const D = mem[MEM_D].data;
-    float *const E = mem[MEM_E].data;
-    float *const rowsum = mem[MEM_ROWSUM].data;
     av_owners own;  /* which ranks hold a valid copy of each memref */
     av_owners_init(&own, &ctx);
-    av_reqset rs = AV_REQSET_INIT;
-
-    /* ---- level 0: naive, tiled ---- */
-    if (rank == 0) {  /* naive on %gpu (sm_80), emulated */
-        AV_TASK(&ctx, "naive", task_naive(&ctx));
-    }
-    if (rank == 1 % size) {  /* tiled on %gpu (sm_80), emulated */
-        AV_TASK(&ctx, "tiled", task_tiled(&ctx));
-    }
-    av_wrote(&own, MEM_C, 0);  /* %C is now valid only on the rank of naive */
-    av_wrote(&own, MEM_D, 1 % size);  /* %D is now valid only on the rank of tiled */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 0");
-
-    /* ---- level 1: check ---- */
-    /* check (level 1, rank 0) reads %C, last written by naive (level 0, rank 0); same rank: no transfer */
-    /* check (level 1, rank 0) reads %D, last written by tiled (level 0, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_D, 0, "%D for check");
-    av_wait_all(&ctx, &rs, "transfers before level 1");
-    if (rank == 0) {  /* check on %cpu (x86_64) */
-        av_host_use(&ctx, MEM_C, "check");  /* a GPU task on this rank may hold the current copy */
-        av_host_use(&ctx, MEM_D, "check");  /* a GPU task on this rank may hold the current copy */
-        AV_TASK(&ctx, "check", task_check(E, rowsum, C, D));
-    }
-    av_wrote(&own, MEM_E, 0);  /* %E is now valid only on the rank of check */
-    av_wrote(&own, MEM_ROWSUM, 0);  /* %rowsum is now valid only on the rank of check */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 1");
-
-    /* ---- final results: every written memref to rank 0 ---- */
+    level0(&ctx, &own);
+    level1(&ctx, &own);
     av_stop_clock(&ctx);
-    /* %C to rank 0, last written by naive (level 0, rank 0); same rank: no transfer */
-    /* %D to rank 0, last written by tiled (level 0, rank 1 % size); already fetched there for check: no transfer */
-    /* %E to rank 0, last written by check (level 1, rank 0); same rank: no transfer */
-    /* %rowsum to rank 0, last written by check (level 1, rank 0); same rank: no transfer */
-    av_wait_all(&ctx, &rs, "final results to rank 0");
+    gather_results(&ctx, &own);
     av_owners_free(&own);
     return av_finish(&ctx, outputs, 4);
 }

@@ -6,10 +6,12 @@
  * 4 tasks in 3 levels over 7 memrefs.
  * Placement (roundrobin): the k-th task of a level runs on rank k % size, a
  * task with {rank = N} on N % size, so the program runs on any number of
- * ranks.  Which memrefs move between levels depends on that number: main()
- * names every memref a task needs on its rank, and av_fetch (runtime_c/av_plan.c)
- * posts the transfer when the owner table says it is not there yet: exactly
- * the transfers of `avial2c examples/multiwrite.mlir --emit plan --ranks N`.
+ * ranks.  Which memrefs move between levels depends on that number.  Each
+ * level is one function: for every memref a task of the level needs on its
+ * rank, the owner table (runtime_c/av_owners.c, the same on every rank)
+ * says whether it moves and from which rank, and the two ranks concerned
+ * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
+ * transfers of `avial2c examples/multiwrite.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
  *
  * Build with the runtime (never -ffast-math; -ffp-contract=off keeps every
@@ -23,9 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpi.h>
+
 #include "avial_rt.h"
 #include "av_ops.h"
-#include "av_plan.h"
+#include "av_owners.h"
 
 /* The schedule memrefs, in schedule order; av_init allocates them and fills
  * them from --input files or with the default values. */
@@ -136,67 +140,100 @@ static void task_pick(int8_t *restrict sel, const uint8_t *restrict big, const i
     }
 }
 
-int main(int argc, char **argv)
+/* ---- level 0: table, mask ---- */
+static void level0(av_ctx *ctx, av_owners *own)
 {
-    av_ctx ctx;
-    av_init(&ctx, argc, argv, mem, N_MEMREFS);
-    const int rank = ctx.rank;
-    const int size = ctx.size;
+    const int rank = ctx->rank;
+    const int size = ctx->size;
+    int32_t *const src = mem[MEM_SRC].data;
+    int32_t *const lut = mem[MEM_LUT].data;
+    uint8_t *const big = mem[MEM_BIG].data;
+    if (rank == 0) {  /* table on %cpu (x86_64) */
+        AV_TASK(ctx, "table", task_table(lut));
+    }
+    if (rank == 1 % size) {  /* mask on %cpu (x86_64) */
+        AV_TASK(ctx, "mask", task_mask(big, src));
+    }
+    av_wrote(own, MEM_LUT, 0);  /* %lut is now valid only on the rank of table */
+    av_wrote(own, MEM_BIG, 1 % size);  /* %big is now valid only on the rank of mask */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 0");
+}
+
+/* ---- level 1: spread ---- */
+static void level1(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
     int32_t *const src = mem[MEM_SRC].data;
     int32_t *const lut = mem[MEM_LUT].data;
     int8_t *const b8 = mem[MEM_B8].data;
     int16_t *const h16 = mem[MEM_H16].data;
     double *const d64 = mem[MEM_D64].data;
-    uint8_t *const big = mem[MEM_BIG].data;
-    int8_t *const sel = mem[MEM_SEL].data;
-    av_owners own;  /* which ranks hold a valid copy of each memref */
-    av_owners_init(&own, &ctx);
-    av_reqset rs = AV_REQSET_INIT;
-
-    /* ---- level 0: table, mask ---- */
-    if (rank == 0) {  /* table on %cpu (x86_64) */
-        AV_TASK(&ctx, "table", task_table(lut));
-    }
-    if (rank == 1 % size) {  /* mask on %cpu (x86_64) */
-        AV_TASK(&ctx, "mask", task_mask(big, src));
-    }
-    av_wrote(&own, MEM_LUT, 0);  /* %lut is now valid only on the rank of table */
-    av_wrote(&own, MEM_BIG, 1 % size);  /* %big is now valid only on the rank of mask */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 0");
-
-    /* ---- level 1: spread ---- */
     /* spread (level 1, rank 0) reads %lut, last written by table (level 0, rank 0); same rank: no transfer */
     if (rank == 0) {  /* spread on %cpu (x86_64) */
-        AV_TASK(&ctx, "spread", task_spread(b8, h16, d64, src, lut));
+        AV_TASK(ctx, "spread", task_spread(b8, h16, d64, src, lut));
     }
-    av_wrote(&own, MEM_B8, 0);  /* %b8 is now valid only on the rank of spread */
-    av_wrote(&own, MEM_H16, 0);  /* %h16 is now valid only on the rank of spread */
-    av_wrote(&own, MEM_D64, 0);  /* %d64 is now valid only on the rank of spread */
+    av_wrote(own, MEM_B8, 0);  /* %b8 is now valid only on the rank of spread */
+    av_wrote(own, MEM_H16, 0);  /* %h16 is now valid only on the rank of spread */
+    av_wrote(own, MEM_D64, 0);  /* %d64 is now valid only on the rank of spread */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 1");
+    av_barrier(ctx, "end of level 1");
+}
 
-    /* ---- level 2: pick ---- */
+/* ---- level 2: pick ---- */
+static void level2(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    int8_t *const b8 = mem[MEM_B8].data;
+    uint8_t *const big = mem[MEM_BIG].data;
+    int8_t *const sel = mem[MEM_SEL].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
     /* pick (level 2, rank 0) reads %big, last written by mask (level 0, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_BIG, 0, "%big for pick");
-    /* pick (level 2, rank 0) reads %b8, last written by spread (level 1, rank 0); same rank: no transfer */
-    av_wait_all(&ctx, &rs, "transfers before level 2");
-    if (rank == 0) {  /* pick on %cpu (x86_64) */
-        AV_TASK(&ctx, "pick", task_pick(sel, big, b8));
+    mv = av_owner_move(own, MEM_BIG, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(big, 64, MPI_UINT8_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 64, "%big for pick")),
+                     "%big for pick");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(big, 64, MPI_UINT8_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 64, "%big for pick")),
+                     "%big for pick");
     }
-    av_wrote(&own, MEM_SEL, 0);  /* %sel is now valid only on the rank of pick */
+    /* pick (level 2, rank 0) reads %b8, last written by spread (level 1, rank 0); same rank: no transfer */
+    av_wait_all(ctx, &rs, "transfers before level 2");
+    if (rank == 0) {  /* pick on %cpu (x86_64) */
+        AV_TASK(ctx, "pick", task_pick(sel, big, b8));
+    }
+    av_wrote(own, MEM_SEL, 0);  /* %sel is now valid only on the rank of pick */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 2");
+    av_barrier(ctx, "end of level 2");
+}
 
-    /* ---- final results: every written memref to rank 0 ---- */
-    av_stop_clock(&ctx);
+/* ---- every written memref to rank 0 ---- */
+static void gather_results(av_ctx *ctx, av_owners *own)
+{
     /* %lut to rank 0, last written by table (level 0, rank 0); same rank: no transfer */
     /* %b8 to rank 0, last written by spread (level 1, rank 0); same rank: no transfer */
     /* %h16 to rank 0, last written by spread (level 1, rank 0); same rank: no transfer */
     /* %d64 to rank 0, last written by spread (level 1, rank 0); same rank: no transfer */
     /* %big to rank 0, last written by mask (level 0, rank 1 % size); already fetched there for pick: no transfer */
     /* %sel to rank 0, last written by pick (level 2, rank 0); same rank: no transfer */
-    av_wait_all(&ctx, &rs, "final results to rank 0");
+    (void)ctx;
+    (void)own;  /* every written memref is on rank 0 already */
+}
+
+int main(int argc, char **argv)
+{
+    av_ctx ctx;
+    av_init(&ctx, argc, argv, mem, N_MEMREFS);
+    av_owners own;  /* which ranks hold a valid copy of each memref */
+    av_owners_init(&own, &ctx);
+    level0(&ctx, &own);
+    level1(&ctx, &own);
+    level2(&ctx, &own);
+    av_stop_clock(&ctx);
+    gather_results(&ctx, &own);
     av_owners_free(&own);
     return av_finish(&ctx, outputs, 6);
 }

@@ -6,10 +6,12 @@
  * 7 tasks in 6 levels over 5 memrefs.
  * Placement (roundrobin): the k-th task of a level runs on rank k % size, a
  * task with {rank = N} on N % size, so the program runs on any number of
- * ranks.  Which memrefs move between levels depends on that number: main()
- * names every memref a task needs on its rank, and av_fetch (runtime_c/av_plan.c)
- * posts the transfer when the owner table says it is not there yet: exactly
- * the transfers of `avial2c examples/pipeline.mlir --emit plan --ranks N`.
+ * ranks.  Which memrefs move between levels depends on that number.  Each
+ * level is one function: for every memref a task of the level needs on its
+ * rank, the owner table (runtime_c/av_owners.c, the same on every rank)
+ * says whether it moves and from which rank, and the two ranks concerned
+ * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
+ * transfers of `avial2c examples/pipeline.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
  * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU, on
  * emulated device copies that move exactly like the CUDA build's.
@@ -25,9 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpi.h>
+
 #include "avial_rt.h"
 #include "av_ops.h"
-#include "av_plan.h"
+#include "av_owners.h"
 
 /* The schedule memrefs, in schedule order; av_init allocates them and fills
  * them from --input files or with the default values. */
@@ -182,102 +186,203 @@ static void task_prefix(int64_t *restrict out, const int64_t *restrict y)
     }
 }
 
+/* ---- level 0: produce ---- */
+static void level0(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    int32_t *const x = mem[MEM_X].data;
+    if (rank == 0) {  /* produce on %cpu (x86_64) */
+        AV_TASK(ctx, "produce", task_produce(x));
+        av_host_wrote(ctx, MEM_X);  /* the device copy, if any, is stale now */
+    }
+    av_wrote(own, MEM_X, 0);  /* %x is now valid only on the rank of produce */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 0");
+}
+
+/* ---- level 1: widen ---- */
+static void level1(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    /* widen (level 1, rank 0) reads %x, last written by produce (level 0, rank 0); same rank: no transfer */
+    if (rank == 0) {  /* widen on %gpu (sm_70), emulated */
+        AV_TASK(ctx, "widen", task_widen(ctx));
+    }
+    av_wrote(own, MEM_Y, 0);  /* %y is now valid only on the rank of widen */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 1");
+}
+
+/* ---- level 2: refill ---- */
+static void level2(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    const int size = ctx->size;
+    int32_t *const x = mem[MEM_X].data;
+    int32_t *const z = mem[MEM_Z].data;
+    if (rank == 1 % size) {  /* refill on %arm (aarch64) */
+        AV_TASK(ctx, "refill", task_refill(x, z));
+        av_host_wrote(ctx, MEM_X);  /* the device copy, if any, is stale now */
+    }
+    av_wrote(own, MEM_X, 1 % size);  /* %x is now valid only on the rank of refill */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 2");
+}
+
+/* ---- level 3: combine, square ---- */
+static void level3(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    const int size = ctx->size;
+    int32_t *const x = mem[MEM_X].data;
+    int64_t *const y = mem[MEM_Y].data;
+    int32_t *const z = mem[MEM_Z].data;
+    int64_t *const w = mem[MEM_W].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
+    /* combine (level 3, rank 0) reads %y, last written by widen (level 1, rank 0); same rank: no transfer */
+    /* combine (level 3, rank 0) reads %x, last written by refill (level 2, rank 1 % size) */
+    mv = av_owner_move(own, MEM_X, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(x, 32, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 128, "%x for combine")),
+                     "%x for combine");
+        av_host_wrote(ctx, MEM_X);  /* the device copy, if any, is stale now */
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(x, 32, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 128, "%x for combine")),
+                     "%x for combine");
+    }
+    av_wait_all(ctx, &rs, "transfers before level 3");
+    if (rank == 0) {  /* combine on %cpu (x86_64) */
+        av_host_use(ctx, MEM_Y, "combine");  /* a GPU task on this rank may hold the current copy */
+        AV_TASK(ctx, "combine", task_combine(w, y, x));
+        av_host_wrote(ctx, MEM_W);  /* the device copy, if any, is stale now */
+    }
+    if (rank == 1 % size) {  /* square on %arm (aarch64) */
+        AV_TASK(ctx, "square", task_square(z));
+        av_host_wrote(ctx, MEM_Z);  /* the device copy, if any, is stale now */
+    }
+    av_wrote(own, MEM_W, 0);  /* %w is now valid only on the rank of combine */
+    av_wrote(own, MEM_Z, 1 % size);  /* %z is now valid only on the rank of square */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 3");
+}
+
+/* ---- level 4: shift ---- */
+static void level4(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    const int size = ctx->size;
+    int32_t *const z = mem[MEM_Z].data;
+    int64_t *const w = mem[MEM_W].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
+    /* shift (level 4, rank 3 % size) reads %w, last written by combine (level 3, rank 0) */
+    mv = av_owner_move(own, MEM_W, 3 % size);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(w, 32, MPI_INT64_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 256, "%w for shift")),
+                     "%w for shift");
+        av_host_wrote(ctx, MEM_W);  /* the device copy, if any, is stale now */
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(w, 32, MPI_INT64_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 256, "%w for shift")),
+                     "%w for shift");
+    }
+    /* shift (level 4, rank 3 % size) reads %z, last written by square (level 3, rank 1 % size) */
+    mv = av_owner_move(own, MEM_Z, 3 % size);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(z, 32, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 128, "%z for shift")),
+                     "%z for shift");
+        av_host_wrote(ctx, MEM_Z);  /* the device copy, if any, is stale now */
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(z, 32, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 128, "%z for shift")),
+                     "%z for shift");
+    }
+    av_wait_all(ctx, &rs, "transfers before level 4");
+    if (rank == 3 % size) {  /* shift on %gpu (sm_70), emulated */
+        AV_TASK(ctx, "shift", task_shift(ctx));
+    }
+    av_wrote(own, MEM_Y, 3 % size);  /* %y is now valid only on the rank of shift */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 4");
+}
+
+/* ---- level 5: prefix ---- */
+static void level5(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    int64_t *const y = mem[MEM_Y].data;
+    int64_t *const out = mem[MEM_OUT].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
+    /* prefix (level 5, rank 0) reads %y, last written by shift (level 4, rank 3 % size) */
+    mv = av_owner_move(own, MEM_Y, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(y, 32, MPI_INT64_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 256, "%y for prefix")),
+                     "%y for prefix");
+        av_host_wrote(ctx, MEM_Y);  /* the device copy, if any, is stale now */
+    } else if (rank == mv.src) {
+        av_host_use(ctx, MEM_Y, "%y for prefix");  /* a GPU task on this rank may hold the current copy */
+        AV_MPI_CHECK(MPI_Isend(y, 32, MPI_INT64_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 256, "%y for prefix")),
+                     "%y for prefix");
+    }
+    av_wait_all(ctx, &rs, "transfers before level 5");
+    if (rank == 0) {  /* prefix on %cpu (x86_64) */
+        av_host_use(ctx, MEM_Y, "prefix");  /* a GPU task on this rank may hold the current copy */
+        AV_TASK(ctx, "prefix", task_prefix(out, y));
+    }
+    av_wrote(own, MEM_OUT, 0);  /* %out is now valid only on the rank of prefix */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 5");
+}
+
+/* ---- every written memref to rank 0 ---- */
+static void gather_results(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    int32_t *const z = mem[MEM_Z].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
+    /* %x to rank 0, last written by refill (level 2, rank 1 % size); already fetched there for combine: no transfer */
+    /* %y to rank 0, last written by shift (level 4, rank 3 % size); already fetched there for prefix: no transfer */
+    /* %z to rank 0, last written by square (level 3, rank 1 % size) */
+    mv = av_owner_move(own, MEM_Z, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(z, 32, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 128, "%z to rank 0")),
+                     "%z to rank 0");
+        av_host_wrote(ctx, MEM_Z);  /* the device copy, if any, is stale now */
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(z, 32, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 128, "%z to rank 0")),
+                     "%z to rank 0");
+    }
+    /* %w to rank 0, last written by combine (level 3, rank 0); same rank: no transfer */
+    /* %out to rank 0, last written by prefix (level 5, rank 0); same rank: no transfer */
+    av_wait_all(ctx, &rs, "final results to rank 0");
+}
+
 int main(int argc, char **argv)
 {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, N_MEMREFS);
     av_dev_setup(&ctx, &av_emulated_ops);  /* GPU tasks' memrefs in emulated device memory */
-    const int rank = ctx.rank;
-    const int size = ctx.size;
-    int32_t *const x = mem[MEM_X].data;
-    int64_t *const y = mem[MEM_Y].data;
-    int32_t *const z = mem[MEM_Z].data;
-    int64_t *const w = mem[MEM_W].data;
-    int64_t *const out = mem[MEM_OUT].data;
     av_owners own;  /* which ranks hold a valid copy of each memref */
     av_owners_init(&own, &ctx);
-    av_reqset rs = AV_REQSET_INIT;
-
-    /* ---- level 0: produce ---- */
-    if (rank == 0) {  /* produce on %cpu (x86_64) */
-        AV_TASK(&ctx, "produce", task_produce(x));
-        av_host_wrote(&ctx, MEM_X);  /* the device copy, if any, is stale now */
-    }
-    av_wrote(&own, MEM_X, 0);  /* %x is now valid only on the rank of produce */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 0");
-
-    /* ---- level 1: widen ---- */
-    /* widen (level 1, rank 0) reads %x, last written by produce (level 0, rank 0); same rank: no transfer */
-    if (rank == 0) {  /* widen on %gpu (sm_70), emulated */
-        AV_TASK(&ctx, "widen", task_widen(&ctx));
-    }
-    av_wrote(&own, MEM_Y, 0);  /* %y is now valid only on the rank of widen */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 1");
-
-    /* ---- level 2: refill ---- */
-    if (rank == 1 % size) {  /* refill on %arm (aarch64) */
-        AV_TASK(&ctx, "refill", task_refill(x, z));
-        av_host_wrote(&ctx, MEM_X);  /* the device copy, if any, is stale now */
-    }
-    av_wrote(&own, MEM_X, 1 % size);  /* %x is now valid only on the rank of refill */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 2");
-
-    /* ---- level 3: combine, square ---- */
-    /* combine (level 3, rank 0) reads %y, last written by widen (level 1, rank 0); same rank: no transfer */
-    /* combine (level 3, rank 0) reads %x, last written by refill (level 2, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_X, 0, "%x for combine");
-    av_wait_all(&ctx, &rs, "transfers before level 3");
-    if (rank == 0) {  /* combine on %cpu (x86_64) */
-        av_host_use(&ctx, MEM_Y, "combine");  /* a GPU task on this rank may hold the current copy */
-        AV_TASK(&ctx, "combine", task_combine(w, y, x));
-        av_host_wrote(&ctx, MEM_W);  /* the device copy, if any, is stale now */
-    }
-    if (rank == 1 % size) {  /* square on %arm (aarch64) */
-        AV_TASK(&ctx, "square", task_square(z));
-        av_host_wrote(&ctx, MEM_Z);  /* the device copy, if any, is stale now */
-    }
-    av_wrote(&own, MEM_W, 0);  /* %w is now valid only on the rank of combine */
-    av_wrote(&own, MEM_Z, 1 % size);  /* %z is now valid only on the rank of square */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 3");
-
-    /* ---- level 4: shift ---- */
-    /* shift (level 4, rank 3 % size) reads %w, last written by combine (level 3, rank 0) */
-    av_fetch(&own, &ctx, &rs, MEM_W, 3 % size, "%w for shift");
-    /* shift (level 4, rank 3 % size) reads %z, last written by square (level 3, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_Z, 3 % size, "%z for shift");
-    av_wait_all(&ctx, &rs, "transfers before level 4");
-    if (rank == 3 % size) {  /* shift on %gpu (sm_70), emulated */
-        AV_TASK(&ctx, "shift", task_shift(&ctx));
-    }
-    av_wrote(&own, MEM_Y, 3 % size);  /* %y is now valid only on the rank of shift */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 4");
-
-    /* ---- level 5: prefix ---- */
-    /* prefix (level 5, rank 0) reads %y, last written by shift (level 4, rank 3 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_Y, 0, "%y for prefix");
-    av_wait_all(&ctx, &rs, "transfers before level 5");
-    if (rank == 0) {  /* prefix on %cpu (x86_64) */
-        av_host_use(&ctx, MEM_Y, "prefix");  /* a GPU task on this rank may hold the current copy */
-        AV_TASK(&ctx, "prefix", task_prefix(out, y));
-    }
-    av_wrote(&own, MEM_OUT, 0);  /* %out is now valid only on the rank of prefix */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 5");
-
-    /* ---- final results: every written memref to rank 0 ---- */
+    level0(&ctx, &own);
+    level1(&ctx, &own);
+    level2(&ctx, &own);
+    level3(&ctx, &own);
+    level4(&ctx, &own);
+    level5(&ctx, &own);
     av_stop_clock(&ctx);
-    /* %x to rank 0, last written by refill (level 2, rank 1 % size); already fetched there for combine: no transfer */
-    /* %y to rank 0, last written by shift (level 4, rank 3 % size); already fetched there for prefix: no transfer */
-    /* %z to rank 0, last written by square (level 3, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_Z, 0, "%z to rank 0");
-    /* %w to rank 0, last written by combine (level 3, rank 0); same rank: no transfer */
-    /* %out to rank 0, last written by prefix (level 5, rank 0); same rank: no transfer */
-    av_wait_all(&ctx, &rs, "final results to rank 0");
+    gather_results(&ctx, &own);
     av_owners_free(&own);
     return av_finish(&ctx, outputs, 5);
 }

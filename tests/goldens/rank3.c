@@ -6,10 +6,12 @@
  * 4 tasks in 1 level over 5 memrefs.
  * Placement (roundrobin): the k-th task of a level runs on rank k % size, a
  * task with {rank = N} on N % size, so the program runs on any number of
- * ranks.  Which memrefs move between levels depends on that number: main()
- * names every memref a task needs on its rank, and av_fetch (runtime_c/av_plan.c)
- * posts the transfer when the owner table says it is not there yet: exactly
- * the transfers of `avial2c examples/rank3.mlir --emit plan --ranks N`.
+ * ranks.  Which memrefs move between levels depends on that number.  Each
+ * level is one function: for every memref a task of the level needs on its
+ * rank, the owner table (runtime_c/av_owners.c, the same on every rank)
+ * says whether it moves and from which rank, and the two ranks concerned
+ * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
+ * transfers of `avial2c examples/rank3.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
  *
  * Build with the runtime (never -ffast-math; -ffp-contract=off keeps every
@@ -23,9 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpi.h>
+
 #include "avial_rt.h"
 #include "av_ops.h"
-#include "av_plan.h"
+#include "av_owners.h"
 
 /* The schedule memrefs, in schedule order; av_init allocates them and fills
  * them from --input files or with the default values. */
@@ -111,51 +115,91 @@ static void task_fourth(int64_t *restrict z, const int64_t *restrict a)
     }
 }
 
-int main(int argc, char **argv)
+/* ---- level 0: first, second, third, fourth ---- */
+static void level0(av_ctx *ctx, av_owners *own)
 {
-    av_ctx ctx;
-    av_init(&ctx, argc, argv, mem, N_MEMREFS);
-    const int rank = ctx.rank;
-    const int size = ctx.size;
+    const int rank = ctx->rank;
+    const int size = ctx->size;
     int64_t *const a = mem[MEM_A].data;
     int64_t *const w = mem[MEM_W].data;
     int64_t *const x = mem[MEM_X].data;
     int64_t *const y = mem[MEM_Y].data;
     int64_t *const z = mem[MEM_Z].data;
-    av_owners own;  /* which ranks hold a valid copy of each memref */
-    av_owners_init(&own, &ctx);
-    av_reqset rs = AV_REQSET_INIT;
-
-    /* ---- level 0: first, second, third, fourth ---- */
     if (rank == 0) {  /* first on %cpu (x86_64) */
-        AV_TASK(&ctx, "first", task_first(w, a));
+        AV_TASK(ctx, "first", task_first(w, a));
     }
     if (rank == 1 % size) {  /* second on %cpu (x86_64) */
-        AV_TASK(&ctx, "second", task_second(x, a));
+        AV_TASK(ctx, "second", task_second(x, a));
     }
     if (rank == 2 % size) {  /* third on %cpu (x86_64) */
-        AV_TASK(&ctx, "third", task_third(y, a));
+        AV_TASK(ctx, "third", task_third(y, a));
     }
     if (rank == 3 % size) {  /* fourth on %cpu (x86_64) */
-        AV_TASK(&ctx, "fourth", task_fourth(z, a));
+        AV_TASK(ctx, "fourth", task_fourth(z, a));
     }
-    av_wrote(&own, MEM_W, 0);  /* %w is now valid only on the rank of first */
-    av_wrote(&own, MEM_X, 1 % size);  /* %x is now valid only on the rank of second */
-    av_wrote(&own, MEM_Y, 2 % size);  /* %y is now valid only on the rank of third */
-    av_wrote(&own, MEM_Z, 3 % size);  /* %z is now valid only on the rank of fourth */
+    av_wrote(own, MEM_W, 0);  /* %w is now valid only on the rank of first */
+    av_wrote(own, MEM_X, 1 % size);  /* %x is now valid only on the rank of second */
+    av_wrote(own, MEM_Y, 2 % size);  /* %y is now valid only on the rank of third */
+    av_wrote(own, MEM_Z, 3 % size);  /* %z is now valid only on the rank of fourth */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 0");
+    av_barrier(ctx, "end of level 0");
+}
 
-    /* ---- final results: every written memref to rank 0 ---- */
-    av_stop_clock(&ctx);
+/* ---- every written memref to rank 0 ---- */
+static void gather_results(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    int64_t *const x = mem[MEM_X].data;
+    int64_t *const y = mem[MEM_Y].data;
+    int64_t *const z = mem[MEM_Z].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
     /* %w to rank 0, last written by first (level 0, rank 0); same rank: no transfer */
     /* %x to rank 0, last written by second (level 0, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_X, 0, "%x to rank 0");
+    mv = av_owner_move(own, MEM_X, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(x, 24, MPI_INT64_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 192, "%x to rank 0")),
+                     "%x to rank 0");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(x, 24, MPI_INT64_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 192, "%x to rank 0")),
+                     "%x to rank 0");
+    }
     /* %y to rank 0, last written by third (level 0, rank 2 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_Y, 0, "%y to rank 0");
+    mv = av_owner_move(own, MEM_Y, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(y, 24, MPI_INT64_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 192, "%y to rank 0")),
+                     "%y to rank 0");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(y, 24, MPI_INT64_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 192, "%y to rank 0")),
+                     "%y to rank 0");
+    }
     /* %z to rank 0, last written by fourth (level 0, rank 3 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_Z, 0, "%z to rank 0");
-    av_wait_all(&ctx, &rs, "final results to rank 0");
+    mv = av_owner_move(own, MEM_Z, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(z, 24, MPI_INT64_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 192, "%z to rank 0")),
+                     "%z to rank 0");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(z, 24, MPI_INT64_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 192, "%z to rank 0")),
+                     "%z to rank 0");
+    }
+    av_wait_all(ctx, &rs, "final results to rank 0");
+}
+
+int main(int argc, char **argv)
+{
+    av_ctx ctx;
+    av_init(&ctx, argc, argv, mem, N_MEMREFS);
+    av_owners own;  /* which ranks hold a valid copy of each memref */
+    av_owners_init(&own, &ctx);
+    level0(&ctx, &own);
+    av_stop_clock(&ctx);
+    gather_results(&ctx, &own);
     av_owners_free(&own);
     return av_finish(&ctx, outputs, 4);
 }

@@ -6,10 +6,12 @@
  * 4 tasks in 1 level over 6 memrefs.
  * Placement (roundrobin): the k-th task of a level runs on rank k % size, a
  * task with {rank = N} on N % size, so the program runs on any number of
- * ranks.  Which memrefs move between levels depends on that number: main()
- * names every memref a task needs on its rank, and av_fetch (runtime_c/av_plan.c)
- * posts the transfer when the owner table says it is not there yet: exactly
- * the transfers of `avial2c examples/reduction.mlir --emit plan --ranks N`.
+ * ranks.  Which memrefs move between levels depends on that number.  Each
+ * level is one function: for every memref a task of the level needs on its
+ * rank, the owner table (runtime_c/av_owners.c, the same on every rank)
+ * says whether it moves and from which rank, and the two ranks concerned
+ * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
+ * transfers of `avial2c examples/reduction.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
  *
  * Build with the runtime (never -ffast-math; -ffp-contract=off keeps every
@@ -23,9 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpi.h>
+
 #include "avial_rt.h"
 #include "av_ops.h"
-#include "av_plan.h"
+#include "av_owners.h"
 
 /* The schedule memrefs, in schedule order; av_init allocates them and fills
  * them from --input files or with the default values. */
@@ -124,52 +128,92 @@ static void task_stats(float *restrict st, const float *restrict x)
     st[1] = big_f;
 }
 
-int main(int argc, char **argv)
+/* ---- level 0: psum, fsum, imax, stats ---- */
+static void level0(av_ctx *ctx, av_owners *own)
 {
-    av_ctx ctx;
-    av_init(&ctx, argc, argv, mem, N_MEMREFS);
-    const int rank = ctx.rank;
-    const int size = ctx.size;
+    const int rank = ctx->rank;
+    const int size = ctx->size;
     float *const x = mem[MEM_X].data;
     int32_t *const n = mem[MEM_N].data;
     float *const s1 = mem[MEM_S1].data;
     float *const s2 = mem[MEM_S2].data;
     int32_t *const m = mem[MEM_M].data;
     float *const st = mem[MEM_ST].data;
-    av_owners own;  /* which ranks hold a valid copy of each memref */
-    av_owners_init(&own, &ctx);
-    av_reqset rs = AV_REQSET_INIT;
-
-    /* ---- level 0: psum, fsum, imax, stats ---- */
     if (rank == 0) {  /* psum on %cpu (x86_64) */
-        AV_TASK(&ctx, "psum", task_psum(s1, x));
+        AV_TASK(ctx, "psum", task_psum(s1, x));
     }
     if (rank == 1 % size) {  /* fsum on %cpu (x86_64) */
-        AV_TASK(&ctx, "fsum", task_fsum(s2, x));
+        AV_TASK(ctx, "fsum", task_fsum(s2, x));
     }
     if (rank == 2 % size) {  /* imax on %cpu (x86_64) */
-        AV_TASK(&ctx, "imax", task_imax(m, n));
+        AV_TASK(ctx, "imax", task_imax(m, n));
     }
     if (rank == 3 % size) {  /* stats on %cpu (x86_64) */
-        AV_TASK(&ctx, "stats", task_stats(st, x));
+        AV_TASK(ctx, "stats", task_stats(st, x));
     }
-    av_wrote(&own, MEM_S1, 0);  /* %s1 is now valid only on the rank of psum */
-    av_wrote(&own, MEM_S2, 1 % size);  /* %s2 is now valid only on the rank of fsum */
-    av_wrote(&own, MEM_M, 2 % size);  /* %m is now valid only on the rank of imax */
-    av_wrote(&own, MEM_ST, 3 % size);  /* %st is now valid only on the rank of stats */
+    av_wrote(own, MEM_S1, 0);  /* %s1 is now valid only on the rank of psum */
+    av_wrote(own, MEM_S2, 1 % size);  /* %s2 is now valid only on the rank of fsum */
+    av_wrote(own, MEM_M, 2 % size);  /* %m is now valid only on the rank of imax */
+    av_wrote(own, MEM_ST, 3 % size);  /* %st is now valid only on the rank of stats */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 0");
+    av_barrier(ctx, "end of level 0");
+}
 
-    /* ---- final results: every written memref to rank 0 ---- */
-    av_stop_clock(&ctx);
+/* ---- every written memref to rank 0 ---- */
+static void gather_results(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    float *const s2 = mem[MEM_S2].data;
+    int32_t *const m = mem[MEM_M].data;
+    float *const st = mem[MEM_ST].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
     /* %s1 to rank 0, last written by psum (level 0, rank 0); same rank: no transfer */
     /* %s2 to rank 0, last written by fsum (level 0, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_S2, 0, "%s2 to rank 0");
+    mv = av_owner_move(own, MEM_S2, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(s2, 1, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 4, "%s2 to rank 0")),
+                     "%s2 to rank 0");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(s2, 1, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 4, "%s2 to rank 0")),
+                     "%s2 to rank 0");
+    }
     /* %m to rank 0, last written by imax (level 0, rank 2 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_M, 0, "%m to rank 0");
+    mv = av_owner_move(own, MEM_M, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(m, 1, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 4, "%m to rank 0")),
+                     "%m to rank 0");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(m, 1, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 4, "%m to rank 0")),
+                     "%m to rank 0");
+    }
     /* %st to rank 0, last written by stats (level 0, rank 3 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_ST, 0, "%st to rank 0");
-    av_wait_all(&ctx, &rs, "final results to rank 0");
+    mv = av_owner_move(own, MEM_ST, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(st, 2, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 8, "%st to rank 0")),
+                     "%st to rank 0");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(st, 2, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 8, "%st to rank 0")),
+                     "%st to rank 0");
+    }
+    av_wait_all(ctx, &rs, "final results to rank 0");
+}
+
+int main(int argc, char **argv)
+{
+    av_ctx ctx;
+    av_init(&ctx, argc, argv, mem, N_MEMREFS);
+    av_owners own;  /* which ranks hold a valid copy of each memref */
+    av_owners_init(&own, &ctx);
+    level0(&ctx, &own);
+    av_stop_clock(&ctx);
+    gather_results(&ctx, &own);
     av_owners_free(&own);
     return av_finish(&ctx, outputs, 4);
 }

@@ -6,10 +6,12 @@
  * 3 tasks in 2 levels over 4 memrefs.
  * Placement (roundrobin): the k-th task of a level runs on rank k % size, a
  * task with {rank = N} on N % size, so the program runs on any number of
- * ranks.  Which memrefs move between levels depends on that number: main()
- * names every memref a task needs on its rank, and av_fetch (runtime_c/av_plan.c)
- * posts the transfer when the owner table says it is not there yet: exactly
- * the transfers of `avial2c examples/seed_generic.mlir --emit plan --ranks N`.
+ * ranks.  Which memrefs move between levels depends on that number.  Each
+ * level is one function: for every memref a task of the level needs on its
+ * rank, the owner table (runtime_c/av_owners.c, the same on every rank)
+ * says whether it moves and from which rank, and the two ranks concerned
+ * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
+ * transfers of `avial2c examples/seed_generic.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
  * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU, on
  * emulated device copies that move exactly like the CUDA build's.
@@ -25,9 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpi.h>
+
 #include "avial_rt.h"
 #include "av_ops.h"
-#include "av_plan.h"
+#include "av_owners.h"
 
 /* The schedule memrefs, in schedule order; av_init allocates them and fills
  * them from --input files or with the default values. */
@@ -103,52 +107,79 @@ static void task_4(av_ctx *ctx)
     av_dev_wrote(ctx, MEM_ARG3);  /* only the device copy is current now */
 }
 
+/* ---- level 0: 2, 3 ---- */
+static void level0(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    const int size = ctx->size;
+    int32_t *const arg0 = mem[MEM_ARG0].data;
+    int32_t *const arg1 = mem[MEM_ARG1].data;
+    int32_t *const arg2 = mem[MEM_ARG2].data;
+    int32_t *const arg3 = mem[MEM_ARG3].data;
+    if (rank == 0) {  /* 2 on %0 (x86_64) */
+        AV_TASK(ctx, "2", task_2(arg2, arg0, arg1));
+        av_host_wrote(ctx, MEM_ARG2);  /* the device copy, if any, is stale now */
+    }
+    if (rank == 1 % size) {  /* 3 on %0 (x86_64) */
+        AV_TASK(ctx, "3", task_3(arg3, arg0, arg1));
+        av_host_wrote(ctx, MEM_ARG3);  /* the device copy, if any, is stale now */
+    }
+    av_wrote(own, MEM_ARG2, 0);  /* %arg2 is now valid only on the rank of 2 */
+    av_wrote(own, MEM_ARG3, 1 % size);  /* %arg3 is now valid only on the rank of 3 */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 0");
+}
+
+/* ---- level 1: 4 ---- */
+static void level1(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    int32_t *const arg3 = mem[MEM_ARG3].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
+    /* 4 (level 1, rank 0) reads %arg2, last written by 2 (level 0, rank 0); same rank: no transfer */
+    /* 4 (level 1, rank 0) reads %arg3, last written by 3 (level 0, rank 1 % size) */
+    mv = av_owner_move(own, MEM_ARG3, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(arg3, 20, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 80, "%arg3 for 4")),
+                     "%arg3 for 4");
+        av_host_wrote(ctx, MEM_ARG3);  /* the device copy, if any, is stale now */
+    } else if (rank == mv.src) {
+        av_host_use(ctx, MEM_ARG3, "%arg3 for 4");  /* a GPU task on this rank may hold the current copy */
+        AV_MPI_CHECK(MPI_Isend(arg3, 20, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 80, "%arg3 for 4")),
+                     "%arg3 for 4");
+    }
+    av_wait_all(ctx, &rs, "transfers before level 1");
+    if (rank == 0) {  /* 4 on %1 (sm_90), emulated */
+        AV_TASK(ctx, "4", task_4(ctx));
+    }
+    av_wrote(own, MEM_ARG3, 0);  /* %arg3 is now valid only on the rank of 4 */
+    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
+    av_barrier(ctx, "end of level 1");
+}
+
+/* ---- every written memref to rank 0 ---- */
+static void gather_results(av_ctx *ctx, av_owners *own)
+{
+    /* %arg2 to rank 0, last written by 2 (level 0, rank 0); same rank: no transfer */
+    /* %arg3 to rank 0, last written by 4 (level 1, rank 0); same rank: no transfer */
+    (void)ctx;
+    (void)own;  /* every written memref is on rank 0 already */
+}
+
 int main(int argc, char **argv)
 {
     av_ctx ctx;
     av_init(&ctx, argc, argv, mem, N_MEMREFS);
     av_dev_setup(&ctx, &av_emulated_ops);  /* GPU tasks' memrefs in emulated device memory */
-    const int rank = ctx.rank;
-    const int size = ctx.size;
-    int32_t *const arg0 = mem[MEM_ARG0].data;
-    int32_t *const arg1 = mem[MEM_ARG1].data;
-    int32_t *const arg2 = mem[MEM_ARG2].data;
-    int32_t *const arg3 = mem[MEM_ARG3].data;
     av_owners own;  /* which ranks hold a valid copy of each memref */
     av_owners_init(&own, &ctx);
-    av_reqset rs = AV_REQSET_INIT;
-
-    /* ---- level 0: 2, 3 ---- */
-    if (rank == 0) {  /* 2 on %0 (x86_64) */
-        AV_TASK(&ctx, "2", task_2(arg2, arg0, arg1));
-        av_host_wrote(&ctx, MEM_ARG2);  /* the device copy, if any, is stale now */
-    }
-    if (rank == 1 % size) {  /* 3 on %0 (x86_64) */
-        AV_TASK(&ctx, "3", task_3(arg3, arg0, arg1));
-        av_host_wrote(&ctx, MEM_ARG3);  /* the device copy, if any, is stale now */
-    }
-    av_wrote(&own, MEM_ARG2, 0);  /* %arg2 is now valid only on the rank of 2 */
-    av_wrote(&own, MEM_ARG3, 1 % size);  /* %arg3 is now valid only on the rank of 3 */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 0");
-
-    /* ---- level 1: 4 ---- */
-    /* 4 (level 1, rank 0) reads %arg2, last written by 2 (level 0, rank 0); same rank: no transfer */
-    /* 4 (level 1, rank 0) reads %arg3, last written by 3 (level 0, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_ARG3, 0, "%arg3 for 4");
-    av_wait_all(&ctx, &rs, "transfers before level 1");
-    if (rank == 0) {  /* 4 on %1 (sm_90), emulated */
-        AV_TASK(&ctx, "4", task_4(&ctx));
-    }
-    av_wrote(&own, MEM_ARG3, 0);  /* %arg3 is now valid only on the rank of 4 */
-    /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 1");
-
-    /* ---- final results: every written memref to rank 0 ---- */
+    level0(&ctx, &own);
+    level1(&ctx, &own);
     av_stop_clock(&ctx);
-    /* %arg2 to rank 0, last written by 2 (level 0, rank 0); same rank: no transfer */
-    /* %arg3 to rank 0, last written by 4 (level 1, rank 0); same rank: no transfer */
-    av_wait_all(&ctx, &rs, "final results to rank 0");
+    gather_results(&ctx, &own);
     av_owners_free(&own);
     return av_finish(&ctx, outputs, 2);
 }

@@ -6,10 +6,12 @@
  * 3 tasks in 1 level over 8 memrefs.
  * Placement (roundrobin): the k-th task of a level runs on rank k % size, a
  * task with {rank = N} on N % size, so the program runs on any number of
- * ranks.  Which memrefs move between levels depends on that number: main()
- * names every memref a task needs on its rank, and av_fetch (runtime_c/av_plan.c)
- * posts the transfer when the owner table says it is not there yet: exactly
- * the transfers of `avial2c examples/select_math.mlir --emit plan --ranks N`.
+ * ranks.  Which memrefs move between levels depends on that number.  Each
+ * level is one function: for every memref a task of the level needs on its
+ * rank, the owner table (runtime_c/av_owners.c, the same on every rank)
+ * says whether it moves and from which rank, and the two ranks concerned
+ * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
+ * transfers of `avial2c examples/select_math.mlir --emit plan --ranks N`.
  * --sync barrier: an MPI_Barrier ends each level.
  * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU, on
  * emulated device copies that move exactly like the CUDA build's.
@@ -25,9 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mpi.h>
+
 #include "avial_rt.h"
 #include "av_ops.h"
-#include "av_plan.h"
+#include "av_owners.h"
 
 /* The schedule memrefs, in schedule order; av_init allocates them and fills
  * them from --input files or with the default values. */
@@ -358,13 +362,11 @@ static void task_ints(av_ctx *ctx)
     av_dev_wrote(ctx, MEM_N);  /* only the device copy is current now */
 }
 
-int main(int argc, char **argv)
+/* ---- level 0: math, casts, ints ---- */
+static void level0(av_ctx *ctx, av_owners *own)
 {
-    av_ctx ctx;
-    av_init(&ctx, argc, argv, mem, N_MEMREFS);
-    av_dev_setup(&ctx, &av_emulated_ops);  /* GPU tasks' memrefs in emulated device memory */
-    const int rank = ctx.rank;
-    const int size = ctx.size;
+    const int rank = ctx->rank;
+    const int size = ctx->size;
     float *const a = mem[MEM_A].data;
     int32_t *const b = mem[MEM_B].data;
     double *const c = mem[MEM_C].data;
@@ -372,39 +374,83 @@ int main(int argc, char **argv)
     uint8_t *const flags = mem[MEM_FLAGS].data;
     float *const f = mem[MEM_F].data;
     int64_t *const w = mem[MEM_W].data;
-    av_owners own;  /* which ranks hold a valid copy of each memref */
-    av_owners_init(&own, &ctx);
-    av_reqset rs = AV_REQSET_INIT;
-
-    /* ---- level 0: math, casts, ints ---- */
     if (rank == 0) {  /* math on %cpu (x86_64) */
-        AV_TASK(&ctx, "math", task_math(m, flags, c));
+        AV_TASK(ctx, "math", task_math(m, flags, c));
     }
     if (rank == 1 % size) {  /* casts on %cpu (x86_64) */
-        AV_TASK(&ctx, "casts", task_casts(f, w, a, b));
+        AV_TASK(ctx, "casts", task_casts(f, w, a, b));
     }
     if (rank == 2 % size) {  /* ints on %gpu (sm_80), emulated */
-        AV_TASK(&ctx, "ints", task_ints(&ctx));
+        AV_TASK(ctx, "ints", task_ints(ctx));
     }
-    av_wrote(&own, MEM_M, 0);  /* %m is now valid only on the rank of math */
-    av_wrote(&own, MEM_FLAGS, 0);  /* %flags is now valid only on the rank of math */
-    av_wrote(&own, MEM_F, 1 % size);  /* %f is now valid only on the rank of casts */
-    av_wrote(&own, MEM_W, 1 % size);  /* %w is now valid only on the rank of casts */
-    av_wrote(&own, MEM_N, 2 % size);  /* %n is now valid only on the rank of ints */
+    av_wrote(own, MEM_M, 0);  /* %m is now valid only on the rank of math */
+    av_wrote(own, MEM_FLAGS, 0);  /* %flags is now valid only on the rank of math */
+    av_wrote(own, MEM_F, 1 % size);  /* %f is now valid only on the rank of casts */
+    av_wrote(own, MEM_W, 1 % size);  /* %w is now valid only on the rank of casts */
+    av_wrote(own, MEM_N, 2 % size);  /* %n is now valid only on the rank of ints */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
-    av_barrier(&ctx, "end of level 0");
+    av_barrier(ctx, "end of level 0");
+}
 
-    /* ---- final results: every written memref to rank 0 ---- */
-    av_stop_clock(&ctx);
+/* ---- every written memref to rank 0 ---- */
+static void gather_results(av_ctx *ctx, av_owners *own)
+{
+    const int rank = ctx->rank;
+    float *const f = mem[MEM_F].data;
+    int64_t *const w = mem[MEM_W].data;
+    int32_t *const n = mem[MEM_N].data;
+    av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_move mv;
     /* %m to rank 0, last written by math (level 0, rank 0); same rank: no transfer */
     /* %flags to rank 0, last written by math (level 0, rank 0); same rank: no transfer */
     /* %f to rank 0, last written by casts (level 0, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_F, 0, "%f to rank 0");
+    mv = av_owner_move(own, MEM_F, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(f, 128, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 512, "%f to rank 0")),
+                     "%f to rank 0");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(f, 128, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 512, "%f to rank 0")),
+                     "%f to rank 0");
+    }
     /* %w to rank 0, last written by casts (level 0, rank 1 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_W, 0, "%w to rank 0");
+    mv = av_owner_move(own, MEM_W, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(w, 96, MPI_INT64_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 768, "%w to rank 0")),
+                     "%w to rank 0");
+    } else if (rank == mv.src) {
+        AV_MPI_CHECK(MPI_Isend(w, 96, MPI_INT64_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 768, "%w to rank 0")),
+                     "%w to rank 0");
+    }
     /* %n to rank 0, last written by ints (level 0, rank 2 % size) */
-    av_fetch(&own, &ctx, &rs, MEM_N, 0, "%n to rank 0");
-    av_wait_all(&ctx, &rs, "final results to rank 0");
+    mv = av_owner_move(own, MEM_N, 0);
+    if (rank == mv.dst) {
+        AV_MPI_CHECK(MPI_Irecv(n, 384, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
+                               av_recv_request(ctx, &rs, mv.src, mv.tag, 1536, "%n to rank 0")),
+                     "%n to rank 0");
+        av_host_wrote(ctx, MEM_N);  /* the device copy, if any, is stale now */
+    } else if (rank == mv.src) {
+        av_host_use(ctx, MEM_N, "%n to rank 0");  /* a GPU task on this rank may hold the current copy */
+        AV_MPI_CHECK(MPI_Isend(n, 384, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
+                               av_send_request(ctx, &rs, mv.dst, mv.tag, 1536, "%n to rank 0")),
+                     "%n to rank 0");
+    }
+    av_wait_all(ctx, &rs, "final results to rank 0");
+}
+
+int main(int argc, char **argv)
+{
+    av_ctx ctx;
+    av_init(&ctx, argc, argv, mem, N_MEMREFS);
+    av_dev_setup(&ctx, &av_emulated_ops);  /* GPU tasks' memrefs in emulated device memory */
+    av_owners own;  /* which ranks hold a valid copy of each memref */
+    av_owners_init(&own, &ctx);
+    level0(&ctx, &own);
+    av_stop_clock(&ctx);
+    gather_results(&ctx, &own);
     av_owners_free(&own);
     return av_finish(&ctx, outputs, 5);
 }

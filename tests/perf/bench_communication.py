@@ -21,11 +21,11 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
-from avial2c.checker import check_program  # noqa: E402
+from avial2c.check.checker import check_program  # noqa: E402
 from avial2c.diagnostics import DiagnosticEngine  # noqa: E402
+from avial2c.frontend.parse import parse_program  # noqa: E402
 from avial2c.ir import Program  # noqa: E402
-from avial2c.parser import parse_program  # noqa: E402
-from avial2c.plan import make_plan  # noqa: E402
+from avial2c.plan.plan import make_plan  # noqa: E402
 
 
 def load(text: str, name: str) -> Program:

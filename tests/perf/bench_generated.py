@@ -28,9 +28,9 @@ HAND = Path(__file__).resolve().parent / "hand"
 sys.path.insert(0, str(ROOT))
 
 from avial2c.build import CFLAGS, build  # noqa: E402
-from avial2c.checker import check_program  # noqa: E402
+from avial2c.check.checker import check_program  # noqa: E402
 from avial2c.diagnostics import DiagnosticEngine  # noqa: E402
-from avial2c.parser import parse_program  # noqa: E402
+from avial2c.frontend.parse import parse_program  # noqa: E402
 
 HEAD = "  %{name} = avial.task %cpu reads({reads}) writes({writes}) {{\n"
 

@@ -29,12 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from avial2c.checker import check_program  # noqa: E402
-from avial2c.codegen_c import generate  # noqa: E402
+from avial2c.check.checker import check_program  # noqa: E402
+from avial2c.codegen.c import generate  # noqa: E402
 from avial2c.diagnostics import DiagnosticEngine  # noqa: E402
+from avial2c.frontend.parse import parse_program  # noqa: E402
 from avial2c.ir import Program  # noqa: E402
-from avial2c.parser import parse_program  # noqa: E402
-from avial2c.printer import print_generic  # noqa: E402
+from avial2c.plan.schedule import make_schedule  # noqa: E402
+from avial2c.printer.generic import print_generic  # noqa: E402
 
 MEMREFS = 64
 TASK = """    %t{k} = avial.task %cpu reads(%m{a}, %m{b}) writes(%m{w}) {{
@@ -50,6 +51,10 @@ TASK = """    %t{k} = avial.task %cpu reads(%m{a}, %m{b}) writes(%m{w}) {{
       avial.yield
     }}
 """
+
+
+def c_sources(program: Program) -> str:
+    return generate(program, make_schedule(program)).c
 
 
 def schedule(tasks: int, seed: int = 1) -> str:
@@ -108,7 +113,7 @@ def main() -> int:
             generic.count("\n"),
             best(a.repeat, lambda t=custom: front_end(t)),
             best(a.repeat, lambda t=generic: front_end(t)),
-            best(a.repeat, lambda t=custom: generate(front_end(t))),
+            best(a.repeat, lambda t=custom: c_sources(front_end(t))),
             mlir_opt_seconds(gpath, a.repeat),
         ))  # fmt: skip
     print(f"{'tasks':>6} {'lines':>7} {'front end':>16} {'generic front end':>20} "

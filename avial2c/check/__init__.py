@@ -1,0 +1,1 @@
+"""Checker: types, shapes and declared accesses; returns the checked program."""

@@ -1,0 +1,1 @@
+"""Code generation: the view model, C with MPI and OpenMP, CUDA kernels."""

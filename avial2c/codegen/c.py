@@ -1,0 +1,342 @@
+"""The C generator: a checked program and its schedule → one readable C11 file.
+
+``generate(program, schedule, gpu)`` builds the view model
+(:mod:`avial2c.codegen.views`: memrefs, task functions, level functions with
+their transfers and task calls) and renders it with the Jinja2 templates in
+``templates/``; all decisions are made here and in ``body`` / ``emulate`` /
+``expr`` / ``names``, the templates only loop and call macros.  It never
+makes a plan: the schedule (:mod:`avial2c.plan.schedule`) is its input.
+
+**Placement and data movement for any number of ranks.** The generated
+program must run on any world size, and which transfers a level needs
+depends on it (task k of a level runs on rank ``k % size``).  Each level is
+one C function.  For each of the schedule's fetches (a memref a task needs
+on its rank), it asks the owner table (``runtime_c/av_owners.c``, the twin
+of :mod:`avial2c.plan.owners`) with ``av_owner_move`` whether the memref
+moves and from which rank, and the two ranks concerned post the
+``MPI_Irecv``/``MPI_Isend`` written right there; one ``av_wait_all``
+completes them before the level's tasks run.  After the tasks, ``av_wrote``
+records the new owners.  Every rank makes the same calls, so all agree on
+every transfer without communicating, and the transfers are exactly those of
+``make_plan(program, size)`` (``--emit plan --ranks N``).  A fetch that is a
+no-op for every size (the schedule's ``Fetch.noop``) stays a comment only.
+
+GPU tasks work on the device copies of the memrefs they touch
+(``runtime_c/av_device.h``): the task function asks for each one with
+``av_dev_use`` (copied from the host only when the device copy is stale) and
+marks what it wrote with ``av_dev_wrote``; host code that uses a memref some
+GPU task may have written calls ``av_host_use`` first.  With
+``gpu="emulate"`` the device is a second set of host buffers and each
+``gpu.launch`` runs as loop nests on the CPU (``emulate``); with
+``gpu="cuda"`` the task function lives in PROG.cu (``cuda``) and launches a
+``__global__`` kernel per ``gpu.launch``.
+
+The output is deterministic: the same program gives byte-identical text.
+"""
+
+from __future__ import annotations
+
+from avial2c import __version__
+from avial2c.codegen.body import Translator, used_values
+from avial2c.codegen.cuda import cuda_source, gpu_archs
+from avial2c.codegen.emulate import emulate_launch
+from avial2c.codegen.names import DTYPES, MPI_TYPES, Namer, storage_type
+from avial2c.codegen.render import environment
+from avial2c.codegen.views import (
+    CallView,
+    DeviceUse,
+    FetchView,
+    FileView,
+    GeneratedSources,
+    LevelView,
+    MemrefView,
+    TaskView,
+    WroteView,
+)
+from avial2c.diagnostics import CompileError
+from avial2c.ir import MemRefType, Program, Task, Value, is_gpu_arch, walk_ops
+from avial2c.plan.schedule import Fetch, Schedule, TaskInfo
+
+GPU_MODES = ("emulate", "cuda")
+
+
+# --------------------------------------------------------------------------
+# Entry point
+
+
+def generate(program: Program, schedule: Schedule, gpu: str = "emulate") -> GeneratedSources:
+    """C sources for PROGRAM (checked) and its SCHEDULE, for any number of MPI ranks."""
+    if gpu not in GPU_MODES:
+        raise CompileError(f"unknown --gpu mode '{gpu}' (expected emulate or cuda)", program.span)
+    has_gpu = any(is_gpu_arch(t.target.arch) for t in program.tasks)
+    mode = gpu if has_gpu else "emulate"
+    view = file_view(program, schedule, mode)
+    if mode != "cuda":
+        return GeneratedSources(render(view), None)
+    return GeneratedSources(render(view), cuda_source(program, view), gpu_archs(program))
+
+
+def render(view: FileView) -> str:
+    return environment().get_template("program.c.j2").render(f=view)
+
+
+# --------------------------------------------------------------------------
+# Building the view
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def rank_expr(slot: int) -> str:
+    """The rank of placement slot k: ``k % size`` (0 is always rank 0)."""
+    return "0" if slot == 0 else f"{slot} % size"
+
+
+def file_view(program: Program, schedule: Schedule, gpu: str) -> FileView:
+    file_names = Namer()  # file scope: memref indices, task and level functions
+    enums = [file_names.fresh(f"MEM_{m.name.upper()}") for m in program.memrefs]
+    fnames = [file_names.fresh(task_function_name(t)) for t in program.tasks]
+    lnames = [file_names.fresh(f"level{n}") for n in range(len(schedule.levels))]
+    gather_name = file_names.fresh("gather_results")
+    local_names = Namer(file_names.taken)  # the data pointers of main and the level functions
+    pointers = [local_names.fresh(m.name) for m in program.memrefs]
+    memrefs = memref_views(program, schedule, enums, pointers)
+    by_name = {m.name: m for m in memrefs}
+    tasks = tuple(
+        task_view(task, schedule.tasks[k], fnames[k], by_name, gpu)
+        for k, task in enumerate(program.tasks)
+    )
+    steps = Steps(schedule, by_name, tasks, device_touched(schedule))
+    levels = tuple(steps.level(n, lnames[n]) for n in range(len(schedule.levels)))
+    sync = schedule.sync
+    return FileView(
+        source=program.file,
+        version=__version__,
+        command=f"avial2c {program.file} --emit c --sync {sync} --gpu {gpu}",
+        summary=f"{plural(len(program.tasks), 'task')} in {plural(len(levels), 'level')} "
+        f"over {plural(len(memrefs), 'memref')}.",
+        sync=sync,
+        gpu=gpu,
+        gpu_tasks=any(t.gpu for t in schedule.tasks),
+        memrefs=memrefs,
+        outputs=tuple(m for m in memrefs if m.output),
+        tasks=tasks,
+        levels=levels,
+        final=steps.final(gather_name),
+    )
+
+
+def memref_views(
+    program: Program, schedule: Schedule, enums: list[str], pointers: list[str]
+) -> tuple[MemrefView, ...]:
+    views = []
+    for k, (m, info) in enumerate(zip(program.memrefs, schedule.memrefs, strict=True)):
+        t = program.memref_type(m)
+        shape = "{" + ", ".join(str(d) for d in t.shape) + "}" if t.shape else "{0}"
+        views.append(
+            MemrefView(k, m.name, enums[k], pointers[k], DTYPES[t.elem.name], len(t.shape),
+                       shape, storage_type(t.elem), str(t), info.written, t.numel,
+                       MPI_TYPES[t.elem.name])
+        )  # fmt: skip
+    return tuple(views)
+
+
+def task_function_name(task: Task) -> str:
+    name = task.name
+    return name if name.startswith("task") else f"task_{name}"
+
+
+# --------------------------------------------------------------------------
+# Task functions
+
+
+def task_view(
+    task: Task, tp: TaskInfo, fname: str, memrefs: dict[str, MemrefView], gpu: str = "emulate"
+) -> TaskView:
+    order, stored = task_memrefs(task, tp)
+    accessed = {
+        op.operands[0 if op.name == "memref.load" else 1]
+        for op in walk_ops(task.body)
+        if op.name in ("memref.load", "memref.store")
+    }
+    namer = Namer()
+    names: dict[Value, str] = {m: namer.fresh(m.name) for m in order}
+    comment = task_comment(task, tp, gpu)
+    unused = tuple(names[m] for m in order if m not in accessed)
+    if not tp.gpu:
+        params = tuple(param_decl(m, names[m], m in stored) for m in order)
+        tr = Translator(namer, names, used_values(task.body), emulate_launch)
+        body = tuple(tr.block(task.body.ops, in_parallel=False))
+        args = tuple(memrefs[m.name].var for m in order)
+        return TaskView(fname, comment, params, args, unused, body)
+    device = device_uses(tp, order, stored, names, memrefs)
+    wrote = tuple(memrefs[m].enum for m in tp.writes if m in {d.memref for d in device})
+    ctx_param, ctx_arg = ("av_ctx *ctx",), ("ctx",)
+    if gpu == "cuda":
+        return TaskView(fname, comment, ctx_param, ctx_arg, (), (), device, wrote, in_cuda=True,
+                        label=tp.name, on_gpu=True)  # fmt: skip
+    tr = Translator(namer, names, used_values(task.body), emulate_launch)
+    body = tuple(tr.block(task.body.ops, in_parallel=False))
+    return TaskView(fname, comment, ctx_param, ctx_arg, unused, body, device, wrote,
+                    label=tp.name, on_gpu=True)  # fmt: skip
+
+
+def task_memrefs(task: Task, tp: TaskInfo) -> tuple[list[Value], set[Value]]:
+    """The declared memrefs the body names, in the plan's order (stored ones
+    first, ``TaskPlan.touched``), and the stored ones."""
+    values = {m.name: m for m in task.reads + task.writes}
+    stored = {
+        x
+        for op in walk_ops(task.body)
+        if op.name == "memref.store" and isinstance(x := op.operands[1], Value)
+    }
+    return [values[name] for name in tp.touched], stored
+
+
+def device_uses(
+    tp: TaskInfo,
+    order: list[Value],
+    stored: set[Value],
+    names: dict[Value, str],
+    memrefs: dict[str, MemrefView],
+) -> tuple[DeviceUse, ...]:
+    uses = []
+    for m in order:
+        view = memrefs[m.name]
+        if m.name in tp.needs:
+            mode = "AV_DEV_READ"
+            why = "read" if m.name in tp.reads else "partly overwritten: current contents needed"
+        else:
+            mode, why = "AV_DEV_OVERWRITE", "every element overwritten: no copy"
+        uses.append(DeviceUse(view.enum, m.name, names[m], view.ctype, m not in stored, mode, why))
+    return tuple(uses)
+
+
+def device_touched(schedule: Schedule) -> tuple[set[str], set[str]]:
+    """Memrefs some GPU task writes (their host copy may be stale) and touches."""
+    written = {m for tp in schedule.tasks if tp.gpu for m in tp.writes}
+    touched = written | {m for tp in schedule.tasks if tp.gpu for m in tp.needs}
+    return written, touched
+
+
+def param_decl(m: Value, name: str, written: bool) -> str:
+    t = m.type
+    assert isinstance(t, MemRefType)
+    const = "" if written else "const "
+    return f"{const}{storage_type(t.elem)} *restrict {name}"
+
+
+def task_comment(task: Task, tp: TaskInfo, gpu: str) -> tuple[str, ...]:
+    where = f"on %{tp.target} ({tp.arch})"
+    if tp.gpu and gpu == "emulate":
+        where += ", emulated on the CPU"
+    title = tp.name if tp.name == tp.value else f"{tp.name} (%{tp.value})"
+    placed = f"pinned to rank {rank_expr(tp.slot)}" if tp.pinned else f"rank {rank_expr(tp.slot)}"
+    lines = [f"{title}: {where}; level {tp.level}, {placed}."]
+    reads = ", ".join(f"%{m}" for m in tp.reads) or "nothing"
+    lines.append(f"Reads {reads}.")
+    for case in tp.write_cases:
+        lines.append(f"Writes %{case.memref}: {case.reason}.")
+    return tuple(lines)
+
+
+# --------------------------------------------------------------------------
+# Levels, transfers and the final gathering
+
+
+class Steps:
+    """The level functions: the schedule's fetches as MPI calls, the task calls, the owners."""
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        memrefs: dict[str, MemrefView],
+        tasks: tuple[TaskView, ...],
+        device: tuple[set[str], set[str]],
+    ):
+        self.schedule = schedule
+        self.memrefs = memrefs
+        self.tasks = tasks
+        self.device_written, self.device_touched = device
+
+    def where(self, tp: TaskInfo) -> str:
+        return f"{tp.name} (level {tp.level}, rank {rank_expr(tp.slot)})"
+
+    def level(self, n: int, fname: str) -> LevelView:
+        level = self.schedule.levels[n]
+        group = [self.schedule.tasks[k] for k in level.tasks]
+        fetches = tuple(self.fetch(f) for f in level.fetches)
+        calls = tuple(self.call(tp) for tp in group)
+        wrote = tuple(self.wrote(tp, m) for tp in group for m in tp.writes)
+        used = {x.memref for x in fetches if not x.noop} | {
+            m for tp in group if not tp.gpu for m in tp.touched
+        }
+        return LevelView(
+            index=n,
+            fname=fname,
+            names=", ".join(tp.name for tp in group),
+            pointers=tuple(m for m in self.memrefs.values() if m.name in used),
+            fetches=fetches,
+            calls=calls,
+            wrote=wrote,
+            barrier=level.barrier,
+        )
+
+    def final(self, fname: str) -> LevelView:
+        fetches = tuple(self.fetch(f) for f in self.schedule.final)
+        used = {x.memref for x in fetches if not x.noop}
+        return LevelView(
+            index=len(self.schedule.levels),
+            fname=fname,
+            names="every written memref to rank 0",
+            pointers=tuple(m for m in self.memrefs.values() if m.name in used),
+            fetches=fetches,
+            calls=(),
+            wrote=(),
+            barrier=False,
+        )
+
+    def fetch(self, f: Fetch) -> FetchView:
+        w = self.schedule.tasks[f.writer]
+        m = self.memrefs[f.memref]
+        if f.task is None:
+            comment = f"%{f.memref} to rank 0, last written by {self.where(w)}"
+            why = f"%{f.memref} to rank 0"
+        else:
+            tp = self.schedule.tasks[f.task]
+            verb = "reads" if f.reads else "writes only part of"
+            comment = f"{self.where(tp)} {verb} %{f.memref}, last written by {self.where(w)}"
+            why = f"%{f.memref} for {tp.name}"
+        if f.noop is not None:
+            comment += f"; {f.noop}"
+        return FetchView(
+            comment=comment,
+            memref=f.memref,
+            enum=m.enum,
+            dst=rank_expr(f.slot),
+            why=why,
+            noop=f.noop is not None,
+            buf=m.var,
+            count=m.numel,
+            nbytes=self.schedule.memrefs[m.index].nbytes,
+            mpi_type=m.mpi_type,
+            host_use=f.memref in self.device_written,
+            host_wrote=f.memref in self.device_touched,
+        )
+
+    def call(self, tp: TaskInfo) -> CallView:
+        task = self.tasks[tp.index]
+        emulated = tp.gpu and not task.in_cuda
+        where = f"%{tp.target} ({tp.arch})" + (", emulated" if emulated else "")
+        host_use: tuple[str, ...] = ()
+        host_wrote: tuple[str, ...] = ()
+        if not tp.gpu:
+            host_use = tuple(self.memrefs[m].enum for m in tp.needs if m in self.device_written)
+            host_wrote = tuple(self.memrefs[m].enum for m in tp.writes if m in self.device_touched)
+        return CallView(rank_expr(tp.slot), tp.name, f"{task.fname}({', '.join(task.args)})",
+                        f"{tp.name} on {where}", host_use, host_wrote)  # fmt: skip
+
+    def wrote(self, tp: TaskInfo, m: str) -> WroteView:
+        comment = f"%{m} is now valid only on the rank of {tp.name}"
+        return WroteView(self.memrefs[m].enum, rank_expr(tp.slot), comment)

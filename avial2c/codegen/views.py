@@ -1,0 +1,146 @@
+"""The view model of the generated sources: what the templates render.
+
+Frozen records built by :mod:`avial2c.codegen.c` (and read by
+:mod:`avial2c.codegen.cuda`); every decision is made before a record is
+built, so the templates only loop and call macros.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from avial2c.codegen.body import Stmt
+
+
+@dataclass(frozen=True)
+class GeneratedSources:
+    c: str
+    cuda: str | None  # CUDA sources of GPU tasks (None: none, or emulated)
+    cuda_archs: tuple[str, ...] = ()  # the GPU archs of the targets, for nvcc
+
+
+# --------------------------------------------------------------------------
+# The view model
+
+
+@dataclass(frozen=True)
+class MemrefView:
+    index: int
+    name: str  # MLIR name without '%'
+    enum: str  # its index constant, e.g. MEM_A
+    var: str  # its data pointer in main
+    dtype: str  # av_dtype, e.g. AV_I32
+    rank: int
+    shape: str  # C initialiser of the shape, e.g. {4, 5}
+    ctype: str  # C element type in memory
+    type_text: str  # memref<4x5xf64>
+    output: bool
+    numel: int  # elements: the count of its MPI messages
+    mpi_type: str  # MPI datatype of its elements
+
+
+@dataclass(frozen=True)
+class DeviceUse:
+    """A GPU task's device copy of one memref: ``T *name = av_dev_use(...)``."""
+
+    enum: str  # MEM_D
+    memref: str  # MLIR name without '%'
+    var: str  # the pointer's name in the task function
+    ctype: str  # element type in memory
+    const: bool  # the task only reads it
+    mode: str  # AV_DEV_READ | AV_DEV_OVERWRITE
+    why: str  # for the comment: why the contents are (not) needed
+
+
+@dataclass(frozen=True)
+class TaskView:
+    fname: str
+    comment: tuple[str, ...]
+    params: tuple[str, ...]
+    args: tuple[str, ...]  # the arguments main passes, in parameter order
+    unused: tuple[str, ...]  # parameters the body never loads or stores
+    body: tuple[Stmt, ...]
+    device: tuple[DeviceUse, ...] = ()  # GPU tasks: the device copies they use
+    wrote: tuple[str, ...] = ()  # GPU tasks: enums of the memrefs they write
+    in_cuda: bool = False  # defined in PROG.cu; PROG.c only declares it
+    label: str = ""  # the task's display name, in messages of the runtime
+    on_gpu: bool = False  # a GPU task: takes the runtime context, uses device copies
+
+
+@dataclass(frozen=True)
+class FetchView:
+    """A memref a task needs on its rank (or rank 0 at the end): maybe a transfer."""
+
+    comment: str
+    memref: str  # MLIR name without '%'
+    enum: str  # MEM_B
+    dst: str  # rank expression
+    why: str  # short name of the transfer, for traces and errors
+    noop: bool  # provably moves nothing for every number of ranks
+    buf: str  # the data pointer
+    count: int  # elements
+    nbytes: int
+    mpi_type: str
+    host_use: bool  # a GPU task may hold the current copy: the sender copies it back first
+    host_wrote: bool  # a GPU task may hold a device copy: the receive makes it stale
+
+
+@dataclass(frozen=True)
+class CallView:
+    rank: str
+    name: str
+    call: str
+    comment: str
+    host_use: tuple[str, ...] = ()  # enums whose host copy must be current first
+    host_wrote: tuple[str, ...] = ()  # enums whose device copy the task makes stale
+
+
+@dataclass(frozen=True)
+class WroteView:
+    memref: str
+    rank: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class LevelView:
+    """One level function: its transfers, its tasks, the new owners, the barrier."""
+
+    index: int
+    fname: str
+    names: str
+    pointers: tuple[MemrefView, ...]  # the memrefs its transfers and CPU tasks use
+    fetches: tuple[FetchView, ...]
+    calls: tuple[CallView, ...]
+    wrote: tuple[WroteView, ...]
+    barrier: bool
+
+    @property
+    def posts(self) -> bool:
+        return any(not f.noop for f in self.fetches)
+
+    @property
+    def uses_rank(self) -> bool:
+        return bool(self.calls) or self.posts
+
+    @property
+    def uses_size(self) -> bool:
+        ranks = [c.rank for c in self.calls] + [w.rank for w in self.wrote]
+        ranks += [x.dst for x in self.fetches if not x.noop]
+        return any("size" in r for r in ranks)
+
+
+@dataclass(frozen=True)
+class FileView:
+    source: str
+    version: str
+    command: str
+    summary: str
+    sync: str
+    gpu: str  # emulate | cuda
+    gpu_tasks: bool
+    memrefs: tuple[MemrefView, ...]
+    outputs: tuple[MemrefView, ...]
+    tasks: tuple[TaskView, ...]
+    levels: tuple[LevelView, ...]
+    final: LevelView  # the gathering of the results on rank 0

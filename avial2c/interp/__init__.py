@@ -1,0 +1,1 @@
+"""Reference interpreter: the sequential semantics of every op."""

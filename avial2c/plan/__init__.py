@@ -1,0 +1,1 @@
+"""Planner: DAG, levels, placement, owner tracking, device copies, and its dumps."""

@@ -1,0 +1,304 @@
+"""The plan for one number of ranks: the schedule placed, with its transfers.
+
+``make_plan(program, size, sync)`` is a pure function of its arguments and
+returns an immutable :class:`Plan` (EXECUTION.md, "The plan"): the
+size-independent :class:`~avial2c.plan.schedule.Schedule`, each task on rank
+``slot % size``, and the transfers that the owner table
+(:mod:`avial2c.plan.owners`) decides when the schedule's fetches are asked
+for in order, exactly as the generated program asks at run time.
+
+* **Data movement.** Before level L, each fetch of L gives a transfer when
+  its memref is not valid on the rank: from the last writer's rank, or
+  failing that the lowest rank holding a valid copy.  After level L the
+  memrefs a task wrote are valid on its rank only.  The transfers of level L
+  read the state after level L-1: tasks of one level are independent, so
+  none of them writes what another one needs.  At the end every written
+  memref is brought to rank 0 unless valid there.
+* **Device copies** (GPU tasks; runtime_c/av_device.h).  Each rank keeps a
+  host copy and, once a GPU task there used it, a device copy of a memref;
+  either may be the current one.  A GPU task copies host -> device each
+  memref its body loads (or partly overwrites) whose device copy is stale,
+  and leaves what it wrote current on the device only.  Host code copies
+  device -> host when the host copy is stale: a CPU task for what it needs,
+  the sender of a transfer, and rank 0 for the outputs.  A CPU task's write
+  or a receive makes the device copy stale.  So a memref stays on the device
+  between GPU tasks on one rank when no host code needs it in between
+  (``Plan.device_kept``); ``Plan.device_copies`` lists every copy.
+* **Synchronisation.** ``barrier``: an ``MPI_Barrier`` after each level.
+  ``p2p``: none.  That is safe because every copy of a memref belongs to one
+  rank: data reaches another rank only through a transfer, whose receive is
+  completed before the receiving task runs, and a sender's ``MPI_Waitall``
+  returns only when its buffer may be reused, so a rank that runs ahead and
+  overwrites its own copy cannot change what another rank receives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+from avial2c.ir import Program
+from avial2c.plan.owners import TAG_LIMIT, Owners
+from avial2c.plan.schedule import (
+    HAZARDS,
+    POLICY,
+    SYNC_MODES,
+    Edge,
+    Fetch,
+    MemrefInfo,
+    Schedule,
+    TargetInfo,
+    TaskInfo,
+    make_schedule,
+)
+
+__all__ = ["HAZARDS", "POLICY", "SYNC_MODES", "TAG_LIMIT", "Edge", "MemrefInfo", "TargetInfo"]
+
+
+@dataclass(frozen=True)
+class TaskPlan(TaskInfo):
+    rank: int = 0  # slot % size
+
+
+@dataclass(frozen=True)
+class Transfer:
+    src: int  # rank that sends
+    dst: int  # rank that receives
+    memref: str
+    nbytes: int
+    tag: int
+    reason: str
+    level: int  # done before this level; len(plan.levels) for the final gathering
+
+
+@dataclass(frozen=True)
+class DeviceCopy:
+    """A copy between a rank's host and device copies of a memref."""
+
+    rank: int
+    memref: str
+    direction: str  # "h2d" (to the GPU) | "d2h" (to the host)
+    nbytes: int
+    level: int  # the level it happens in (transfers before it included); len(levels): the end
+    reason: str
+
+
+@dataclass(frozen=True)
+class DeviceKept:
+    """A GPU task found the current copy of a memref already on its device."""
+
+    rank: int
+    memref: str
+    since: str  # the task that made the device copy current
+    task: str  # the GPU task that used it without a copy
+    level: int
+
+
+@dataclass(frozen=True)
+class Level:
+    index: int
+    tasks: tuple[int, ...]  # task indices, program order
+    transfers: tuple[Transfer, ...]  # completed before the level runs
+    barrier: bool  # MPI_Barrier after the level
+
+
+@dataclass(frozen=True)
+class Plan:
+    file: str
+    size: int
+    sync: str
+    policy: str
+    targets: tuple[TargetInfo, ...]  # program order
+    memrefs: tuple[MemrefInfo, ...]
+    tasks: tuple[TaskPlan, ...]
+    edges: tuple[Edge, ...]
+    levels: tuple[Level, ...]
+    final: tuple[Transfer, ...]  # gathering to rank 0 after the last level
+    min_bytes: int  # every cross-rank dependency moved once
+    device_copies: tuple[DeviceCopy, ...] = ()  # host <-> GPU copies, in program order per rank
+    device_kept: tuple[DeviceKept, ...] = ()  # where data stayed on a GPU between tasks
+
+    @property
+    def transfers(self) -> tuple[Transfer, ...]:
+        """Every transfer in plan order."""
+        return tuple(t for level in self.levels for t in level.transfers) + self.final
+
+    @property
+    def bytes_moved(self) -> int:
+        return sum(t.nbytes for t in self.transfers)
+
+
+def make_plan(program: Program, size: int, sync: str = "barrier") -> Plan:
+    """The plan of PROGRAM (checked) for SIZE ranks and sync mode SYNC."""
+    if size < 1:
+        raise ValueError(f"the number of ranks must be at least 1, not {size}")
+    return place(make_schedule(program, sync), size)
+
+
+def place(schedule: Schedule, size: int) -> Plan:
+    """SCHEDULE on SIZE ranks: the ranks of its tasks and its transfers."""
+    tasks = tuple(
+        TaskPlan(**{f.name: getattr(t, f.name) for f in fields(t)}, rank=t.slot % size)
+        for t in schedule.tasks
+    )
+    owners = Owners([m.name for m in schedule.memrefs], size)
+    replay = Replay(tasks, {m.name: m.nbytes for m in schedule.memrefs}, owners)
+    levels = tuple(
+        Level(
+            step.index, step.tasks, replay.level(step.index, step.fetches, step.tasks), step.barrier
+        )
+        for step in schedule.levels
+    )
+    final = replay.fetches(len(levels), schedule.final)
+    copies, kept = device_traffic(tasks, levels, final, schedule.memrefs)
+    return Plan(
+        schedule.file,
+        size,
+        schedule.sync,
+        schedule.policy,
+        schedule.targets,
+        schedule.memrefs,
+        tasks,
+        schedule.edges,
+        levels,
+        final,
+        minimum_bytes(tasks, replay.sizes),
+        copies,
+        kept,
+    )
+
+
+class Replay:
+    """Asks the owner table for the schedule's fetches, as every rank does at run time."""
+
+    def __init__(self, tasks: Sequence[TaskPlan], sizes: dict[str, int], owners: Owners) -> None:
+        self.tasks = tasks
+        self.sizes = sizes
+        self.owners = owners
+
+    def level(self, n: int, fetches: Sequence[Fetch], group: Sequence[int]) -> tuple[Transfer, ...]:
+        moves = self.fetches(n, fetches)
+        for k in group:
+            for m in self.tasks[k].writes:
+                self.owners.wrote(m, self.tasks[k].rank)
+        return moves
+
+    def fetches(self, n: int, fetches: Sequence[Fetch]) -> tuple[Transfer, ...]:
+        moves = []
+        for f in fetches:
+            dst = f.slot % self.owners.size
+            move = self.owners.move(f.memref, dst)
+            if move is not None:
+                moves.append(
+                    Transfer(
+                        move.src, dst, f.memref, self.sizes[f.memref], move.tag, self.why(f), n
+                    )
+                )
+        return tuple(moves)
+
+    def why(self, f: Fetch) -> str:
+        w = self.tasks[f.writer]
+        if f.task is None:
+            return f"final result to rank 0: %{f.memref} last written by {w.name} on rank {w.rank}"
+        task = self.tasks[f.task]
+        where = f"{task.name} (level {task.level}, rank {task.rank})"
+        origin = f" written by {w.name} on rank {w.rank}"
+        if f.reads:
+            return f"{where} reads %{f.memref}{origin}"
+        return f"{where} writes part of %{f.memref} and needs its current contents{origin}"
+
+
+def minimum_bytes(tasks: Sequence[TaskPlan], sizes: dict[str, int]) -> int:
+    """Bytes moved when each cross-rank dependency moves once.
+
+    A dependency is a (version of a memref, rank that needs it) pair, where a
+    version is what one task wrote; initial contents are everywhere already.
+    Computed in program order, independently of the level-by-level movement.
+    """
+    writer: dict[str, int] = {}
+    needed: set[tuple[str, int, int]] = set()
+    for task in tasks:
+        for m in task.needs:
+            w = writer.get(m)
+            if w is not None and tasks[w].rank != task.rank:
+                needed.add((m, w, task.rank))
+        for m in task.writes:
+            writer[m] = task.index
+    for m, w in writer.items():
+        if tasks[w].rank != 0:
+            needed.add((m, w, 0))
+    return sum(sizes[m] for m, _, _ in needed)
+
+
+# --------------------------------------------------------------------------
+# Device copies
+
+
+def device_traffic(
+    tasks: Sequence[TaskPlan],
+    levels: Sequence[Level],
+    final: Sequence[Transfer],
+    memrefs: Sequence[MemrefInfo],
+) -> tuple[tuple[DeviceCopy, ...], tuple[DeviceKept, ...]]:
+    """The copies av_device.h makes, replaying main() level by level."""
+    if not any(t.gpu for t in tasks):
+        return (), ()
+    sim = DeviceSim({m.name: m.nbytes for m in memrefs})
+    for n, level in enumerate(levels):
+        for t in level.transfers:
+            sim.transfer(t, n)
+        for k in level.tasks:
+            sim.task(tasks[k], n)
+    end = len(levels)
+    for t in final:
+        sim.transfer(t, end)
+    for m in memrefs:
+        if m.written:
+            sim.host_use(0, m.name, end, "the outputs")
+    return tuple(sim.copies), tuple(sim.kept)
+
+
+class DeviceSim:
+    """Per rank and memref: is the host copy current, is the device copy?"""
+
+    def __init__(self, sizes: dict[str, int]) -> None:
+        self.sizes = sizes
+        self.host_stale: set[tuple[int, str]] = set()
+        self.on_device: dict[tuple[int, str], str] = {}  # current there, since that task
+        self.copies: list[DeviceCopy] = []
+        self.kept: list[DeviceKept] = []
+
+    def host_use(self, rank: int, m: str, level: int, why: str) -> None:
+        if (rank, m) in self.host_stale:
+            self.host_stale.discard((rank, m))
+            self.copies.append(DeviceCopy(rank, m, "d2h", self.sizes[m], level, why))
+
+    def host_wrote(self, rank: int, m: str) -> None:
+        self.host_stale.discard((rank, m))
+        self.on_device.pop((rank, m), None)
+
+    def transfer(self, t: Transfer, level: int) -> None:
+        self.host_use(t.src, t.memref, level, f"the transfer to rank {t.dst}")
+        self.host_wrote(t.dst, t.memref)
+
+    def task(self, task: TaskPlan, level: int) -> None:
+        r = task.rank
+        if not task.gpu:
+            for m in task.needs:
+                self.host_use(r, m, level, task.name)
+            for m in task.writes:
+                self.host_wrote(r, m)
+            return
+        for m in task.touched:
+            if m not in task.needs:
+                continue  # overwritten on the device: no copy
+            since = self.on_device.get((r, m))
+            if since is None:
+                self.copies.append(DeviceCopy(r, m, "h2d", self.sizes[m], level, task.name))
+                self.on_device[(r, m)] = task.name
+            else:
+                self.kept.append(DeviceKept(r, m, since, task.name, level))
+        for m in task.writes:
+            if m in task.touched:
+                self.on_device[(r, m)] = task.name
+                self.host_stale.add((r, m))

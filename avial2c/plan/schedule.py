@@ -1,0 +1,323 @@
+"""The part of the plan that holds for every number of ranks.
+
+``make_schedule(program, sync)`` is a pure function of its arguments.  It
+gives what the code generator consumes: dependences, levels, placement
+slots (task k of a level runs on rank ``slot % size``), what each task needs
+on its rank, and, level by level, the *fetches*: each memref a task needs,
+in the order in which every rank asks the owner table for it
+(:mod:`avial2c.plan.owners`, and its C twin ``runtime_c/av_owners.c``).
+:func:`avial2c.plan.plan.make_plan` replays the fetches for one number of
+ranks to get the transfers.
+
+* **Edges.** Only the nearest hazards are kept, one edge per
+  (src, dst, kind, memref): RAW from the last writer of a memref the task
+  reads, WAW from the last writer of a memref it writes, WAR from every task
+  that read that memref since its last write.  Every other hazard follows from
+  these by transitivity.
+* **Levels.** level = 0 without predecessors, else 1 + the highest level of
+  the predecessors; edges always go forward in program order, so one pass in
+  program order computes them.
+* **Placement** (``roundrobin``). The k-th task of a level (program order,
+  counting every task of the level) gets slot k; a task with ``{rank = N}``
+  slot N.  It runs on rank ``slot % size``.
+* **Fetches.** Before level L, every memref a task of L needs (each one it
+  reads, and each one it writes unless the body overwrites every element)
+  and that some earlier task wrote is fetched to the task's slot; at the end
+  every written memref is fetched to slot 0.  A fetch is a no-op for every
+  number of ranks when its slot is one of the memref's *holders*: the last
+  writer's slot and the slots it was fetched to since.  Such a fetch stays
+  in the schedule (the generated C says why nothing moves) with ``noop``
+  set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from avial2c.ir import Program, Task, Value, is_gpu_arch, walk_ops
+from avial2c.plan.coverage import OVERWRITES, PARTIAL, overwrites_all
+
+SYNC_MODES = ("barrier", "p2p")
+POLICY = "roundrobin"
+HAZARDS = ("RAW", "WAR", "WAW")
+
+# How a task treats a memref it writes (TaskInfo.write_cases).
+CASE_READ = "read-write"  # it also reads it: needs current contents
+CASE_OVERWRITE = "overwrite"  # the body stores every element first
+CASE_PARTIAL = "partial"  # a partial write: needs current contents
+CASE_REASONS = {
+    CASE_READ: "also read: needs current contents",
+    CASE_OVERWRITE: OVERWRITES,
+    CASE_PARTIAL: PARTIAL,
+}
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: int  # task indices in program order, src < dst
+    dst: int
+    kind: str  # "RAW" | "WAR" | "WAW"
+    memref: str  # name without '%'
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    name: str  # SSA name, without '%'
+    arch: str
+    gpu: bool
+
+
+@dataclass(frozen=True)
+class MemrefInfo:
+    name: str
+    type: str  # "memref<20xi32>"
+    shape: tuple[int, ...]
+    elem: str
+    nbytes: int
+    written: bool  # some task writes it: an output
+
+
+@dataclass(frozen=True)
+class WriteCase:
+    memref: str
+    case: str  # CASE_READ | CASE_OVERWRITE | CASE_PARTIAL
+    reason: str
+
+    @property
+    def needs_contents(self) -> bool:
+        return self.case != CASE_OVERWRITE
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """A task's facts that hold for every number of ranks."""
+
+    index: int  # position in program order
+    name: str  # display name (the SSA name unless {name = "..."})
+    value: str  # SSA name of the task, without '%'
+    target: str  # SSA name of its target, without '%'
+    arch: str
+    gpu: bool
+    level: int
+    slot: int  # k within its level, or N of {rank = N}; rank = slot % size
+    pinned: bool
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    needs: tuple[str, ...]  # must be valid on its rank before it runs
+    write_cases: tuple[WriteCase, ...]  # one per written memref
+    touched: tuple[str, ...] = ()  # the declared memrefs its body names, stored ones first
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """Memref ``memref`` must be valid on the rank of ``slot``."""
+
+    memref: str
+    slot: int  # placement slot of the rank that needs it (0 for the final gathering)
+    task: int | None  # the task that needs it; None: the final gathering
+    writer: int  # the task that last wrote it
+    reads: bool  # the task reads it (else it writes part of it)
+    noop: str | None  # why it moves nothing for any number of ranks, or None
+
+
+@dataclass(frozen=True)
+class StepLevel:
+    index: int
+    tasks: tuple[int, ...]  # task indices, program order
+    fetches: tuple[Fetch, ...]  # asked for before the level runs, in this order
+    barrier: bool  # MPI_Barrier after the level
+
+
+@dataclass(frozen=True)
+class Schedule:
+    file: str
+    sync: str
+    policy: str
+    targets: tuple[TargetInfo, ...]  # program order
+    memrefs: tuple[MemrefInfo, ...]
+    tasks: tuple[TaskInfo, ...]
+    edges: tuple[Edge, ...]
+    levels: tuple[StepLevel, ...]
+    final: tuple[Fetch, ...]  # every written memref to slot 0, after the last level
+
+
+def make_schedule(program: Program, sync: str = "barrier") -> Schedule:
+    """The size-independent plan of PROGRAM (checked) for sync mode SYNC."""
+    if sync not in SYNC_MODES:
+        raise ValueError(f"unknown sync mode {sync!r} (expected one of {', '.join(SYNC_MODES)})")
+    edges = dependences(program.tasks)
+    levels = task_levels(len(program.tasks), edges)
+    slots = placement_slots(program.tasks, levels)
+    tasks = tuple(task_info(k, t, levels[k], slots[k]) for k, t in enumerate(program.tasks))
+    memrefs = memref_infos(program)
+    holders = Holders(tasks)
+    groups = level_groups(levels)
+    steps = tuple(
+        StepLevel(n, group, holders.before_level(group), sync == "barrier")
+        for n, group in enumerate(groups)
+    )
+    return Schedule(
+        program.file,
+        sync,
+        POLICY,
+        tuple(TargetInfo(t.value.name, t.arch, is_gpu_arch(t.arch)) for t in program.targets),
+        memrefs,
+        tasks,
+        edges,
+        steps,
+        holders.gather([m.name for m in memrefs]),
+    )
+
+
+# --------------------------------------------------------------------------
+# DAG and levels
+
+
+def dependences(tasks: Sequence[Task]) -> tuple[Edge, ...]:
+    """Nearest RAW/WAR/WAW edges, sorted by (src, dst, kind, memref)."""
+    last_writer: dict[str, int] = {}
+    readers: dict[str, list[int]] = {}
+    found: set[Edge] = set()
+    for k, task in enumerate(tasks):
+        for m in names(task.reads):
+            if m in last_writer:
+                found.add(Edge(last_writer[m], k, "RAW", m))
+        for m in names(task.writes):
+            found.update(Edge(r, k, "WAR", m) for r in readers.get(m, ()) if r != k)
+            if m in last_writer:
+                found.add(Edge(last_writer[m], k, "WAW", m))
+        for m in names(task.reads):
+            readers.setdefault(m, []).append(k)
+        for m in names(task.writes):
+            last_writer[m] = k
+            readers[m] = []
+    return tuple(sorted(found, key=lambda e: (e.src, e.dst, HAZARDS.index(e.kind), e.memref)))
+
+
+def task_levels(n: int, edges: Iterable[Edge]) -> list[int]:
+    """Level of each of N tasks; iterative, edges go forward in program order."""
+    preds: list[list[int]] = [[] for _ in range(n)]
+    for e in edges:
+        preds[e.dst].append(e.src)
+    levels: list[int] = []
+    for k in range(n):
+        levels.append(1 + max((levels[p] for p in preds[k]), default=-1))
+    return levels
+
+
+def level_groups(levels: Sequence[int]) -> list[tuple[int, ...]]:
+    groups: list[list[int]] = [[] for _ in range(max(levels, default=-1) + 1)]
+    for k, level in enumerate(levels):
+        groups[level].append(k)
+    return [tuple(g) for g in groups]
+
+
+def placement_slots(tasks: Sequence[Task], levels: Sequence[int]) -> list[int]:
+    """roundrobin: k for the k-th task of its level, N for {rank = N}."""
+    seen: dict[int, int] = {}
+    slots: list[int] = []
+    for task, level in zip(tasks, levels, strict=True):
+        k = seen.get(level, 0)
+        seen[level] = k + 1
+        slots.append(task.rank if task.rank is not None else k)
+    return slots
+
+
+# --------------------------------------------------------------------------
+# Per-task facts
+
+
+def names(values: Iterable[Value]) -> list[str]:
+    return [v.name for v in values]
+
+
+def task_info(index: int, task: Task, level: int, slot: int) -> TaskInfo:
+    cases = tuple(write_case(task, m) for m in task.writes)
+    needs = names(task.reads) + [c.memref for c in cases if c.case == CASE_PARTIAL]
+    # The declared memrefs the body names, stored ones first: the order in
+    # which a task's function takes them (and a GPU task asks for its device copies).
+    named = {x for op in walk_ops(task.body) for x in op.operands}
+    stored = {op.operands[1] for op in walk_ops(task.body) if op.name == "memref.store"}
+    declared = [m for m in dict.fromkeys(task.reads + task.writes) if m in named]
+    touched = [m.name for m in declared if m in stored] + [
+        m.name for m in declared if m not in stored
+    ]
+    return TaskInfo(
+        index=index,
+        name=task.name,
+        value=task.value.name,
+        target=task.target.value.name,
+        arch=task.target.arch,
+        gpu=is_gpu_arch(task.target.arch),
+        level=level,
+        slot=slot,
+        pinned=task.rank is not None,
+        reads=tuple(names(task.reads)),
+        writes=tuple(names(task.writes)),
+        needs=tuple(needs),
+        write_cases=cases,
+        touched=tuple(touched),
+    )
+
+
+def write_case(task: Task, memref: Value) -> WriteCase:
+    if memref in task.reads:
+        case = CASE_READ
+    elif overwrites_all(task, memref):
+        case = CASE_OVERWRITE
+    else:
+        case = CASE_PARTIAL
+    return WriteCase(memref.name, case, CASE_REASONS[case])
+
+
+def memref_infos(program: Program) -> tuple[MemrefInfo, ...]:
+    written = {m.name for t in program.tasks for m in t.writes}
+    infos = []
+    for m in program.memrefs:
+        t = program.memref_type(m)
+        infos.append(MemrefInfo(m.name, str(t), t.shape, t.elem.name, t.nbytes, m.name in written))
+    return tuple(infos)
+
+
+# --------------------------------------------------------------------------
+# Fetches
+
+
+class Holders:
+    """The slots sure to hold the current contents of each written memref.
+
+    A slot is a rank for every number of ranks (``slot % size``), so a fetch
+    to a holder moves nothing whatever the size.
+    """
+
+    def __init__(self, tasks: Sequence[TaskInfo]) -> None:
+        self.tasks = tasks
+        self.writer: dict[str, int] = {}  # memref -> its last writer
+        self.holders: dict[str, dict[int, str | None]] = {}  # slot -> fetched for (None: wrote it)
+
+    def before_level(self, group: Sequence[int]) -> tuple[Fetch, ...]:
+        fetches = [
+            self.fetch(m, self.tasks[k].slot, k, m in self.tasks[k].reads)
+            for k in group
+            for m in self.tasks[k].needs
+            if m in self.writer
+        ]
+        for k in group:
+            for m in self.tasks[k].writes:
+                self.writer[m] = k
+                self.holders[m] = {self.tasks[k].slot: None}
+        return tuple(fetches)
+
+    def gather(self, memrefs: Sequence[str]) -> tuple[Fetch, ...]:
+        return tuple(self.fetch(m, 0, None, True) for m in memrefs if m in self.writer)
+
+    def fetch(self, m: str, slot: int, task: int | None, reads: bool) -> Fetch:
+        holders = self.holders[m]
+        noop = None
+        if slot in holders:
+            earlier = holders[slot]
+            noop = "same rank" if earlier is None else f"already fetched there for {earlier}"
+        else:
+            holders[slot] = "the outputs" if task is None else self.tasks[task].name
+        return Fetch(m, slot, task, self.writer[m], reads, noop)

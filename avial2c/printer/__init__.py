@@ -1,0 +1,1 @@
+"""Printers: the custom (typed) and generic MLIR spellings, and a canonical form for comparing programs."""

@@ -1,0 +1,119 @@
+"""A name-free, span-free text of the IR, for comparing programs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from avial2c.ir import (
+    AttrValue,
+    Block,
+    Const,
+    Op,
+    Operand,
+    Program,
+    ScalarType,
+    Task,
+    Type,
+    Value,
+)
+from avial2c.printer.common import Lines, escape, literal, op_name
+from avial2c.printer.floats import float_text
+
+
+def attr_text(v: AttrValue) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return escape(v)
+    if isinstance(v, tuple):
+        return "[" + ", ".join(str(x) for x in v) + "]"
+    if isinstance(v, float):
+        return float_text(v, ScalarType("f64"))
+    return str(v)
+
+
+def canonical_type(t: Type | None) -> str:
+    return "?" if t is None else str(t)
+
+
+def canonical_const(c: Const) -> str:
+    if c.type is None:
+        return f"const({c.value!r} : ?)"
+    return f"const({literal(c)})"
+
+
+@dataclass
+class Canonical:
+    """The IR as text, values numbered %v0, %v1, … in definition order."""
+
+    values: dict[Value, str] = field(default_factory=dict)
+    out: Lines = field(default_factory=Lines)
+
+    def define(self, v: Value) -> str:
+        self.values[v] = name = f"%v{len(self.values)}"
+        return name
+
+    def typed(self, v: Value) -> str:
+        return f"{self.define(v)}: {canonical_type(v.type)}"
+
+    def use(self, x: Operand) -> str:
+        if isinstance(x, Const):
+            return canonical_const(x)
+        return self.values.get(x, f"<undefined {x.name}>")
+
+    def uses(self, xs: tuple[Operand, ...]) -> str:
+        return ", ".join(self.use(x) for x in xs)
+
+    def program(self, program: Program) -> str:
+        self.out.add(0, f"schedule({', '.join(self.typed(m) for m in program.memrefs)})")
+        for t in program.targets:
+            self.out.add(0, f"target {self.define(t.value)} arch {escape(t.arch)}")
+        for task in program.tasks:
+            self.task(task)
+        return self.out.text()
+
+    def task(self, task: Task) -> None:
+        name = "none" if task.display_name is None else escape(task.display_name)
+        rank = "none" if task.rank is None else str(task.rank)
+        self.out.add(
+            0,
+            f"task {self.define(task.value)} on {self.use(task.target.value)}"
+            f" reads({self.uses(task.reads)}) writes({self.uses(task.writes)})"
+            f" rank {rank} name {name} {{",
+        )
+        self.block(task.body, 1)
+        self.out.add(0, "}")
+
+    def block(self, block: Block, depth: int) -> None:
+        if block.args:
+            self.out.add(depth, f"^({', '.join(self.typed(a) for a in block.args)})")
+        for op in block.ops:
+            self.op(op, depth)
+
+    def op(self, op: Op, depth: int) -> None:
+        results = ", ".join(self.define(r) for r in op.results)
+        head = f"{results} = " if results else ""
+        attrs = ", ".join(f"{k} = {attr_text(v)}" for k, v in sorted(op.attrs))
+        sig = " : ({}) -> ({})".format(
+            ", ".join(canonical_type(x.type) for x in op.operands),
+            ", ".join(canonical_type(r.type) for r in op.results),
+        )
+        line = f"{head}{op_name(op)}({self.uses(op.operands)}) {{{attrs}}}{sig}"
+        if not op.regions:
+            self.out.add(depth, line)
+            return
+        self.out.add(depth, line + " {")
+        for k, region in enumerate(op.regions):
+            if k:
+                self.out.add(depth, "} {")
+            self.block(region, depth + 1)
+        self.out.add(depth, "}")
+
+
+def canonical(program: Program) -> str:
+    """A name- and span-free text of PROGRAM: equal programs give equal text."""
+    return Canonical().program(program)
+
+
+def programs_equal(a: Program, b: Program) -> bool:
+    return canonical(a) == canonical(b)

@@ -1,0 +1,96 @@
+"""The package's shape: each stage one folder, no import cycle, no hidden import."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "avial2c"
+STAGES = ("frontend", "check", "plan", "interp", "printer", "codegen")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported(node: ast.Import | ast.ImportFrom) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    assert node.level == 0, "relative imports are not used in the package"
+    base = node.module or ""
+    return [base] + [f"{base}.{a.name}" for a in node.names]
+
+
+def import_graph() -> tuple[dict[str, set[str]], list[str]]:
+    """Module -> the package modules it imports; and every import made inside a function."""
+    files = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    local: list[str] = []
+    for name, path in files.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        deps: set[str] = set()
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            targets = [t for t in imported(node) if t in files and t != name]
+            if targets and node not in tree.body:
+                local.append(f"{name}:{node.lineno} imports {', '.join(targets)}")
+            deps.update(targets)
+        graph[name] = deps
+    return graph, local
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1: on the stack, 2: done
+    stack: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        stack.append(m)
+        for d in sorted(graph[m]):
+            if state.get(d) == 1:
+                return [*stack[stack.index(d) :], d]
+            if d not in state and (cycle := visit(d)):
+                return cycle
+        stack.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(graph):
+        if m not in state and (cycle := visit(m)):
+            return cycle
+    return None
+
+
+def test_no_import_cycle() -> None:
+    graph, _ = import_graph()
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}
+    assert find_cycle(graph) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_inside_a_function() -> None:
+    _, local = import_graph()
+    assert local == [], "imports hidden inside functions:\n" + "\n".join(local)
+
+
+def test_each_stage_is_a_folder_and_only_the_shared_modules_are_at_the_top() -> None:
+    top = sorted(p.stem for p in PACKAGE.glob("*.py"))
+    assert top == [
+        "__init__", "__main__", "build", "diagnostics", "driver", "ir", "npyio", "resources",
+    ]  # fmt: skip
+    folders = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists())
+    assert folders == sorted(STAGES)
+
+
+def test_stages_do_not_import_the_driver() -> None:
+    graph, _ = import_graph()
+    for m, deps in graph.items():
+        if m.split(".")[1:2] and m.split(".")[1] in STAGES:
+            assert not deps & {"avial2c.driver", "avial2c.build"}, m

@@ -111,16 +111,36 @@ def run_tool(cmd: list[str], what: str) -> None:
         raise ToolError(f"{what} failed ({' '.join(cmd)}):\n{done.stdout}{done.stderr}")
 
 
+def runtime_library(out_dir: Path, extra_cflags: Sequence[str] = ()) -> Path:
+    """Compile the C runtime once into OUT_DIR/libavial_rt.a, for many builds."""
+    mpicc = find_tool("mpicc")
+    if mpicc is None:
+        raise ToolError("mpicc not found; install OpenMPI ('make setup' does)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    objects = []
+    for src in runtime_sources():
+        obj = out_dir / (Path(src).stem + ".o")
+        run_tool([mpicc, *CFLAGS, *extra_cflags, f"-I{RUNTIME}", "-c", src, "-o", str(obj)], "mpicc")
+        objects.append(str(obj))
+    lib = out_dir / "libavial_rt.a"
+    lib.unlink(missing_ok=True)
+    run_tool(["ar", "rcs", str(lib), *objects], "ar")
+    return lib
+
+
 def build(
     program: Program,
     output: Path,
     sync: str = "barrier",
     gpu: str = "auto",
     extra_cflags: Sequence[str] = (),
+    runtime: Path | None = None,
 ) -> Path:
     """Generate PROG.c (and PROG.cu) beside OUTPUT and compile them into OUTPUT.
 
-    EXTRA_CFLAGS go to mpicc after the project's own (e.g. sanitizers)."""
+    EXTRA_CFLAGS go to mpicc after the project's own (e.g. sanitizers).
+    RUNTIME is a library from :func:`runtime_library` built with the same
+    flags; without one the runtime's sources are compiled with the program."""
 
     mode = choose_gpu_mode(program, gpu)
     sources = generate(program, make_schedule(program, sync), mode)
@@ -134,7 +154,8 @@ def build(
     link: list[str] = []
     if sources.cuda is not None:
         objects, link = compile_cuda(sources.cuda, output, program)
-    cmd = [mpicc, *CFLAGS, *extra_cflags, f"-I{RUNTIME}", str(c_file), *runtime_sources(), *objects]
+    runtime_parts = runtime_sources() if runtime is None else [str(runtime)]
+    cmd = [mpicc, *CFLAGS, *extra_cflags, f"-I{RUNTIME}", str(c_file), *objects, *runtime_parts]
     run_tool([*cmd, "-o", str(output), *link, "-lm"], "mpicc")
     return output
 

@@ -7,12 +7,16 @@ instead of comparing against them; tests use the ``goldens`` fixture.
 from __future__ import annotations
 
 import difflib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 GOLDENS = Path(__file__).resolve().parent / "goldens"
+
+# The helpers every test folder shares: e2e, irb, progen, mlir_oracle.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -57,3 +61,20 @@ class Goldens:
 @pytest.fixture
 def goldens(request: pytest.FixtureRequest) -> Goldens:
     return Goldens(update=bool(request.config.getoption("--update-goldens")))
+
+
+# Folders whose every test builds programs and runs them under mpirun.
+SLOW_FOLDERS = ("e2e", "runtime")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Marks `slow` the build-and-run folders and every test that needs a compiler
+    (markers.BUILDING); `make test-fast` leaves them out."""
+    from markers import BUILDING
+
+    root = Path(__file__).resolve().parent
+    for item in items:
+        parts = item.path.resolve().relative_to(root).parts
+        reasons = {m.kwargs.get("reason") for m in item.iter_markers("skipif")}
+        if (parts and parts[0] in SLOW_FOLDERS) or reasons & BUILDING:
+            item.add_marker(pytest.mark.slow)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from e2e import EXAMPLES, build_example, generate, load, mpirun, needs_mpi
+from e2e import EXAMPLES, build_example, generate, load, mpirun
+from markers import needs_mpi
 
 from avial2c.plan.plan import make_plan
 

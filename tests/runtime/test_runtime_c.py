@@ -15,7 +15,7 @@ import pytest
 
 from avial2c.build import find_tool
 
-RUNTIME = Path(__file__).resolve().parent.parent / "runtime_c"
+RUNTIME = Path(__file__).resolve().parents[2] / "runtime_c"
 CFLAGS = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-fopenmp"]
 NVCC = find_tool("nvcc")
 MPI_ENV = {

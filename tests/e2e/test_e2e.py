@@ -21,10 +21,10 @@ from e2e import (
     expected_outputs,
     load,
     mpirun,
-    needs_mpi,
     random_inputs,
     write_inputs,
 )
+from markers import needs_mpi
 
 # Communication tests too large for the op-by-op interpreter; see test_traps.py.
 TOO_BIG = {"bigexchange.mlir"}

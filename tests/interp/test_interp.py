@@ -52,7 +52,7 @@ from avial2c.npyio import (
     written_memrefs,
 )
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SPAN = Span("t.mlir", 7, 3, 7, 30)
 NAN, INF = math.nan, math.inf
 I32_MIN, I32_MAX = -(2**31), 2**31 - 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markers import needs_mlir_opt
 
 from avial2c.check.checker import check_program
 from avial2c.diagnostics import DiagnosticEngine
@@ -55,11 +55,8 @@ from avial2c.printer.custom import print_custom
 from avial2c.printer.floats import float_text
 from avial2c.printer.generic import print_generic
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MLIR_OPT = "mlir-opt-22"
-needs_mlir_opt = pytest.mark.skipif(
-    shutil.which(MLIR_OPT) is None, reason=f"{MLIR_OPT} is not installed"
-)
 
 
 # --------------------------------------------------------------------------

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import test_fuzz
-from e2e import EXAMPLES, check_runs, load, needs_mpi
+from e2e import EXAMPLES, check_runs, load
+from markers import needs_mpi
 
-FOLDER = Path(__file__).resolve().parent / "regressions"
+FOLDER = Path(__file__).resolve().parents[1] / "regressions"
 
 
 def saved_programs(folder: Path) -> list[Path]:
@@ -32,9 +33,9 @@ def replay(path: Path, work: Path) -> None:
 
 
 @needs_mpi
-def test_saved_programs_match_the_interpreter(tmp_path: Path) -> None:
-    for k, path in enumerate(saved_programs(FOLDER)):
-        replay(path, tmp_path / str(k))
+@pytest.mark.parametrize("path", saved_programs(FOLDER), ids=lambda p: p.stem)
+def test_saved_programs_match_the_interpreter(path: Path, tmp_path: Path) -> None:
+    replay(path, tmp_path)
 
 
 @needs_mpi

@@ -28,10 +28,10 @@ from e2e import (
     has_reductions,
     load,
     mpirun,
-    needs_mpi,
     random_inputs,
     write_inputs,
 )
+from markers import needs_mpi
 from test_device_copies import planned, traced
 
 from avial2c.build import cuda_usable

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 from conftest import Goldens
-from e2e import EXAMPLES, check_text, generate, gpu_examples, load, mpi_env, needs_mpi
+from e2e import EXAMPLES, check_text, generate, gpu_examples, load, mpi_env
+from markers import needs_mpi, needs_nvcc
 
 from avial2c.build import (
     ToolError,
@@ -28,10 +29,9 @@ from avial2c.build import (
 from avial2c.codegen.cuda import DEFAULT_ARCH, gpu_archs
 from avial2c.ir import Program
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ROOT / "runtime_c"
 NVCC = find_tool("nvcc")
-needs_nvcc = pytest.mark.skipif(NVCC is None, reason="nvcc is not installed")
 
 
 def example(path: Path) -> Program:

@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
-from e2e import EXAMPLES, build_example, gpu_examples, load, mpirun, needs_mpi
+from e2e import EXAMPLES, build_example, gpu_examples, load, mpirun
+from markers import needs_mpi
 
 from avial2c.plan.emit import plan_json, plan_text
 from avial2c.plan.plan import DeviceCopy, make_plan

@@ -7,26 +7,25 @@ again, and compile with the project's warning flags.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import Goldens
 from e2e import generate
+from markers import needs_mpicc
 
 from avial2c.check.checker import check_program
 from avial2c.diagnostics import DiagnosticEngine
 from avial2c.frontend.parse import parse_program
 from avial2c.ir import Program
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.mlir"))
 RUNTIME = ROOT / "runtime_c"
 GOLDENS = ROOT / "tests" / "goldens"
 CFLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fopenmp", "-ffp-contract=off"]
 
-needs_mpicc = pytest.mark.skipif(shutil.which("mpicc") is None, reason="mpicc is not installed")
 
 
 def load(path: Path) -> Program:

@@ -5,9 +5,12 @@ Not a test module itself; imported by test_e2e*.py.
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +19,7 @@ import numpy as np
 import pytest
 
 from avial2c.build import build, has_gpu_tasks
+from avial2c.build import runtime_library as build_runtime_library
 from avial2c.check.checker import check_program
 from avial2c.codegen import c as codegen_c
 from avial2c.codegen.views import GeneratedSources
@@ -26,14 +30,10 @@ from avial2c.ir import MemRefType, Program, walk_ops
 from avial2c.npyio import numpy_dtype, written_memrefs
 from avial2c.plan.schedule import make_schedule
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 MPI_TIMEOUT = 120  # seconds; a deadlock fails the test instead of hanging it
 
-needs_mpi = pytest.mark.skipif(
-    shutil.which("mpicc") is None or shutil.which("mpirun") is None,
-    reason="OpenMPI (mpicc, mpirun) is not installed",
-)
 
 
 def mpi_env() -> dict[str, str]:
@@ -43,7 +43,7 @@ def mpi_env() -> dict[str, str]:
     return env
 
 
-def check_text(text: str, name: str) -> Program:
+def check_text(text: str, name: str = "unit.mlir") -> Program:
     """The checked program of TEXT (named NAME in diagnostics); errors fail the test."""
     engine = DiagnosticEngine(source=text)
     program = check_program(parse_program(text, name), engine)
@@ -111,10 +111,37 @@ def mpirun(exe: Path, np_ranks: int, args: list[str], timeout: int = MPI_TIMEOUT
     return Run(done.returncode, done.stdout, done.stderr)
 
 
+# Built once per test session: the runtime library per set of extra flags,
+# and each program per (generated sources, flags).
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="avial2c-tests-"))
+atexit.register(shutil.rmtree, _SESSION_DIR, ignore_errors=True)
+_RUNTIMES: dict[tuple[str, ...], Path] = {}
+_BUILT: dict[str, Path] = {}
+
+
+def runtime_library(extra_cflags: Sequence[str] = ()) -> Path:
+    """libavial_rt.a built with EXTRA_CFLAGS, compiled once per test session."""
+    key = tuple(extra_cflags)
+    if key not in _RUNTIMES:
+        where = _SESSION_DIR / f"runtime-{len(_RUNTIMES)}"
+        _RUNTIMES[key] = build_runtime_library(where, extra_cflags)
+    return _RUNTIMES[key]
+
+
 def build_example(
     program: Program, out_dir: Path, sync: str, gpu: str = "emulate", extra_cflags: Sequence[str] = ()
 ) -> Path:
-    return build(program, out_dir / "prog", sync=sync, gpu=gpu, extra_cflags=extra_cflags)
+    """PROGRAM built into OUT_DIR/prog, or the same build from earlier in the session:
+    programs whose generated sources and flags are equal share one executable."""
+    sources = generate(program, sync, gpu)
+    key = hashlib.sha256(
+        "\0".join([sources.c, sources.cuda or "", gpu, *extra_cflags]).encode()
+    ).hexdigest()
+    if key not in _BUILT:
+        runtime = runtime_library(extra_cflags)
+        _BUILT[key] = build(program, out_dir / "prog", sync=sync, gpu=gpu,
+                            extra_cflags=extra_cflags, runtime=runtime)  # fmt: skip
+    return _BUILT[key]
 
 
 def assert_same_memrefs(

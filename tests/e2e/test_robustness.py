@@ -25,13 +25,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from e2e import EXAMPLES, build_example, load, mpi_env, needs_mpi
+from e2e import EXAMPLES, build_example, load, mpi_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markers import needs_mpi
 
 from avial2c.driver import main
 
-ERRORS = sorted((Path(__file__).resolve().parent / "errors").glob("*.mlir"))
+ERRORS = sorted((Path(__file__).resolve().parents[1] / "errors").glob("*.mlir"))
 EXAMPLE_TEXTS = {p.name: p.read_text() for p in sorted(EXAMPLES.glob("*.mlir"))}
 ARITH_SWAPS = [("addi", "muli"), ("muli", "subi"), ("addf", "divf"), ("mulf", "subf"),
                ("cmpi ult", "cmpi sge"), ("maxsi", "minui"), ("scf.parallel", "scf.for")]  # fmt: skip

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import struct
 import subprocess
@@ -24,15 +23,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from e2e import generate
+from e2e import build_example, check_text, generate, mpi_env
+from markers import needs_gcc, needs_mpi
 
-from avial2c.check.checker import check_program
 from avial2c.codegen.body import combine_for, flat_index
 from avial2c.codegen.expr import expr
 from avial2c.codegen.names import Namer, const_expr, sanitize
 from avial2c.codegen.render import c_comment, c_string
-from avial2c.diagnostics import CompileError, DiagnosticEngine
-from avial2c.frontend.parse import parse_program
+from avial2c.diagnostics import CompileError
 from avial2c.interp.run import interpret
 from avial2c.ir import (
     F32,
@@ -60,15 +58,10 @@ from avial2c.ir import (
 from avial2c.npyio import numpy_dtype, written_memrefs
 from avial2c.plan.plan import make_plan
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ROOT / "runtime_c"
 MPI_TIMEOUT = 120
 
-needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
-needs_mpi = pytest.mark.skipif(
-    shutil.which("mpicc") is None or shutil.which("mpirun") is None,
-    reason="OpenMPI (mpicc, mpirun) is not installed",
-)
 
 INT_TYPES = (I8, I16, I32, I64, INDEX)
 FLOAT_TYPES = (F32, F64)
@@ -447,32 +440,8 @@ def test_text_escaping() -> None:
 # Whole programs under mpirun
 
 
-def check_text(text: str, name: str = "unit.mlir") -> Program:
-    engine = DiagnosticEngine(source=text)
-    program = check_program(parse_program(text, name), engine)
-    assert not engine.has_errors, engine.render()
-    return program
-
-
-def mpi_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1", OMP_NUM_THREADS="2")  # fmt: skip
-    return env
-
-
 def build(program: Program, tmp_path: Path, sync: str = "barrier") -> Path:
-    source = tmp_path / "prog.c"
-    source.write_text(generate(program, sync=sync).c)
-    exe = tmp_path / "prog"
-    runtime = sorted(str(p) for p in RUNTIME.glob("*.c") if not p.name.startswith("test"))
-    done = subprocess.run(
-        ["mpicc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fopenmp",
-         "-ffp-contract=off", f"-I{RUNTIME}", str(source), *runtime, "-o", str(exe), "-lm"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return exe
+    return build_example(program, tmp_path, sync)
 
 
 def run(exe: Path, ranks: int, *args: str) -> None:

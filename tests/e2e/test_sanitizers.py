@@ -13,7 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from e2e import EXAMPLES, build_example, load, mpi_env, needs_mpi
+from e2e import EXAMPLES, build_example, load, mpi_env
+from markers import needs_mpi
 
 from avial2c.build import ToolError
 

@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from e2e import load
+from markers import needs_mlir_opt
 
 from avial2c.interp.run import interpret
 from avial2c.ir import SUPPORTED_OPS
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MLIR_OPT = "mlir-opt-22"
 MLIR_RUNNER = "mlir-runner-22"
 RUNNER_LIBS = "/usr/lib/llvm-22/lib"
@@ -200,9 +201,6 @@ def to_generic_avial(text: str) -> str:
 # Running mlir-opt
 
 
-needs_mlir_opt = pytest.mark.skipif(
-    shutil.which(MLIR_OPT) is None, reason=f"{MLIR_OPT} is not installed"
-)
 
 
 def mlir_opt(text: str, *flags: str) -> str:

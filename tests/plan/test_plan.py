@@ -31,7 +31,7 @@ from avial2c.plan.coverage import OVERWRITES, PARTIAL, overwrites_all, reason
 from avial2c.plan.emit import SCHEMA, plan_dot, plan_json, plan_text
 from avial2c.plan.plan import TAG_LIMIT, Edge, Plan, Transfer, make_plan
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 # --------------------------------------------------------------------------
 # Building checked programs by hand
@@ -628,7 +628,7 @@ def test_plan_json_schema() -> None:
 
 
 def test_plan_json_is_documented() -> None:
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "plan-json.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "plan-json.md").read_text()
     data = json.loads(plan_json(make_plan(seed(), 2)))
     keys = set(data) | set(data["totals"]) | set(data["tasks"][0]) | set(data["levels"][0])
     keys |= set(data["memrefs"][0]) | set(data["targets"][0]) | set(data["edges"][0])

@@ -19,7 +19,6 @@ tolerance for printing precision is needed.
 from __future__ import annotations
 
 import functools
-import shutil
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from e2e import EXAMPLES, load, mpirun, write_inputs
+from markers import needs_mpi
 from mlir_oracle import (
     default_inputs,
     memref_type,
@@ -50,12 +50,9 @@ from avial2c.npyio import numpy_dtype
 from avial2c.printer.canonical import canonical
 
 MISSING = missing_tools()
-pytestmark = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
+# It builds and runs C programs beside mlir-runner: slow.
+pytestmark = [pytest.mark.skipif(MISSING is not None, reason=MISSING or ""), pytest.mark.slow]
 
-needs_mpicc = pytest.mark.skipif(
-    shutil.which("mpicc") is None or shutil.which("mpirun") is None,
-    reason="OpenMPI (mpicc, mpirun) is not installed",
-)
 
 INPUT_SETS = ("default", "random")
 # Larger memrefs are too slow for the op-by-op interpreter (bigexchange; its
@@ -271,7 +268,7 @@ def test_every_cpu_task_of_the_examples_is_a_case() -> None:
     assert len(set(ids)) == len(ids)
 
 
-@needs_mpicc
+@needs_mpi
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_mlir_matches_c(case: Case, c_runs: CRuns) -> None:
     program, task = task_of(case)

@@ -14,7 +14,7 @@ import pytest
 
 from avial2c.driver import main
 
-ERRORS = Path(__file__).parent / "errors"
+ERRORS = Path(__file__).resolve().parents[1] / "errors"
 EXPECT = re.compile(r"^// expect: (\d+):(\d+): error: (.*)$", re.M)
 CASES = sorted(ERRORS.glob("*.mlir"))
 

@@ -17,15 +17,16 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from e2e import check_runs, check_text, needs_mpi
+from e2e import check_runs, check_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
+from markers import needs_mpi
 from progen import ProgramSpec, programs, render
 
 from avial2c.printer.generic import print_generic
 
-REGRESSIONS = Path(__file__).resolve().parent / "regressions"
+REGRESSIONS = Path(__file__).resolve().parents[1] / "regressions"
 EXAMPLES = int(os.environ.get("AVIAL_FUZZ_EXAMPLES", "6"))
 FRESH = os.environ.get("AVIAL_FUZZ_FRESH") == "1"  # make fuzz: new programs each run
 

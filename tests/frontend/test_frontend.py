@@ -12,10 +12,10 @@ from avial2c.check.checker import check_program
 from avial2c.diagnostics import CompileError, DiagnosticEngine
 from avial2c.driver import main
 from avial2c.frontend.parse import parse_program
-from avial2c.ir import MemRefType, Program
+from avial2c.ir import MemRefType, Program, Span
 from avial2c.printer.canonical import canonical
 
-EXAMPLES = Path(__file__).parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ALL = sorted(EXAMPLES.glob("*.mlir"))
 SEEDS = ["seed.mlir", "seed_typed.mlir", "seed_generic.mlir", "seed_mlir_opt.mlir"]
 
@@ -99,7 +99,14 @@ def front_end_never_raises(text: str) -> None:
     try:
         check_program(parse_program(text, "fuzz.mlir"), engine)
     except CompileError as e:
-        assert e.diagnostic.span.line >= 0
+        assert_inside(e.diagnostic.span, text)
+
+
+def assert_inside(span: Span, text: str) -> None:
+    """SPAN points into TEXT (or just past its end, for 'unexpected end of file')."""
+    lines = text.split("\n")
+    assert 1 <= span.line <= len(lines), (span, len(lines))
+    assert 1 <= span.col <= len(lines[span.line - 1]) + 1, (span, lines[span.line - 1])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -304,31 +304,4 @@ def is_gpu_arch(arch: str) -> bool:
 # --------------------------------------------------------------------------
 # What task bodies may contain (LANGUAGE.md, "Ops allowed in task bodies")
 
-ARITH_INT_BINARY = frozenset(
-    ["addi", "subi", "muli", "divsi", "divui", "remsi", "remui", "ceildivsi", "floordivsi", "andi", "ori", "xori", "shli", "shrsi", "shrui", "minsi", "maxsi", "minui", "maxui"]
-)
-ARITH_FLOAT_BINARY = frozenset(
-    ["addf", "subf", "mulf", "divf", "remf", "minimumf", "maximumf", "minnumf", "maxnumf", "minf", "maxf"]
-)
-ARITH_CASTS = frozenset(
-    ["index_cast", "index_castui", "sitofp", "uitofp", "fptosi", "fptoui", "extsi", "extui", "trunci", "extf", "truncf", "bitcast"]
-)
-MATH_UNARY = frozenset(
-    ["sqrt", "rsqrt", "exp", "exp2", "log", "log2", "log10", "sin", "cos", "tan", "tanh", "absf", "absi", "floor", "ceil", "round"]
-)
-MATH_OPS = MATH_UNARY | {"powf", "fma"}
-GPU_IDS = frozenset(["thread_id", "block_id", "block_dim", "grid_dim", "global_id"])
 
-SUPPORTED_OPS: frozenset[str] = frozenset(
-    [f"arith.{n}" for n in ARITH_INT_BINARY | ARITH_FLOAT_BINARY | ARITH_CASTS]
-    + ["arith.constant", "arith.cmpi", "arith.cmpf", "arith.select", "arith.negf"]
-    + [f"math.{n}" for n in MATH_OPS]
-    + [f"memref.{n}" for n in ("load", "store", "dim", "alloca", "alloc", "dealloc")]
-    + [
-        f"scf.{n}"
-        for n in (
-            ["for", "parallel", "reduce", "reduce.return", "if", "yield", "while", "condition", "execute_region"]
-        )
-    ]
-    + [f"gpu.{n}" for n in GPU_IDS | {"launch", "barrier", "terminator"}]
-)

@@ -1,6 +1,6 @@
-from avial2c.check.checker import normalize_int
 from avial2c.diagnostics import Diagnostic, DiagnosticEngine
 from avial2c.ir import I1, I8, I32, INDEX, Span
+from avial2c.ops import normalize_int
 
 
 def test_render_has_location_source_line_and_caret() -> None:
@@ -26,8 +26,8 @@ def test_span_outside_source_renders_header_only() -> None:
 
 
 def test_integer_constants_wrap_to_signed_range() -> None:
-    assert normalize_int(255, I8) == -1
-    assert normalize_int(128, I8) == -128
-    assert normalize_int(2**31, I32) == -(2**31)
-    assert normalize_int(3, I1) == 1
-    assert normalize_int(-1, INDEX) == -1
+    assert normalize_int(255, I8.bits) == -1
+    assert normalize_int(128, I8.bits) == -128
+    assert normalize_int(2**31, I32.bits) == -(2**31)
+    assert normalize_int(3, I1.bits) == 1
+    assert normalize_int(-1, INDEX.bits) == -1

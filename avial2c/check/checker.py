@@ -25,14 +25,9 @@ from dataclasses import dataclass, field
 from avial2c.check.types import Key, TypeSolver
 from avial2c.diagnostics import DiagnosticEngine
 from avial2c.ir import (
-    ARITH_CASTS,
-    ARITH_FLOAT_BINARY,
-    ARITH_INT_BINARY,
     CPU_ARCHS,
-    GPU_IDS,
     I1,
     INDEX,
-    MATH_OPS,
     Block,
     Const,
     MemRefType,
@@ -50,6 +45,19 @@ from avial2c.ir import (
     make_attrs,
     walk_ops,
 )
+from avial2c.ops import (
+    ARITH_CASTS,
+    ARITH_FLOAT_BINARY,
+    ARITH_INT_BINARY,
+    CAST_OPERAND_KIND,
+    CAST_RESULT_KIND,
+    DIMS,
+    GPU_IDS,
+    ID_ARG_BASE,
+    LAUNCH_ARG_NAMES,
+    MATH_OPS,
+    normalize_int,
+)
 
 GPU_ARCHS = ("gpu", "sm_70", "sm_72", "sm_75", "sm_80", "sm_86", "sm_87", "sm_89", "sm_90", "sm_90a")
 KNOWN_ARCHS = CPU_ARCHS + GPU_ARCHS
@@ -59,19 +67,6 @@ KNOWN_ARCHS = CPU_ARCHS + GPU_ARCHS
 MAX_BLOCK_THREADS = 1024
 TERSE_BLOCK = 256
 
-CAST_OPERAND_KIND = {
-    "sitofp": "int", "uitofp": "int", "fptosi": "float", "fptoui": "float",
-    "extf": "float", "truncf": "float", "extsi": "int", "extui": "int", "trunci": "int",
-    "index_cast": "int", "index_castui": "int",
-}  # fmt: skip
-CAST_RESULT_KIND = {
-    "sitofp": "float", "uitofp": "float", "fptosi": "int", "fptoui": "int",
-    "extf": "float", "truncf": "float", "extsi": "int", "extui": "int", "trunci": "int",
-    "index_cast": "int", "index_castui": "int",
-}  # fmt: skip
-LAUNCH_ARG_NAMES = ("bx", "by", "bz", "tx", "ty", "tz", "gx", "gy", "gz", "sx", "sy", "sz")
-ID_ARG_BASE = {"block_id": 0, "thread_id": 3, "grid_dim": 6, "block_dim": 9}
-DIMS = {"x": 0, "y": 1, "z": 2}
 
 
 def check_program(raw: Program, engine: DiagnosticEngine, infer_accesses: bool = False) -> Program:
@@ -565,15 +560,6 @@ def check_literal(x: Operand, typer: Typer, engine: DiagnosticEngine) -> None:
 # 4. rebuild with types
 
 
-def normalize_int(value: int, t: ScalarType) -> int:
-    """Wrap an integer constant into the signed range of its type."""
-    bits = t.bits
-    if bits == 1:
-        return value & 1
-    value &= (1 << bits) - 1
-    return value - (1 << bits) if value >= 1 << (bits - 1) else value
-
-
 @dataclass
 class Rebuilder:
     raw: Program
@@ -622,7 +608,7 @@ class Rebuilder:
         if isinstance(x, Value):
             return self.value(x)
         t = self.typer.scalar(x)
-        value: int | float = float(x.value) if t.is_float else normalize_int(int(x.value), t)
+        value: int | float = float(x.value) if t.is_float else normalize_int(int(x.value), t.bits)
         return Const(value, t, x.span)
 
     def block(self, b: Block, args: tuple[Value, ...] | None = None) -> Block:

@@ -36,6 +36,7 @@ from avial2c.codegen.expr import expr
 from avial2c.codegen.names import Namer, c_type, const_expr, storage_type, type_suffix
 from avial2c.diagnostics import CompileError
 from avial2c.ir import Block, Const, MemRefType, Op, Operand, ScalarType, Value, walk_ops
+from avial2c.ops import GPU_ID_OPS
 
 MAX_SCRATCH_BYTES = 64 * 1024
 
@@ -44,7 +45,6 @@ MAX_SCRATCH_BYTES = 64 * 1024
 # compiler from vectorizing the inner loop (a 2-D Jacobi sweep ran 1.5 times
 # slower with collapse(2) over 1024 x 1024 than with the rows alone).
 COLLAPSE_ENOUGH = 64
-GPU_ID_OPS = tuple(f"gpu.{n}" for n in ("thread_id", "block_id", "block_dim", "grid_dim", "global_id"))
 
 
 # --------------------------------------------------------------------------

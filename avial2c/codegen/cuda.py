@@ -37,12 +37,13 @@ from avial2c.codegen.body import (
     int_value,
     used_values,
 )
-from avial2c.codegen.emulate import DIMS, LaunchShape, bind_id_ops, is_workgroup_alloca
+from avial2c.codegen.emulate import LaunchShape, bind_id_ops, is_workgroup_alloca
 from avial2c.codegen.names import Namer, storage_type
 from avial2c.codegen.render import environment
 from avial2c.codegen.views import DeviceUse, FileView, MemrefView, TaskView
 from avial2c.diagnostics import CompileError
 from avial2c.ir import MemRefType, Op, Program, Task, Value, is_gpu_arch, walk_ops
+from avial2c.ops import DIM_NAMES
 
 # A plain `gpu` target: Ampere machine code plus its PTX, which the driver
 # compiles for any newer GPU at load time.
@@ -140,7 +141,7 @@ def bind_kernel_ids(tr: Translator, launch: Op, shape: LaunchShape) -> list[Stmt
     """Locals for the ids the body uses; sizes are literals, ids of extent 1 are 0."""
     args = launch.regions[0].args
     global_dims = {
-        DIMS.find(str(op.attr("dimension", "x")))
+        DIM_NAMES.find(str(op.attr("dimension", "x")))
         for op in walk_ops(launch.regions[0])
         if op.name == "gpu.global_id"
     }
@@ -154,9 +155,9 @@ def bind_kernel_ids(tr: Translator, launch: Op, shape: LaunchShape) -> list[Stmt
             if extent == 1:
                 tr.names[v] = "0"
             elif v in tr.used or d in global_dims:
-                out.append(Line(f"const int64_t {tr.define(v)} = (int64_t){builtin}.{DIMS[d]};"))
+                out.append(Line(f"const int64_t {tr.define(v)} = (int64_t){builtin}.{DIM_NAMES[d]};"))
             else:
-                tr.names[v] = f"(int64_t){builtin}.{DIMS[d]}"
+                tr.names[v] = f"(int64_t){builtin}.{DIM_NAMES[d]}"
     bind_id_ops(tr, launch, shape)
     return out
 
@@ -221,7 +222,7 @@ def linear_thread(shape: LaunchShape) -> str:
     stride = 1
     for d in range(3):
         if shape.block[d] > 1:
-            ident = f"(int64_t)threadIdx.{DIMS[d]}"
+            ident = f"(int64_t)threadIdx.{DIM_NAMES[d]}"
             terms.append(ident if stride == 1 else f"{ident} * {stride}")
         stride *= shape.block[d]
     return " + ".join(reversed(terms)) or "0"

@@ -44,10 +44,10 @@ from avial2c.codegen.body import (
 from avial2c.codegen.names import c_type, storage_type
 from avial2c.diagnostics import CompileError
 from avial2c.ir import Block, Const, MemRefType, Op, Operand, ScalarType, Value, walk_ops
+from avial2c.ops import DIM_NAMES, ID_ARG_BASE
 
-DIMS = "xyz"
 BARRIER_COMMENT = "gpu.barrier: every thread of the block has finished the phase above"
-ID_BASE = {"gpu.block_id": 0, "gpu.thread_id": 3, "gpu.grid_dim": 6, "gpu.block_dim": 9}
+ID_BASE = {f"gpu.{name}": base for name, base in ID_ARG_BASE.items()}
 
 
 def emulate_launch(tr: Translator, op: Op, in_parallel: bool) -> list[Stmt]:
@@ -157,7 +157,7 @@ def bind_id_ops(tr: Translator, op: Op, shape: LaunchShape) -> None:
     name what the launch's arguments are named, or the global index."""
     args = op.regions[0].args
     for inner in walk_ops(op.regions[0]):
-        dim = DIMS.find(str(inner.attr("dimension", "x")))
+        dim = DIM_NAMES.find(str(inner.attr("dimension", "x")))
         if inner.name in ID_BASE and dim >= 0:
             tr.names[inner.result] = tr.names[args[ID_BASE[inner.name] + dim]]
         elif inner.name == "gpu.global_id" and dim >= 0:

@@ -21,14 +21,13 @@ from collections.abc import Callable, Sequence
 
 from avial2c.codegen.names import c_type, type_suffix, unsigned_type
 from avial2c.diagnostics import CompileError
-from avial2c.ir import (
+from avial2c.ir import Op, Operand, ScalarType
+from avial2c.ops import (
     ARITH_CASTS,
     ARITH_FLOAT_BINARY,
     ARITH_INT_BINARY,
+    CMPI_OPERATORS,
     MATH_UNARY,
-    Op,
-    Operand,
-    ScalarType,
 )
 
 Args = Sequence[str]
@@ -39,11 +38,6 @@ FLOAT_OPERATORS = {"addf": "+", "subf": "-", "mulf": "*", "divf": "/"}
 # LLVM 16 spellings.
 FLOAT_ALIASES = {"minf": "minimumf", "maxf": "maximumf"}
 
-CMPI_OPERATORS = {
-    "eq": "==", "ne": "!=",
-    "slt": "<", "sle": "<=", "sgt": ">", "sge": ">=",
-    "ult": "<", "ule": "<=", "ugt": ">", "uge": ">=",
-}  # fmt: skip
 # i1 read as signed is 0 or -1: its signed order is the reverse of 0 < 1.
 I1_SIGNED_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 

@@ -29,16 +29,10 @@ from avial2c.frontend.reader import (
     walk_syn,
 )
 from avial2c.ir import (
-    ARITH_CASTS,
-    ARITH_FLOAT_BINARY,
-    ARITH_INT_BINARY,
     EMPTY_BLOCK,
-    GPU_IDS,
     I1,
     INDEX,
-    MATH_OPS,
     SCALAR_NAMES,
-    SUPPORTED_OPS,
     AttrValue,
     Block,
     Const,
@@ -56,14 +50,20 @@ from avial2c.ir import (
     Type,
     Value,
 )
+from avial2c.ops import (
+    ARITH_CASTS,
+    ARITH_FLOAT_BINARY,
+    ARITH_INT_BINARY,
+    CMPF_PREDICATES,
+    CMPI_PREDICATES,
+    GPU_IDS,
+    MATH_OPS,
+    SUPPORTED_OPS,
+    normalize_int,
+)
 
 MAX_RANK = 4
 
-CMPI_PREDICATES = ("eq", "ne", "slt", "sle", "sgt", "sge", "ult", "ule", "ugt", "uge")
-CMPF_PREDICATES = (
-    "false", "oeq", "ogt", "oge", "olt", "ole", "one", "ord",
-    "ueq", "ugt", "uge", "ult", "ule", "une", "uno", "true",
-)  # fmt: skip
 
 # Terminators that carry nothing once their operands are gone.
 DROPPED_TERMINATORS = frozenset(
@@ -185,15 +185,6 @@ def is_identity_map(text: str) -> bool:
 # Constants
 
 
-def normalize_int(v: int, t: ScalarType) -> int:
-    """V in the signed range of T (i1 is 0 or 1)."""
-    if t.name == "i1":
-        return v & 1
-    bits = t.bits
-    v &= (1 << bits) - 1
-    return v - (1 << bits) if v >= 1 << (bits - 1) else v
-
-
 def decode_float_bits(bits: int, t: ScalarType, a: Attr) -> float:
     width = 4 if t.name == "f32" else 8
     if bits >= 1 << (8 * width):
@@ -211,7 +202,7 @@ def fold_constant(a: Attr, t: ScalarType | None) -> ConstValue:
     if a.kind in ("int", "hex"):
         if t is not None and t.is_float:
             return float(a.int_value)
-        return normalize_int(a.int_value, t) if t is not None else a.int_value
+        return normalize_int(a.int_value, t.bits) if t is not None else a.int_value
     if a.kind == "float":
         if t is not None and not t.is_float:
             raise CompileError(

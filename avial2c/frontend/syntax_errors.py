@@ -17,7 +17,8 @@ from lark.lexer import PatternStr
 
 from avial2c.diagnostics import CompileError
 from avial2c.frontend.grammar import lark_parser
-from avial2c.ir import SUPPORTED_OPS, Span
+from avial2c.ir import Span
+from avial2c.ops import SUPPORTED_OPS
 
 STRUCTURE_OPS = frozenset(
     ["avial.schedule", "avial.target", "avial.task", "avial.yield", "func.func", "func.return",

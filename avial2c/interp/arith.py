@@ -9,23 +9,15 @@ from avial2c.interp.base import Compiler, Env, Fn, Handler, InterpError
 from avial2c.interp.casts import cast
 from avial2c.interp.math import fma, math_powf, math_unary
 from avial2c.interp.scalars import cmpf, cmpi, float_binary, int_binary, negf, norm_fn, round_f32
-from avial2c.ir import (
+from avial2c.ir import Const, Op, Operand, ScalarType
+from avial2c.ops import (
     ARITH_CASTS,
     ARITH_FLOAT_BINARY,
     ARITH_INT_BINARY,
+    CMPF_PREDICATES,
+    CMPI_PREDICATES,
     MATH_UNARY,
-    Const,
-    Op,
-    Operand,
-    ScalarType,
 )
-
-# MLIR's integer encodings of the comparison predicates (generic form).
-CMPI_PREDICATES = ("eq", "ne", "slt", "sle", "sgt", "sge", "ult", "ule", "ugt", "uge")
-CMPF_PREDICATES = (
-    "false", "oeq", "ogt", "oge", "olt", "ole", "one", "ord",
-    "ueq", "ugt", "uge", "ult", "ule", "une", "uno", "true",
-)  # fmt: skip
 
 
 def scalar_type(c: Compiler, x: Operand, op: Op) -> ScalarType:

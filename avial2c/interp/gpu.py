@@ -29,10 +29,8 @@ from avial2c.interp.base import (
     Handler,
     bind,
 )
-from avial2c.ir import GPU_IDS, Op
-
-IDS_BASE = {"block_id": 0, "thread_id": 3, "grid_dim": 6, "block_dim": 9}
-DIMS = {"x": 0, "y": 1, "z": 2}
+from avial2c.ir import Op
+from avial2c.ops import DIMS, GPU_IDS, ID_ARG_BASE
 
 Ids = tuple[int, ...]  # bx by bz tx ty tz gx gy gz sx sy sz
 
@@ -115,7 +113,7 @@ def gpu_id(c: Compiler, op: Op) -> Fn:
             env[r] = ids[block] * ids[size] + ids[thread]
 
         return global_id
-    k = IDS_BASE[short] + dim
+    k = ID_ARG_BASE[short] + dim
 
     def run(env: Env) -> None:
         env[r] = _ids(c, op, env)[k]

@@ -5,44 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from avial2c.ir import (
-    ARITH_CASTS,
-    ARITH_FLOAT_BINARY,
-    ARITH_INT_BINARY,
-    MATH_OPS,
-    Block,
-    Const,
-    Op,
-    Operand,
-    ScalarType,
-    Task,
-    Type,
-    Value,
-    walk_ops,
-)
+from avial2c.ir import Block, Const, Op, Operand, ScalarType, Task, Type, Value, walk_ops
+from avial2c.ops import ARITH_CASTS, ARITH_FLOAT_BINARY, ARITH_INT_BINARY, MATH_OPS, RENAMED_OPS
 from avial2c.printer.floats import float_bits, float_text, to_f32
-
-CMPI_PREDICATES = ("eq", "ne", "slt", "sle", "sgt", "sge", "ult", "ule", "ugt", "uge")
-
-
-CMPF_PREDICATES = (
-    "false", "oeq", "ogt", "oge", "olt", "ole", "one", "ord",
-    "ueq", "ugt", "uge", "ult", "ule", "une", "uno", "true",
-)  # fmt: skip
-
-
-# LLVM 16 spellings and the ops MLIR 22 has for them.
-RENAMED_OPS = {"arith.minf": "arith.minimumf", "arith.maxf": "arith.maximumf"}
-
-
-OVERFLOW_OPS = frozenset(["arith.addi", "arith.subi", "arith.muli", "arith.shli", "arith.trunci"])
-
-
-FASTMATH_OPS = frozenset(
-    [f"arith.{n}" for n in ARITH_FLOAT_BINARY | {"negf", "cmpf"}]
-    + [f"math.{n}" for n in MATH_OPS - {"absi"}]
-)
-
 
 BINARY_OPS = frozenset(
     [f"arith.{n}" for n in ARITH_INT_BINARY | ARITH_FLOAT_BINARY]
@@ -54,9 +19,6 @@ BINARY_OPS = frozenset(
 CAST_OPS = frozenset(f"arith.{n}" for n in ARITH_CASTS)
 
 
-GPU_ID_OPS = frozenset(
-    f"gpu.{n}" for n in ("thread_id", "block_id", "block_dim", "grid_dim", "global_id")
-)
 
 
 # The terminator MLIR requires at the end of region K of an op, when the IR

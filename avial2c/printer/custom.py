@@ -14,12 +14,12 @@ from avial2c.ir import (
     Task,
     Value,
 )
+from avial2c.ops import GPU_ID_OPS
 from avial2c.printer.canonical import attr_text
 from avial2c.printer.common import (
     BINARY_OPS,
     CAST_OPS,
     EXPLICIT_TERMINATORS,
-    GPU_ID_OPS,
     ConstKey,
     Lines,
     const_key,

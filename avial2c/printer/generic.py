@@ -13,12 +13,8 @@ from avial2c.ir import (
     Task,
     Value,
 )
+from avial2c.ops import CMPF_PREDICATES, CMPI_PREDICATES, FASTMATH_OPS, GPU_ID_OPS, OVERFLOW_OPS
 from avial2c.printer.common import (
-    CMPF_PREDICATES,
-    CMPI_PREDICATES,
-    FASTMATH_OPS,
-    GPU_ID_OPS,
-    OVERFLOW_OPS,
     ConstKey,
     Lines,
     const_key,

@@ -56,6 +56,7 @@ from avial2c.ir import (
     make_attrs,
 )
 from avial2c.npyio import numpy_dtype, written_memrefs
+from avial2c.ops import MATH_UNARY
 from avial2c.plan.plan import make_plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -261,8 +262,6 @@ CMPF = ["false", "oeq", "ogt", "oge", "olt", "ole", "one", "ord", "ueq", "ugt", 
         "ule", "une", "uno", "true"]  # fmt: skip
 FLOAT_BINARY = ["addf", "subf", "mulf", "divf", "remf", "minimumf", "maximumf", "minnumf",
                 "maxnumf", "minf", "maxf"]  # fmt: skip
-MATH_UNARY = ["sqrt", "rsqrt", "exp", "exp2", "log", "log2", "log10", "sin", "cos", "tan",
-              "tanh", "absf", "floor", "ceil", "round"]  # fmt: skip
 
 
 @needs_gcc
@@ -290,7 +289,7 @@ def test_float_ops_match_interpreter(tmp_path: Path) -> None:
             cases.append(case("arith.cmpf", [t, t], I1, [a, b], predicate=pred))
         cases.append(case("math.powf", [t, t], t, [a, b]))
         values = [*float_edges(t), 0.1, 0.7, 2.0, 10.0, 100.0, -3.7]
-        for name in MATH_UNARY:
+        for name in sorted(MATH_UNARY - {"absi"}):
             cases.append(case(f"math.{name}", [t], t, [values]))
         cases.append(case("arith.negf", [t], t, [values]))
         # Moderate magnitudes: products that overflow are not exercised here.

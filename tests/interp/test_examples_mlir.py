@@ -28,7 +28,7 @@ from e2e import load
 from markers import needs_mlir_opt
 
 from avial2c.interp.run import interpret
-from avial2c.ir import SUPPORTED_OPS
+from avial2c.ops import SUPPORTED_OPS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MLIR_OPT = "mlir-opt-22"

@@ -49,8 +49,9 @@ from avial2c.ir import (
     Value,
     make_attrs,
 )
+from avial2c.ops import CMPF_PREDICATES, CMPI_PREDICATES
 from avial2c.printer.canonical import canonical, programs_equal
-from avial2c.printer.common import CMPF_PREDICATES, CMPI_PREDICATES, escape
+from avial2c.printer.common import escape
 from avial2c.printer.custom import print_custom
 from avial2c.printer.floats import float_text
 from avial2c.printer.generic import print_generic

@@ -233,6 +233,16 @@ def body_ops(block: Block, name: str) -> tuple[Op, ...]:
     return block.ops[:-1] if terminator(block, name) is not None else block.ops
 
 
+# The C operator of each 64-bit integer op written plainly when it cannot
+# overflow, and the arithmetic that bounds its result.
+PLAIN_INDEX_OPS = {"arith.addi": "+", "arith.subi": "-", "arith.muli": "*"}
+PLAIN_FOLD: dict[str, Callable[[int, int], int]] = {
+    "+": lambda x, y: x + y,
+    "-": lambda x, y: x - y,
+    "*": lambda x, y: x * y,
+}
+
+
 def int_value(x: Operand) -> int | None:
     if isinstance(x, Const) and isinstance(x.value, int):
         return x.value
@@ -252,6 +262,9 @@ class Translator:
     used: set[Value]
     launch_emulator: Callable[[Translator, Op, bool], list[Stmt]] | None = None
     handlers: dict[str, Callable[[Op, bool], list[Stmt]]] = field(default_factory=dict)
+    # Proven bounds (lowest, highest) of 64-bit integer values: loop indices
+    # with constant bounds and arithmetic on them.
+    ranges: dict[Value, tuple[int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.handlers = {
@@ -320,9 +333,39 @@ class Translator:
         if handler is not None:
             return handler(op, in_parallel)
         dialect = op.name.partition(".")[0]
+        plain = self.plain_index_arith(op)
+        if plain is not None:
+            return self.decl(op.result, op, plain)
         if dialect in ("arith", "math") and len(op.results) == 1:
             return self.decl(op.result, op, expr(op, self.operands(op.operands)))
         raise CompileError(f"'{op.name}' is not supported by the C code generator here", op.span)
+
+    # index arithmetic that cannot overflow
+
+    def range_of(self, x: Operand) -> tuple[int, int] | None:
+        value = int_value(x)
+        if value is not None:
+            return value, value
+        return self.ranges.get(x) if isinstance(x, Value) else None
+
+    def plain_index_arith(self, op: Op) -> str | None:
+        """``a + b`` for addi/subi/muli on 64-bit integers whose operands' proven
+        bounds keep the result in range: wrap-around cannot happen, so plain C
+        says it (``i - 1``, not ``av_subi_i64(i, 1)``).  None otherwise."""
+        symbol = PLAIN_INDEX_OPS.get(op.name)
+        if symbol is None or len(op.operands) != 2 or scalar_type(op.result, op).bits != 64:
+            return None
+        a, b = (self.range_of(x) for x in op.operands)
+        if a is None or b is None:
+            return None
+        ends = [PLAIN_FOLD[symbol](x, y) for x in a for y in b]
+        low, high = min(ends), max(ends)
+        if low < -(1 << 63) or high >= 1 << 63:
+            return None
+        self.ranges[op.result] = (low, high)
+        x, y = (self.operand(v) for v in op.operands)
+        y = f"({y})" if y.startswith("-") else y
+        return f"{x} {symbol} {y}"
 
     # memref
 
@@ -406,6 +449,10 @@ class Translator:
     ) -> str:
         t = scalar_type(iv, op)
         name = self.define(iv)
+        trips, first_value = trip_count(lb, ub, step), int_value(lb)
+        if trips and first_value is not None and t.bits == 64:
+            last_value = first_value + (trips - 1) * (int_value(step) or 1)
+            self.ranges[iv] = (first_value, last_value)
         first, last, inc = self.operand(lb), self.operand(ub), self.operand(step)
         increment = self.increment(t, name, ub, step, inc, parallel)
         return f"for ({c_type(t)} {name} = {first}; {name} < {last}; {increment})"

@@ -705,3 +705,37 @@ def test_openmp_collapses_only_as_many_loops_as_it_needs() -> None:
     index = ScalarType("index")
     assert trip_count(Const(1, index), Const(10, index), Const(3, index)) == 3
     assert trip_count(Const(5, index), Const(2, index), Const(1, index)) == 0
+
+
+INDEX_ARITH = """
+func.func @main(%a: memref<16xi64>) {
+  avial.schedule %a : memref<16xi64> {
+  %cpu = avial.target {arch = "x86_64"}
+  %t = avial.task %cpu reads() writes(%a) {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c16 = arith.constant 16 : index
+    %big = arith.constant 9223372036854775807 : index
+    scf.for %i = %c0 to %c16 step %c1 {
+      %im = arith.subi %i, %c1 : index
+      %twice = arith.muli %im, %im : index
+      %far = arith.addi %i, %big : index
+      %sum = arith.addi %twice, %far : index
+      %x = arith.index_cast %sum : index to i64
+      memref.store %x, %a[%i] : memref<16xi64>
+    }
+    avial.yield
+  }
+  }
+  return
+}
+"""
+
+
+def test_index_arithmetic_that_cannot_overflow_is_plain_c() -> None:
+    source = generate(check_text(INDEX_ARITH)).c
+    assert "const int64_t im = i - 1;" in source
+    assert "const int64_t twice = im * im;" in source
+    # i + INT64_MAX may wrap, and so may anything computed from it.
+    assert "av_addi_i64(i, " in source
+    assert "av_addi_i64(twice, far)" in source

@@ -69,10 +69,10 @@ static void task_sweep1(double *restrict v, const double *restrict u)
                 const double old = u[i * 16 + j];
                 new_ = old;
             } else {
-                const int64_t im = av_subi_i64(i, 1);
-                const int64_t ip = av_addi_i64(i, 1);
-                const int64_t jm = av_subi_i64(j, 1);
-                const int64_t jp = av_addi_i64(j, 1);
+                const int64_t im = i - 1;
+                const int64_t ip = i + 1;
+                const int64_t jm = j - 1;
+                const int64_t jp = j + 1;
                 const double n = u[im * 16 + j];
                 const double s = u[ip * 16 + j];
                 const double w = u[i * 16 + jm];
@@ -110,10 +110,10 @@ static void task_sweep2(double *restrict u, const double *restrict v)
                 const double old = v[i * 16 + j];
                 new_ = old;
             } else {
-                const int64_t im = av_subi_i64(i, 1);
-                const int64_t ip = av_addi_i64(i, 1);
-                const int64_t jm = av_subi_i64(j, 1);
-                const int64_t jp = av_addi_i64(j, 1);
+                const int64_t im = i - 1;
+                const int64_t ip = i + 1;
+                const int64_t jm = j - 1;
+                const int64_t jp = j + 1;
                 const double n = v[im * 16 + j];
                 const double s = v[ip * 16 + j];
                 const double w = v[i * 16 + jm];
@@ -151,10 +151,10 @@ static void task_sweep3(double *restrict v, const double *restrict u)
                 const double old = u[i * 16 + j];
                 new_ = old;
             } else {
-                const int64_t im = av_subi_i64(i, 1);
-                const int64_t ip = av_addi_i64(i, 1);
-                const int64_t jm = av_subi_i64(j, 1);
-                const int64_t jp = av_addi_i64(j, 1);
+                const int64_t im = i - 1;
+                const int64_t ip = i + 1;
+                const int64_t jm = j - 1;
+                const int64_t jp = j + 1;
                 const double n = u[im * 16 + j];
                 const double s = u[ip * 16 + j];
                 const double w = u[i * 16 + jm];
@@ -192,10 +192,10 @@ static void task_sweep4(double *restrict u, const double *restrict v)
                 const double old = v[i * 16 + j];
                 new_ = old;
             } else {
-                const int64_t im = av_subi_i64(i, 1);
-                const int64_t ip = av_addi_i64(i, 1);
-                const int64_t jm = av_subi_i64(j, 1);
-                const int64_t jp = av_addi_i64(j, 1);
+                const int64_t im = i - 1;
+                const int64_t ip = i + 1;
+                const int64_t jm = j - 1;
+                const int64_t jp = j + 1;
                 const double n = v[im * 16 + j];
                 const double s = v[ip * 16 + j];
                 const double w = v[i * 16 + jm];

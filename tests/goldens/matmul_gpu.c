@@ -142,7 +142,7 @@ static void task_tiled(av_ctx *ctx)
                         const int64_t row = row_t[tid];
                         const int64_t col = col_t[tid];
                         const int64_t mine = mine_t[tid];
-                        const int64_t t8 = av_muli_i64(t_, 8);
+                        const int64_t t8 = t_ * 8;
                         const int64_t acol = av_addi_i64(t8, tx);
                         const int64_t brow = av_addi_i64(t8, ty);
                         const float a = A[row * 16 + acol];
@@ -160,7 +160,7 @@ static void task_tiled(av_ctx *ctx)
                         float part = sum;
                         for (int64_t k = 0; k < 8; ++k) {
                             const int64_t ai = av_addi_i64(ty8, k);
-                            const int64_t k8 = av_muli_i64(k, 8);
+                            const int64_t k8 = k * 8;
                             const int64_t bi = av_addi_i64(k8, tx);
                             const float av = As[ai];
                             const float bv = Bs[bi];

@@ -97,7 +97,7 @@ __global__ void task_tiled_kernel(float *__restrict__ D, const float *__restrict
     const int64_t mine = av_addi_i64(ty8, tx);
     float sum = 0.0f;
     for (int64_t t_ = 0; t_ < 2; ++t_) {
-        const int64_t t8 = av_muli_i64(t_, 8);
+        const int64_t t8 = t_ * 8;
         const int64_t acol = av_addi_i64(t8, tx);
         const int64_t brow = av_addi_i64(t8, ty);
         const float a = A[row * 16 + acol];
@@ -108,7 +108,7 @@ __global__ void task_tiled_kernel(float *__restrict__ D, const float *__restrict
         float part = sum;
         for (int64_t k = 0; k < 8; ++k) {
             const int64_t ai = av_addi_i64(ty8, k);
-            const int64_t k8 = av_muli_i64(k, 8);
+            const int64_t k8 = k * 8;
             const int64_t bi = av_addi_i64(k8, tx);
             const float av = As[ai];
             const float bv = Bs[bi];

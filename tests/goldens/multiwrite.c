@@ -94,8 +94,8 @@ static void task_spread(int8_t *restrict b8, int16_t *restrict h16, double *rest
             b8[i * 8 + j] = byte;
             const int32_t s5000 = av_muli_i32(s, 5000);
             const int16_t short_ = (int16_t)s5000;
-            const int64_t row = av_muli_i64(i, 8);
-            const int64_t flat = av_addi_i64(row, j);
+            const int64_t row = i * 8;
+            const int64_t flat = row + j;
             h16[flat] = short_;
             const double sf = (double)sl;
             const double scaled = sf * 0.125;

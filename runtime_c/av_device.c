@@ -70,6 +70,9 @@ void av_dev_setup(av_ctx *ctx, const av_dev_ops *ops) {
     AV_MPI_CHECK(MPI_Comm_rank(node, &d->local_rank), "device selection");
     AV_MPI_CHECK(MPI_Comm_free(&node), "device selection");
     ctx->dev = d;
+    /* av_finish and the exit path reach the device copies through these. */
+    ctx->host_use = av_host_use;
+    ctx->dev_release = av_dev_release;
 }
 
 /* "%NAME DIRECTION for WHO", for traces and messages. */
@@ -133,4 +136,6 @@ void av_dev_release(av_ctx *ctx) {
     free(d->dev_ok);
     free(d);
     ctx->dev = NULL;
+    ctx->host_use = NULL;
+    ctx->dev_release = NULL;
 }

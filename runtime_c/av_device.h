@@ -66,7 +66,9 @@ extern const av_dev_ops av_emulated_ops;
 extern const av_dev_ops av_cuda_ops;
 
 /** Starts keeping device copies with `ops`; call once after av_init in a
- *  program with GPU tasks.  No device is touched until the first av_dev_use. */
+ *  program with GPU tasks.  No device is touched until the first av_dev_use.
+ *  Sets the hooks in `ctx` through which av_finish copies the outputs to the
+ *  host (av_host_use) and frees the device copies (av_dev_release). */
 void av_dev_setup(av_ctx *ctx, const av_dev_ops *ops);
 
 /** The device copy of memref `m` for GPU task `task`, current when `mode`
@@ -83,7 +85,8 @@ void av_host_use(av_ctx *ctx, int m, const char *why);
 /** Host code changed memref `m`: the device copy, if any, is stale. */
 void av_host_wrote(av_ctx *ctx, int m);
 
-/** Frees every device copy (av_finish calls it). */
+/** Frees every device copy and clears the hooks (av_finish calls it
+ *  through `ctx->dev_release`). */
 void av_dev_release(av_ctx *ctx);
 
 #ifdef __cplusplus

@@ -2,7 +2,7 @@
  * avial_cuda.h — checked CUDA calls for the .cu files that avial2c generates.
  *
  * Self-contained (it does not need mpi.h): failures go through `av_fail`,
- * defined in avial_rt.c, which prints the message and aborts every rank with
+ * defined in av_ctx.c, which prints the message and aborts every rank with
  * MPI_Abort(MPI_COMM_WORLD, 3).
  *
  *     AV_CUDA_CHECK(cudaMalloc(&d_a, bytes), "task3");

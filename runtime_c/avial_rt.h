@@ -59,6 +59,14 @@
  * Nothing here is global: all state lives in the `av_ctx` that `main` owns,
  * so task bodies running under OpenMP never share runtime state.
  *
+ * Where it is implemented: av_memref.c (element types, memrefs, the text of
+ * values), av_npy.c (.npy files), av_args.c (command line), av_fail.c
+ * (failures), av_ctx.c (av_init, av_finish), av_trace.c (clock and trace),
+ * av_comm.c (request sets, waits, barriers), av_owners.c (av_owners.h) and
+ * av_device.c (av_device.h).  No file calls back into a file that calls it:
+ * av_device.c calls the rest, which reaches the device copies only through
+ * the hooks that av_dev_setup sets in av_ctx.
+ *
  * The header compiles as C11 and as C++ (it is included from .cu files).
  */
 #ifndef AVIAL_RT_H
@@ -234,6 +242,11 @@ typedef struct av_ctx {
     av_event *events;      /**< trace records (only with --trace) */
     size_t n_events, cap_events;
     struct av_devstate *dev;  /**< device copies (av_device.h); NULL without GPU tasks */
+    /* Set by av_dev_setup, NULL without device copies.  The rest of the
+     * runtime reaches the device copies only through these, so that it
+     * never calls into av_device.c (which calls it). */
+    void (*host_use)(struct av_ctx *ctx, int m, const char *why);  /**< av_host_use */
+    void (*dev_release)(struct av_ctx *ctx);                       /**< av_dev_release */
 } av_ctx;
 
 /** Starts the program: MPI_Init_thread (FUNNELED), MPI_ERRORS_RETURN on

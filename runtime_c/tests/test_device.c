@@ -53,7 +53,10 @@ int main(int argc, char **argv) {
     av_host_wrote(&ctx, 0);
     CHECK(to_device == 0 && to_host == 0);
 
+    CHECK(ctx.host_use == NULL && ctx.dev_release == NULL);
     av_dev_setup(&ctx, &ops);
+    /* av_finish reaches the device copies through these hooks only */
+    CHECK(ctx.host_use == av_host_use && ctx.dev_release == av_dev_release);
     /* first use for reading copies the host contents */
     int32_t *da = av_dev_use(&ctx, 0, AV_DEV_READ, "t1");
     CHECK(to_device == 1 && da != a && memcmp(da, a, 16) == 0);
@@ -84,7 +87,7 @@ int main(int argc, char **argv) {
     av_host_use(&ctx, 1, "cpu task");
     CHECK(to_host == 2);
     av_dev_release(&ctx);
-    CHECK(ctx.dev == NULL);
+    CHECK(ctx.dev == NULL && ctx.host_use == NULL && ctx.dev_release == NULL);
     for (int k = 0; k < 2; k++) av_memref_free(&mem[k]);
     MPI_Finalize();
     printf("%d checks, %d failed\n", checks, failures);

@@ -261,6 +261,96 @@ def test_program_help(build: Path) -> None:
 
 
 # ---------------------------------------------------------------------------
+# The runtime's own call graph between its files
+
+# The files that keep device copies: they call the rest of the runtime,
+# which never calls them.
+DEVICE_FILES = {"av_device.c", "av_cuda.cu"}
+# Comments, string and character literals (replaced before scanning).
+C_NOISE = re.compile(r"//[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'", re.S)
+# A function or variable definition at file scope that other files can link to.
+C_DEFINITION = re.compile(
+    r"^(?!static\b|typedef\b|#)[^\n;(){}]*?\b(av_\w+)\s*(?:\([^;{}]*\)\s*\{|=)", re.M)
+C_MACRO = re.compile(r"^#\s*define\s+(\w+)((?:[^\n]*\\\n)*[^\n]*)", re.M)
+AV_NAME = re.compile(r"\bav_\w+\b")
+
+
+def c_code(path: Path) -> str:
+    return C_NOISE.sub(" ", path.read_text())
+
+
+def runtime_names_used() -> dict[str, set[str]]:
+    """For each runtime source, the av_* names it refers to, through the
+    runtime headers' macros too (AV_MPI_CHECK stands for av_mpi_fail)."""
+    macros = {name: set(AV_NAME.findall(body))
+              for header in RUNTIME.glob("*.h") for name, body in C_MACRO.findall(c_code(header))}
+    used = {}
+    for path in [*RUNTIME.glob("*.c"), *RUNTIME.glob("*.cu")]:
+        code = c_code(path)
+        names = set(AV_NAME.findall(code))
+        for macro in set(re.findall(r"\b[A-Z_][A-Z0-9_]*\b", code)) & macros.keys():
+            names |= macros[macro]
+        used[path.name] = names
+    return used
+
+
+def runtime_file_graph() -> dict[str, set[str]]:
+    """File -> the other runtime files whose functions or variables it uses."""
+    defined_in = {name: path.name for path in [*RUNTIME.glob("*.c"), *RUNTIME.glob("*.cu")]
+                  for name in C_DEFINITION.findall(c_code(path))}
+    return {file: {defined_in[n] for n in names if n in defined_in} - {file}
+            for file, names in runtime_names_used().items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1 on the path being explored, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt):], nxt]
+            if nxt not in state and (cycle := visit(nxt)) is not None:
+                return cycle
+        state[node] = 2
+        path.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)) is not None:
+            return cycle
+    return None
+
+
+def test_core_never_calls_device_copies() -> None:
+    """No file but av_device.c and av_cuda.cu uses what they define
+    (av_dev_*, av_host_*, the ops tables); av_finish and the exit path reach
+    the device copies through the hooks that av_dev_setup sets in av_ctx."""
+    device = {name for path in DEVICE_FILES for name in C_DEFINITION.findall(c_code(RUNTIME / path))}
+    assert {"av_dev_setup", "av_host_use", "av_dev_release", "av_emulated_ops"} <= device
+    used = runtime_names_used()
+    assert len(used) > len(DEVICE_FILES)
+    calls = {file: sorted(names & device | {n for n in names if re.match(r"av_(dev|host)_\w+$", n)
+                                            and n not in ("av_dev_ops", "av_dev_mode")})
+             for file, names in used.items() if file not in DEVICE_FILES}
+    assert not any(calls.values()), {file: names for file, names in calls.items() if names}
+
+
+def test_runtime_files_call_each_other_without_cycles() -> None:
+    graph = runtime_file_graph()
+    assert {"av_fail.c", "av_trace.c"} <= graph["av_device.c"]  # the scan finds calls
+    assert "av_device.c" not in set().union(*(graph[f] for f in graph if f not in DEVICE_FILES))
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
+
+
+def test_find_cycle_finds_one() -> None:
+    assert find_cycle({"a.c": {"b.c"}, "b.c": {"c.c"}, "c.c": {"b.c"}}) == ["b.c", "c.c", "b.c"]
+    assert find_cycle({"a.c": {"b.c", "c.c"}, "b.c": {"c.c"}, "c.c": set()}) is None
+
+
+# ---------------------------------------------------------------------------
 # Headers from C++ and CUDA
 
 

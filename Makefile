@@ -79,6 +79,7 @@ bench: setup
 	$(PY) tests/perf/bench_translator.py
 	$(PY) tests/perf/bench_generated.py
 	$(PY) tests/perf/bench_communication.py
+	$(PY) tests/perf/bench_compile.py
 
 dag: setup
 	mkdir -p build

@@ -57,13 +57,20 @@ def c_sources(program: Program) -> str:
     return generate(program, make_schedule(program)).c
 
 
-def schedule(tasks: int, seed: int = 1) -> str:
+def schedule(tasks: int, seed: int = 1, chain: bool = False) -> str:
+    """TASKS tasks over MEMREFS memrefs, each reading two and writing a third at
+    random (levels of about 8 tasks); with CHAIN, task k reads what task k-1
+    wrote, so every level holds one task."""
     rng = random.Random(seed)
     names = ", ".join(f"%m{k}" for k in range(MEMREFS))
     types = ", ".join(["memref<16xi32>"] * MEMREFS)
     body = []
     for k in range(tasks):
-        a, b, w = rng.sample(range(MEMREFS), 3)
+        if chain:
+            a, w = (k - 1) % MEMREFS, k % MEMREFS
+            b = rng.choice([m for m in range(MEMREFS) if m not in (a, w)])
+        else:
+            a, b, w = rng.sample(range(MEMREFS), 3)
         body.append(TASK.format(k=k, a=a, b=b, w=w))
     return (
         f"avial.schedule {names} : {types} {{\n"

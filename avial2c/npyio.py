@@ -176,4 +176,5 @@ def write_outputs(directory: str | Path, arrays: Mapping[str, np.ndarray]) -> No
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     for name, array in arrays.items():
-        np.save(out / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+        # Not np.ascontiguousarray: it turns a 0-d array into shape (1,).
+        np.save(out / f"{name}.npy", np.array(array, order="C", copy=True), allow_pickle=False)

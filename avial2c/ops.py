@@ -161,6 +161,12 @@ FASTMATH_OPS = frozenset(
 # Integer values
 
 
+def int_fits(value: int, bits: int) -> bool:
+    """MLIR's rule for an integer attribute of a BITS-wide type: the value
+    fits as a signed or as an unsigned integer (``255 : i8`` is -1)."""
+    return -(1 << (bits - 1)) <= value < 1 << bits
+
+
 def normalize_int(value: int, bits: int) -> int:
     """VALUE wrapped into the signed range of a BITS-wide integer (i1: 0 or 1)."""
     if bits == 1:

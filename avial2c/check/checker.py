@@ -56,6 +56,7 @@ from avial2c.ops import (
     ID_ARG_BASE,
     LAUNCH_ARG_NAMES,
     MATH_OPS,
+    int_fits,
     normalize_int,
 )
 
@@ -532,10 +533,10 @@ def check_arith_kind(op: Op, short: str, typer: Typer, engine: DiagnosticEngine)
 def check_cast(op: Op, short: str, typer: Typer, engine: DiagnosticEngine) -> None:
     src, dst = typer.scalar(op.operands[0]), typer.scalar(op.result)
     ok = {
-        "sitofp": src.is_int and dst.is_float,
-        "uitofp": src.is_int and dst.is_float,
-        "fptosi": src.is_float and dst.is_int,
-        "fptoui": src.is_float and dst.is_int,
+        "sitofp": src.is_int and src != INDEX and dst.is_float,
+        "uitofp": src.is_int and src != INDEX and dst.is_float,
+        "fptosi": src.is_float and dst.is_int and dst != INDEX,
+        "fptoui": src.is_float and dst.is_int and dst != INDEX,
         "extf": src.is_float and dst.is_float and dst.bits > src.bits,
         "truncf": src.is_float and dst.is_float and dst.bits < src.bits,
         "extsi": src.is_int and dst.is_int and dst.bits > src.bits and INDEX not in (src, dst),
@@ -554,6 +555,10 @@ def check_literal(x: Operand, typer: Typer, engine: DiagnosticEngine) -> None:
         t = typer.scalar(x)
         if not t.is_float:
             engine.error(f"float literal {x.value} used where {t} is expected", x.span)
+    elif isinstance(x, Const) and isinstance(x.value, int) and x.type is None:
+        t = typer.scalar(x)
+        if not t.is_float and not int_fits(x.value, t.bits):
+            engine.error(f"integer literal {x.value} is out of range for {t}", x.span)
 
 
 # --------------------------------------------------------------------------

@@ -59,10 +59,16 @@ from avial2c.ops import (
     GPU_IDS,
     MATH_OPS,
     SUPPORTED_OPS,
+    int_fits,
     normalize_int,
 )
 
 MAX_RANK = 4
+
+# Custom forms whose type annotation names the operands' type.
+ANNOTATED_OPERANDS = frozenset(
+    ["arith.cmpi", "arith.cmpf", *(f"arith.{n}" for n in ARITH_CASTS)]
+)
 
 
 # Terminators that carry nothing once their operands are gone.
@@ -202,7 +208,11 @@ def fold_constant(a: Attr, t: ScalarType | None) -> ConstValue:
     if a.kind in ("int", "hex"):
         if t is not None and t.is_float:
             return float(a.int_value)
-        return normalize_int(a.int_value, t.bits) if t is not None else a.int_value
+        if t is None:
+            return a.int_value
+        if not int_fits(a.int_value, t.bits):
+            raise CompileError(f"integer constant {a.int_value} is out of range for {t}", a.span)
+        return normalize_int(a.int_value, t.bits)
     if a.kind == "float":
         if t is not None and not t.is_float:
             raise CompileError(
@@ -547,6 +557,12 @@ class Builder:
                     raise CompileError(
                         "'rank' of 'avial.task' must be an integer, e.g. {rank = 1}", a.span
                     )
+                if not 0 <= a.int_value < 1 << 31:
+                    raise CompileError(
+                        f"'rank' of 'avial.task' must be a rank number from 0 to 2147483647, "
+                        f"not {a.int_value}",
+                        a.span,
+                    )
                 rank = a.int_value
             elif key == "name":
                 if a.kind != "str":
@@ -609,10 +625,33 @@ class Builder:
         if check is not None:
             check(self, s, parent)
         operands = tuple(self.use(u) for u in s.operands)
+        self.check_operand_types(s, operands)
         regions = self.op_regions(s)
         results = self.results(s)
         op = Op(s.name, operands, results, self.op_attrs(s), regions, s.span)
         return normalize_parallel(op) if s.name == "scf.parallel" else op
+
+    def check_operand_types(self, s: SynOp, operands: tuple[Operand, ...]) -> None:
+        """The written operand types (generic form; the type annotation of a
+        cast or a comparison) must be those of the operands."""
+        declared = s.operand_types
+        if declared is None or (s.custom and s.name not in ANNOTATED_OPERANDS):
+            return
+        if len(declared) != len(operands):
+            raise CompileError(
+                f"'{s.name}' has {len(operands)} operands but {len(declared)} operand types",
+                s.span,
+            )
+        for k, (x, written) in enumerate(zip(operands, declared, strict=True)):
+            if x.type is None:
+                continue  # seed form: the checker infers it
+            want = ir_type(written)
+            if want != x.type:
+                what = f"'%{x.name}'" if isinstance(x, Value) else f"operand #{k}"
+                raise CompileError(
+                    f"type mismatch: '{s.name}' is written for {want}, but {what} is {x.type}",
+                    s.operands[k].span,
+                )
 
     def op_regions(self, s: SynOp) -> tuple[Block, ...]:
         regions = tuple(self.region(r, s.name) for r in s.regions)

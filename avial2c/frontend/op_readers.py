@@ -223,12 +223,14 @@ def read_cmp(r: SyntaxReader, tree: Tree[Token]) -> SynOp:
     assert isinstance(name_tok, Token) and pred is not None
     span = r.tree_span(tree)
     predicate = Attr("str", str(pred), r.tok_span(pred), str_value=str(pred))
+    types = types_of(r, tree)
     return SynOp(
         str(name_tok),
         span,
         operands=tuple(r.use(t) for t in operand_tokens(tree)),
         attrs=(*all_attrs(r, tree), ("predicate", predicate)),
         result_types=(r.named("i1", span),),
+        operand_types=(types[0], types[0]) if types else None,
         custom=True,
     )
 

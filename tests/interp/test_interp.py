@@ -1126,8 +1126,14 @@ def test_format_memref() -> None:
 
 def test_write_outputs_round_trips(tmp_path: Path) -> None:
     out = tmp_path / "new" / "dir"
-    arrays = {"c": np.arange(5, dtype=np.int32), "d": np.ones((2, 2), np.float64)}
+    arrays = {
+        "c": np.arange(5, dtype=np.int32),
+        "d": np.ones((2, 2), np.float64),
+        "s": np.array(7, np.int64),  # a 0-d memref keeps shape (), as the compiled program writes it
+        "t": np.arange(6, dtype=np.float32).reshape(2, 3).T,  # not C-contiguous
+    }
     write_outputs(out, arrays)
     for name, array in arrays.items():
         back = np.load(out / f"{name}.npy")
-        assert back.dtype == array.dtype and back.tolist() == array.tolist()
+        assert back.dtype == array.dtype and back.shape == array.shape, name
+        assert back.tolist() == array.tolist()

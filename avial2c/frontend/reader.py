@@ -141,11 +141,74 @@ def without_bom(text: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+def blank_locations(text: str) -> str:
+    """TEXT with the inside of every ``loc(...)`` replaced by spaces.
+
+    MLIR prints locations nested to any depth (``loc(callsite(callsite(
+    "t"("f.mlir":1:1) at ...) at ...))``, ``fused[...]``), which no regular
+    expression of the lexer can balance.  Locations carry nothing the
+    translator uses, so they are blanked before lexing; newlines stay, so
+    every line and column is unchanged.  Strings and comments are skipped,
+    and an unbalanced ``loc(`` is left for the parser to report.
+    """
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            i = string_end(text, i)
+        elif text.startswith("//", i):
+            newline = text.find("\n", i)
+            i = n if newline < 0 else newline
+        elif text.startswith("loc(", i) and (i == 0 or not is_id_char(text[i - 1])):
+            close = matching_paren(text, i + 3)
+            if close < 0:
+                return "".join(out)
+            for k in range(i + 4, close):
+                if out[k] != "\n":
+                    out[k] = " "
+            i = close + 1
+        else:
+            i += 1
+    return "".join(out)
+
+
+def is_id_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "_$.-#"
+
+
+def string_end(text: str, start: int) -> int:
+    """The index just past the string literal that starts at START."""
+    i = start + 1
+    while i < len(text) and text[i] not in '"\n':
+        i += 2 if text[i] == "\\" else 1
+    return i + 1
+
+
+def matching_paren(text: str, open_at: int) -> int:
+    """The index of the ')' closing the '(' at OPEN_AT, or -1."""
+    depth = 0
+    i = open_at
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            i = string_end(text, i)
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
 def parse_lark(text: str, filename: str) -> Tree[Token]:
     """Parse TEXT; a syntax error becomes a CompileError."""
     text = without_bom(text)
     try:
-        return lark_parser().parse(text)
+        return lark_parser().parse(blank_locations(text))
     except UnexpectedInput as e:
         raise syntax_error(e, text, filename) from None
 

@@ -14,6 +14,7 @@ from avial2c.driver import main
 from avial2c.frontend.parse import parse_program
 from avial2c.ir import MemRefType, Program, Span
 from avial2c.printer.canonical import canonical
+from avial2c.printer.generic import print_generic
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ALL = sorted(EXAMPLES.glob("*.mlir"))
@@ -149,3 +150,73 @@ def test_binary_file_exits_1_without_traceback(tmp_path: Path, capsys: pytest.Ca
     assert main([str(src)]) == 1
     err = capsys.readouterr().err
     assert "error:" in err and "Traceback" not in err
+
+
+def deep_location(depth: int) -> str:
+    """A location nested DEPTH levels deep, of every kind MLIR prints."""
+    loc = '"f.mlir":1:1'
+    for k in range(depth):
+        kind = k % 4
+        if kind == 0:
+            loc = f'callsite({loc} at "g.mlir":{k}:2)'
+        elif kind == 1:
+            loc = f'"name{k}"({loc})'
+        elif kind == 2:
+            loc = f'fused<"pass">[{loc}, "h.mlir":3:{k}, unknown]'
+        else:
+            loc = f'fused[{loc}, "s \\" ) ( loc(":1:1]'
+    return f"loc({loc})"
+
+
+def with_locations(text: str, depth: int) -> str:
+    """TEXT with a location of DEPTH levels after every op of the typed form."""
+    lines = []
+    for line in text.splitlines():
+        bare = line.rstrip()
+        is_op = (
+            " = " in bare
+            and ": " in bare
+            and "gpu.launch" not in bare
+            and not bare.endswith(("{", ",", "("))
+            and not bare.lstrip().startswith("//")
+        )
+        lines.append(f"{bare} {deep_location(depth)}" if is_op else line)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("depth", [1, 3, 8, 40])
+def test_locations_of_any_depth_are_accepted(depth: int) -> None:
+    text = (EXAMPLES / "seed_typed.mlir").read_text()
+    located = with_locations(text, depth)
+    assert located.count("loc(") >= 10
+    plain = check_program(parse_program(text, "a.mlir"), DiagnosticEngine(source=text))
+    engine = DiagnosticEngine(source=located)
+    deep = check_program(parse_program(located, "b.mlir"), engine)
+    assert not engine.has_errors, engine.render()
+    assert canonical(deep) == canonical(plain)
+
+
+def test_mlir_opt_accepts_the_deep_locations_too() -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("mlir-opt-22") is None:
+        pytest.skip("mlir-opt-22 is not installed")
+    typed = (EXAMPLES / "seed_typed.mlir").read_text()
+    generic = print_generic(check_program(parse_program(typed, "a.mlir"), DiagnosticEngine()))
+    text = with_locations(generic, 8)
+    assert text.count("loc(") >= 10
+    engine = DiagnosticEngine(source=text)
+    check_program(parse_program(text, "b.mlir"), engine)
+    assert not engine.has_errors, engine.render()
+    done = subprocess.run(["mlir-opt-22", "--allow-unregistered-dialect", "-"], input=text,
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_errors_after_a_location_keep_their_line_and_column() -> None:
+    text = 'avial.schedule %a {\n  %t = avial.target {arch = "x86_64"} loc(callsite("a"("f":1:1) at "g":2:2))\n  %x = }\n}\n'
+    with pytest.raises(CompileError) as info:
+        parse_program(text, "e.mlir")
+    span = info.value.diagnostic.span
+    assert (span.line, span.col) == (3, 8)

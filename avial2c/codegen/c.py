@@ -95,7 +95,7 @@ def rank_expr(slot: int) -> str:
 
 def file_view(program: Program, schedule: Schedule, gpu: str) -> FileView:
     file_names = Namer()  # file scope: memref indices, task and level functions
-    enums = [file_names.fresh(f"MEM_{m.name.upper()}") for m in program.memrefs]
+    enums = [file_names.fresh(f"MEM_{m.name.upper()}", ours=True) for m in program.memrefs]
     fnames = [file_names.fresh(task_function_name(t)) for t in program.tasks]
     lnames = [file_names.fresh(f"level{n}") for n in range(len(schedule.levels))]
     gather_name = file_names.fresh("gather_results")

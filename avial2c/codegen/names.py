@@ -99,7 +99,28 @@ RESERVED = C_KEYWORDS | CXX_KEYWORDS | _words(
     floorf ceilf roundf fabsf fmodf isnan isinf signbit isunordered isgreater isless
     isgreaterequal islessequal islessgreater INFINITY NAN memcpy memset malloc calloc free
     printf int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t"""
+) | _words(
+    # Lowercase macros of the C library headers the C and CUDA files include
+    # (found with `mpicc -dM -E` and `nvcc -E -Xcompiler -dM`; tests/codegen
+    # checks the list against the installed headers).
+    """alloca assert assert_perror be16toh be32toh be64toh fpclassify htobe16 htobe32
+    htobe64 htole16 htole32 htole64 isalnum_l isalpha_l isascii isascii_l isblank_l
+    iscntrl_l isdigit_l isfinite isgraph_l islower_l isnormal isprint_l ispunct_l
+    isspace_l issubnormal isupper_l isxdigit_l le16toh le32toh le64toh math_errhandling
+    offsetof stderr stdin stdout strdupa strndupa toascii toascii_l static_assert
+    alignas alignof noreturn complex imaginary thread_local linux unix i386 setjmp
+    va_start va_arg va_end va_copy EOF"""
 )
+
+# Name families that MPI implementations, CUDA, libm and the runtime define
+# (types, functions and macros alike): a program's name that starts with one
+# gets "v_" in front.
+RESERVED_PREFIXES = (
+    "av_", "AV_", "MPI_", "PMPI_", "MPIO_", "MPIX_", "MPIR_", "MPICH_", "mpich_", "OMPI_",
+    "ompi_", "OPAL_", "opal_", "ORTE_", "orte_", "PMIX_", "pmix_", "omp_", "cuda", "CUDA",
+    "CU_", "M_", "L_", "P_", "__",
+)  # fmt: skip
+_PREFIX_CU = re.compile(r"cu[A-Z]")
 
 _NOT_IDENT = re.compile(r"[^A-Za-z0-9_]")
 
@@ -126,9 +147,20 @@ def sanitize(name: str) -> str:
     ident = re.sub("_+", "_", _NOT_IDENT.sub("_", name)).strip("_") or "v"
     if ident[0].isdigit():
         ident = f"v{ident}"
-    if ident.startswith(("av_", "AV_", "MPI_", "omp_", "__")):
+    if ident.startswith(RESERVED_PREFIXES) or _PREFIX_CU.match(ident):
         ident = f"v_{ident}"
     return ident
+
+
+def clear_of_macros(ident: str) -> str:
+    """IDENT, or IDENT_ when it is spelled like a macro: headers name their
+    macros in capitals (INT32_MAX, HUGE_VAL, FP_NAN, MATH_ERRNO, WNOHANG), and
+    no header defines a macro ending in '_'; capitals shorter than four
+    letters without '_' are macros only as EOF and NAN.  The lowercase macros and the
+    macro families of MPI, CUDA and libm are in RESERVED and RESERVED_PREFIXES."""
+    if any(c.islower() for c in ident) or (len(ident) < 4 and "_" not in ident):
+        return ident  # A, B, C and RHS stay (EOF and NAN are in RESERVED)
+    return f"{ident}_"
 
 
 class Namer:
@@ -156,8 +188,12 @@ class Namer:
     def taken(self) -> set[str]:
         return set().union(*self.scopes)
 
-    def fresh(self, wanted: str) -> str:
+    def fresh(self, wanted: str, ours: bool = False) -> str:
+        """A new name for WANTED; OURS: a name the generator made up (MEM_A),
+        which may be in capitals, rather than one taken from the program."""
         base = sanitize(wanted)
+        if not ours:
+            base = clear_of_macros(base)
         if base in RESERVED:
             base += "_"
         name = base

@@ -16,11 +16,16 @@ grid and block sizes are literals.
   that lives across a barrier is kept in a per-thread array (``x_t[tid]``):
   stored at the end of the phase that defines it, loaded at the start of
   each phase that uses it.
+  A thread-private ``memref.alloca`` used across a barrier gets one copy
+  per thread in one array of the block (``x_t + tid * n``).
   An ``scf.for`` that contains a barrier must have the same bounds for every
-  thread of a block (constants, block ids or sizes, enclosing such loops'
-  induction variables); it becomes a loop around its phases, run once per
-  block, and its iter_args live in per-thread arrays.  A barrier anywhere
-  else (in ``scf.if``, ``scf.while``, ...) is rejected with an error.
+  thread of a block: *uniform* values, computed only from uniform values
+  (constants, block ids, grid and block sizes, the induction variables of
+  such loops, loads from memrefs no thread writes in the launch).  The ops
+  that compute its bounds are hoisted out of the thread loops, to the block
+  level; the loop runs once per block around its phases, and its iter_args
+  live in per-thread arrays.  A barrier anywhere else (in ``scf.if``,
+  ``scf.while``, ...) is rejected with an error.
 """
 
 from __future__ import annotations
@@ -217,6 +222,13 @@ class Barrier:
 
 
 @dataclass
+class Hoisted:
+    """Uniform ops that bounds of a loop around barriers need: run once per block."""
+
+    ops: list[Op]
+
+
+@dataclass
 class UniformFor:
     """An scf.for containing a barrier: run once per block around its phases."""
 
@@ -224,14 +236,24 @@ class UniformFor:
     body: list[Segment]
 
 
-Segment = Phase | Barrier | UniformFor
+Segment = Phase | Barrier | UniformFor | Hoisted
 
 
-def split(ops: Sequence[Op], tail: list[tuple[Value, Operand]]) -> list[Segment]:
-    """The segments of a block of the launch body (workgroup allocas left out)."""
+def split(
+    ops: Sequence[Op], tail: list[tuple[Value, Operand]], hoist: set[Op] | frozenset[Op] = frozenset()
+) -> list[Segment]:
+    """The segments of a block of the launch body (workgroup allocas left out);
+    the ops of HOIST go to the block level, before the phase they were in."""
     out: list[Segment] = []
     current: list[Op] = []
+    hoisted: list[Op] = []
     for op in ops:
+        if op in hoist:
+            hoisted.append(op)
+            continue
+        if hoisted and (op.name == "gpu.barrier" or op_has_barrier(op)):
+            out.append(Hoisted(hoisted))
+            hoisted = []
         if op.name == "gpu.barrier":
             flush(out, current, [])
             current = []
@@ -249,9 +271,11 @@ def split(ops: Sequence[Op], tail: list[tuple[Value, Operand]]) -> list[Segment]
             current = []
             y = terminator(body, "scf.yield")
             carried = list(zip(body.args[1:], y.operands, strict=True)) if y else []
-            out.append(UniformFor(op, split(body_ops(body, "scf.yield"), carried)))
+            out.append(UniformFor(op, split(body_ops(body, "scf.yield"), carried, hoist)))
         elif not is_workgroup_alloca(op):
             current.append(op)
+    if hoisted:
+        out.append(Hoisted(hoisted))
     flush(out, current, tail)
     return out
 
@@ -268,6 +292,60 @@ def flush(out: list[Segment], ops: list[Op], tail: list[tuple[Value, Operand]]) 
             if not isinstance(seg, Barrier):
                 break
     out.append(Phase(list(ops), list(tail)))
+
+
+def uniformity(body: Block) -> tuple[set[Value], set[Op]]:
+    """The values of the launch BODY that are the same in every thread of a
+    block, and the ops that compute the bounds of loops around barriers (to
+    be run once per block, before the threads).
+
+    Uniform: values from outside the launch, block ids, grid and block
+    sizes, the induction variables of loops around barriers whose bounds are
+    uniform, and the result of an arith or math op, or of a load from a
+    memref no thread stores into, whose operands are all uniform.  Only the
+    ops at the top level of the body and of loops around barriers count:
+    that is where every thread of a block runs the same ops.
+    """
+    args = body.args
+    uniform: set[Value] = {*args[0:3], *args[6:12]}
+    local = {r for op in walk_ops(body) for r in op.results}
+    local |= {a for op in walk_ops(body) for r in op.regions for a in r.args} | set(args)
+    stored = {op.operands[1] for op in walk_ops(body) if op.name == "memref.store"}
+    producers: dict[Value, Op] = {}
+    bounds: list[Operand] = []
+
+    def same(x: Operand) -> bool:
+        return not isinstance(x, Value) or x not in local or x in uniform
+
+    def visit(ops: Sequence[Op]) -> None:
+        for op in ops:
+            if op.name == "scf.for" and op_has_barrier(op):
+                bounds.extend(op.operands[:3])
+                if all(same(x) for x in op.operands[:3]):
+                    uniform.add(op.regions[0].args[0])
+                visit(body_ops(op.regions[0], "scf.yield"))
+            elif is_uniform_op(op, stored) and all(same(x) for x in op.operands):
+                uniform.update(op.results)
+                producers.update((r, op) for r in op.results)
+
+    visit(body.ops)
+    needed: set[Op] = set()
+    stack = [x for x in bounds if isinstance(x, Value)]
+    while stack:
+        op = producers.get(stack.pop())
+        if op is not None and op not in needed:
+            needed.add(op)
+            stack.extend(x for x in op.operands if isinstance(x, Value))
+    return uniform, needed
+
+
+def is_uniform_op(op: Op, stored: set[Operand]) -> bool:
+    """A pure op whose result is uniform when its operands are."""
+    if op.regions or len(op.results) != 1:
+        return False
+    if op.name == "memref.load":
+        return op.operands[0] not in stored
+    return op.name.startswith(("arith.", "math."))
 
 
 def phases(segments: Sequence[Segment]) -> Iterator[Phase]:
@@ -308,6 +386,7 @@ class Phased:
     shape: LaunchShape
     in_parallel: bool
     slots: dict[Value, str] = field(default_factory=dict)  # value → per-thread array
+    private: dict[Value, tuple[str, MemRefType]] = field(default_factory=dict)  # memref → copies
     slot_decls: list[Stmt] = field(default_factory=list)
     uniform: set[Value] = field(default_factory=set)
     tid: str = "0"
@@ -315,10 +394,9 @@ class Phased:
     def stmts(self, comment: str) -> list[Stmt]:
         body = self.op.regions[0]
         shared = [self.workgroup(a) for a in workgroup_allocas(body)]
-        segments = split(body.ops, [])
+        self.uniform, hoist = uniformity(body)
+        segments = split(body.ops, [], hoist)
         self.plan_slots(segments)
-        args = body.args
-        self.uniform = {*args[0:3], *args[6:12]}
         headers = self.shape.block_headers(self.tr, self.op)
         linear = self.shape.linear_thread(self.tr, self.op)
         self.tid = linear if linear.isidentifier() or linear == "0" else self.tr.namer.fresh("tid")
@@ -348,7 +426,9 @@ class Phased:
             for v in phase_uses(p):
                 home = owner.get(v)
                 # Ids are loop variables or literals in every phase: no array.
-                if home is None or home is p or v in self.slots or v in self.tr.names:
+                if home is None or home is p or v in self.slots or v in self.private:
+                    continue
+                if v in self.tr.names:
                     continue
                 self.value_slot(v, home)
 
@@ -362,13 +442,26 @@ class Phased:
 
     def value_slot(self, v: Value, home: Phase) -> None:
         if isinstance(v.type, MemRefType):
-            op = next(op for op in home.ops if v in op.results)
+            self.private_slot(v, v.type, next(op for op in home.ops if v in op.results))
+            return
+        self.new_slot([v], v.name, scalar_type(v, self.op))
+
+    def private_slot(self, v: Value, t: MemRefType, op: Op) -> None:
+        """Thread-private memory used across a barrier: one copy per thread."""
+        if t.nbytes * self.shape.threads > MAX_SCRATCH_BYTES:
             raise CompileError(
-                f"'%{v.name}' is thread-private memory used across 'gpu.barrier'; "
-                "--gpu emulate supports only workgroup memory there",
+                f"the copies of thread-private {t} for {self.shape.threads} threads are too "
+                "large for the emulation",
                 op.span,
             )
-        self.new_slot([v], v.name, scalar_type(v, self.op))
+        array = self.tr.namer.fresh(f"{v.name}_t")
+        self.private[v] = (array, t)
+        self.tr.define(v)
+        n = max(t.numel, 1)
+        self.slot_decls.append(Line(
+            f"{storage_type(t.elem)} {array}[{self.shape.threads * n}] = {{0}};  "
+            f"/* %{v.name}: thread-private {t}, one copy per thread */"
+        ))  # fmt: skip
 
     def new_slot(self, values: Sequence[Value], base: str, t: ScalarType) -> None:
         name = self.tr.namer.fresh(f"{base}_t")
@@ -387,6 +480,9 @@ class Phased:
         for seg in segments:
             if isinstance(seg, Phase):
                 out.append(self.phase(seg, parallel_threads))
+            elif isinstance(seg, Hoisted):
+                out.append(Comment("uniform: the same in every thread of the block"))
+                out += self.tr.block(seg.ops, in_parallel=True)
             elif isinstance(seg, Barrier):
                 out.append(Comment(BARRIER_COMMENT))
             else:
@@ -404,7 +500,13 @@ class Phased:
             if v in self.slots and v not in defs:
                 ctype = c_type(scalar_type(v, self.op))
                 stmts.append(Line(f"const {ctype} {tr.names[v]} = {self.slots[v]}[{tid}];"))
-        stmts += tr.block(phase.ops, in_parallel=True)
+        for v in dict.fromkeys([*defs, *phase_uses(phase)]):
+            if v in self.private:
+                array, t = self.private[v]
+                copy = f"{array} + {tid} * {max(t.numel, 1)}"
+                stmts.append(Line(f"{storage_type(t.elem)} *const {tr.names[v]} = {copy};"))
+        ops = [op for op in phase.ops if not (op.results and op.results[0] in self.private)]
+        stmts += tr.block(ops, in_parallel=True)
         stmts += [Line(f"{self.slots[v]}[{tid}] = {tr.names[v]};") for v in defs if v in self.slots]
         for key, x in phase.tail:
             if x is not key:
@@ -416,7 +518,7 @@ class Phased:
     def needs_tid(self, phase: Phase, defs: Sequence[Value]) -> bool:
         """Does the phase touch a per-thread array?"""
         return bool(phase.tail) or any(
-            v in self.slots for v in [*defs, *phase_uses(phase)]
+            v in self.slots or v in self.private for v in [*defs, *phase_uses(phase)]
         )
 
     def uniform_for(self, seg: UniformFor, parallel_threads: bool) -> Stmt:
@@ -440,6 +542,7 @@ class Phased:
             if isinstance(x, Value) and x in local and x not in self.uniform:
                 raise CompileError(
                     "an 'scf.for' containing 'gpu.barrier' needs bounds that are the same "
-                    "for every thread of a block (constants, block ids or sizes)",
+                    "for every thread of a block (computed from constants, block ids and "
+                    "sizes, loads of memory no thread writes, such loops' indices)",
                     loop.span,
                 )

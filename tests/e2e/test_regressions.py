@@ -1,10 +1,10 @@
 """Programs that once failed, kept as permanent end-to-end tests.
 
 test_fuzz.py saves the shrunk program of each failure it finds as
-tests/regressions/fuzz_<crc>.mlir; every .mlir file there runs on 1-4 ranks
-in both sync modes on random inputs and must equal the interpreter.  (The
-fuzzer has not found a failing program of the translator yet, so the folder
-may hold none; the machinery that saves and replays them is tested below.)
+tests/regressions/fuzz_<crc>.mlir, and reduced findings of adversarial
+programs are kept there too; every .mlir file there runs on 1-4 ranks in
+both sync modes on random inputs and must equal the interpreter.  The
+machinery that saves and replays fuzz findings is tested below.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "avial2c"
-STAGES = ("frontend", "check", "plan", "interp", "printer", "codegen")
+STAGES = ("frontend", "check", "transforms", "plan", "interp", "printer", "codegen")
 
 
 def module_name(path: Path) -> str:

@@ -7,9 +7,8 @@ Phases, each a small function over the immutable program:
    untyped memrefs from the constant loop bounds that index them;
 3. rules that need resolved types (integer vs float ops, index counts,
    constant indices in bounds, where GPU constructs may appear);
-4. rebuild: a new program with every type filled in, terse ``gpu.launch``
-   expanded to the full form and gpu id ops inside a launch folded into the
-   launch's block arguments;
+4. rebuild: a new program with every type filled in, then every
+   ``gpu.launch`` lowered to its full form (:mod:`avial2c.transforms.expand_launch`);
 5. accesses: declared reads/writes against the bodies (or ``--infer-accesses``).
 
 Notes (one per inferred memref type), warnings and errors go to the engine.
@@ -42,7 +41,6 @@ from avial2c.ir import (
     TaskType,
     Value,
     is_gpu_arch,
-    make_attrs,
     walk_ops,
 )
 from avial2c.ops import (
@@ -51,22 +49,16 @@ from avial2c.ops import (
     ARITH_INT_BINARY,
     CAST_OPERAND_KIND,
     CAST_RESULT_KIND,
-    DIMS,
     GPU_IDS,
-    ID_ARG_BASE,
-    LAUNCH_ARG_NAMES,
     MATH_OPS,
     int_fits,
     normalize_int,
 )
+from avial2c.transforms.expand_launch import expand_launches
 
 GPU_ARCHS = ("gpu", "sm_70", "sm_72", "sm_75", "sm_80", "sm_86", "sm_87", "sm_89", "sm_90", "sm_90a")
 KNOWN_ARCHS = CPU_ARCHS + GPU_ARCHS
 
-# A terse `gpu.launch {}` over N elements: one block of N threads when N fits,
-# else blocks of TERSE_BLOCK threads with a bound guard.
-MAX_BLOCK_THREADS = 1024
-TERSE_BLOCK = 256
 
 
 
@@ -86,7 +78,7 @@ def check_program(raw: Program, engine: DiagnosticEngine, infer_accesses: bool =
         check_task_rules(task, typer, engine)
     if engine.has_errors:
         return raw
-    program = Rebuilder(raw, typer).program()
+    program = expand_launches(Rebuilder(raw, typer).program())
     program = check_accesses(program, engine, infer_accesses)
     return raw if engine.has_errors else program
 
@@ -622,10 +614,7 @@ class Rebuilder:
 
     def ops(self, ops: Iterable[Op]) -> Iterator[Op]:
         for op in ops:
-            if op.name == "gpu.launch":
-                yield self.launch(op)
-            else:
-                yield self.op(op)
+            yield self.op(op)
 
     def op(self, op: Op) -> Op:
         return Op(
@@ -636,95 +625,6 @@ class Rebuilder:
             tuple(self.block(r) for r in op.regions),
             op.span,
         )
-
-    # gpu.launch: full form with its ids folded into block args; terse form expanded
-
-    def launch(self, op: Op) -> Op:
-        body = op.regions[0]
-        if op.attr("terse"):
-            return self.terse_launch(op)
-        args = tuple(self.value(a) for a in body.args)
-        return Op(
-            "gpu.launch",
-            tuple(self.operand(x) for x in op.operands),
-            (),
-            (),
-            (Block(args, tuple(self.launch_body(body.ops, args, None))),),
-            op.span,
-        )
-
-    def launch_body(
-        self, ops: Iterable[Op], args: tuple[Value, ...], gid: Value | None
-    ) -> Iterator[Op]:
-        """Ops of a launch body with gpu id ops replaced by block args (or the terse gid)."""
-        for op in ops:
-            short = op.name.partition(".")[2]
-            if op.name.startswith("gpu.") and short in GPU_IDS:
-                dim = DIMS[str(op.attr("dimension", "x"))]
-                if gid is not None and short in ("thread_id", "global_id") and dim == 0:
-                    self.values[op.result] = gid
-                    continue
-                if short in ID_ARG_BASE:
-                    self.values[op.result] = args[ID_ARG_BASE[short] + dim]
-                    continue
-            yield Op(
-                op.name,
-                tuple(self.operand(x) for x in op.operands),
-                tuple(self.value(r) for r in op.results),
-                op.attrs,
-                tuple(
-                    Block(
-                        tuple(self.value(a) for a in r.args),
-                        tuple(self.launch_body(r.ops, args, gid)),
-                    )
-                    for r in op.regions
-                ),
-                op.span,
-            )
-
-    def terse_launch(self, op: Op) -> Op:
-        n = self.terse_extent(op)
-        block = n if n <= MAX_BLOCK_THREADS else TERSE_BLOCK
-        grid = -(-n // block)
-        args = tuple(Value(name, INDEX, op.span) for name in LAUNCH_ARG_NAMES)
-        sizes = (grid, 1, 1, block, 1, 1)
-        operands = tuple(Const(s, INDEX, op.span) for s in sizes)
-        body = op.regions[0]
-        if grid == 1:
-            ops = tuple(self.launch_body(body.ops, args, args[3]))
-        else:
-            ops = self.guarded_body(op, body, args, n)
-        return Op("gpu.launch", operands, (), (), (Block(args, ops),), op.span)
-
-    def guarded_body(
-        self, op: Op, body: Block, args: tuple[Value, ...], n: int
-    ) -> tuple[Op, ...]:
-        """gid = block_id.x * block_dim.x + thread_id.x; if (gid < n) { body }."""
-        base = Value("base", INDEX, op.span)
-        gid = Value("gid", INDEX, op.span)
-        inside = Value("inside", I1, op.span)
-        inner = tuple(self.launch_body(body.ops, args, gid))
-        return (
-            Op("arith.muli", (args[0], args[9]), (base,), span=op.span),
-            Op("arith.addi", (base, args[3]), (gid,), span=op.span),
-            Op(
-                "arith.cmpi",
-                (gid, Const(n, INDEX, op.span)),
-                (inside,),
-                make_attrs(predicate="ult"),
-                span=op.span,
-            ),
-            Op("scf.if", (inside,), (), (), (Block((), inner), Block((), ())), op.span),
-        )
-
-    def terse_extent(self, op: Op) -> int:
-        """One thread per element of the memrefs the launch stores into."""
-        extents = [
-            self.typer.memref(x.operands[1]).numel
-            for x in walk_ops(op.regions[0])
-            if x.name == "memref.store" and isinstance(x.operands[1], Value)
-        ]
-        return max(extents, default=1)
 
 
 # --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 from avial2c.codegen.c import generate
 from avial2c.codegen.cuda import DEFAULT_ARCH, gpu_archs
 from avial2c.ir import Program, is_gpu_arch
-from avial2c.plan.schedule import make_schedule
+from avial2c.plan.schedule import Schedule, make_schedule
 from avial2c.resources import RUNTIME
 
 CUDA_HOME = Path(os.environ.get("CUDA_HOME", "/usr/local/cuda"))
@@ -135,6 +135,7 @@ def build(
     gpu: str = "auto",
     extra_cflags: Sequence[str] = (),
     runtime: Path | None = None,
+    schedule: Schedule | None = None,
 ) -> Path:
     """Generate PROG.c (and PROG.cu) beside OUTPUT and compile them into OUTPUT.
 
@@ -143,7 +144,9 @@ def build(
     flags; without one the runtime's sources are compiled with the program."""
 
     mode = choose_gpu_mode(program, gpu)
-    sources = generate(program, make_schedule(program, sync), mode)
+    if schedule is None:
+        schedule = make_schedule(program, sync)
+    sources = generate(program, schedule, mode)
     output.parent.mkdir(parents=True, exist_ok=True)
     c_file = output.with_suffix(".c")
     c_file.write_text(sources.c)

@@ -1,8 +1,9 @@
 """The command line: translate, build, run.
 
     avial2c FILE --emit {mlir,generic,plan,plan-json,dot,c} [-o OUT] [--ranks N] [--sync MODE]
-    avial2c build FILE -o PROG [--gpu auto|cuda|emulate] [--sync MODE]
-    avial2c run FILE [-n NP] [--interpret] [--sync MODE] [--gpu MODE] [-- PROGRAM-ARGS]
+                 [--split declared|auto|none]
+    avial2c build FILE -o PROG [--gpu auto|cuda|emulate] [--sync MODE] [--split MODE]
+    avial2c run FILE [-n NP] [--interpret] [--sync MODE] [--gpu MODE] [--split MODE] [-- PROGRAM-ARGS]
 
 Exit status: 0 success, 1 the input has errors, 2 bad runtime input (e.g. a
 wrong .npy), 3 internal error.  A Python traceback never reaches the user.
@@ -26,8 +27,8 @@ from avial2c.interp.run import interpret
 from avial2c.ir import NO_SPAN, Program, Span
 from avial2c.npyio import InputError, format_memref, load_input, write_outputs, written_memrefs
 from avial2c.plan.emit import plan_dot, plan_json, plan_text
-from avial2c.plan.plan import make_plan
-from avial2c.plan.schedule import make_schedule
+from avial2c.plan.plan import place
+from avial2c.plan.schedule import SPLIT_MODES, Schedule, make_schedule
 from avial2c.printer.custom import print_custom
 from avial2c.printer.generic import print_generic
 
@@ -89,6 +90,17 @@ def load_program(path: str, *, infer_accesses: bool = False) -> Program:
     return program
 
 
+def schedule_of(program: Program, args: argparse.Namespace) -> Schedule:
+    """The schedule for --sync and --split; --split auto notes why big tasks stay whole."""
+    schedule = make_schedule(program, args.sync, args.split)
+    for k, why in schedule.notes:
+        task = program.tasks[k]
+        span = task.span
+        print(f"{span.file}:{span.line}:{span.col}: note: '%{task.value.name}' is not split by "
+              f"rows: {why}", file=sys.stderr)  # fmt: skip
+    return schedule
+
+
 # --------------------------------------------------------------------------
 # Commands
 
@@ -100,7 +112,7 @@ def emit(program: Program, kind: str, args: argparse.Namespace) -> str:
     if kind == "generic":
         return print_generic(program)
     if kind == "c":
-        out = generate(program, make_schedule(program, args.sync), _emit_gpu_mode(args.gpu))
+        out = generate(program, schedule_of(program, args), _emit_gpu_mode(args.gpu))
         if out.cuda is not None and args.output:
             cu = Path(args.output).with_suffix(".cu")
             cu.write_text(out.cuda)
@@ -112,7 +124,7 @@ def emit(program: Program, kind: str, args: argparse.Namespace) -> str:
             )
         return out.c
 
-    plan = make_plan(program, args.ranks, args.sync)
+    plan = place(schedule_of(program, args), args.ranks)
     return {"plan": plan_text, "plan-json": plan_json, "dot": plan_dot}[kind](plan)
 
 
@@ -139,7 +151,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     program = load_program(args.file, infer_accesses=args.infer_accesses)
 
     _stage.what = "building"
-    build(program, Path(args.output), sync=args.sync, gpu=args.gpu)
+    build(program, Path(args.output), sync=args.sync, gpu=args.gpu,
+          schedule=schedule_of(program, args))  # fmt: skip
     return EXIT_OK
 
 
@@ -149,7 +162,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return run_interpreted(program, args.program_args)
 
     _stage.what = "building"
-    exe = build(program, Path("build") / Path(args.file).stem, sync=args.sync, gpu=args.gpu)
+    exe = build(program, Path("build") / Path(args.file).stem, sync=args.sync, gpu=args.gpu,
+                schedule=schedule_of(program, args))  # fmt: skip
     _stage.what = "running"
     return launch(exe, args.np, args.program_args)
 
@@ -212,6 +226,13 @@ class _ArgParser(argparse.ArgumentParser):
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE", help="an .mlir file holding one avial.schedule")
     p.add_argument("--sync", choices=("barrier", "p2p"), default="barrier")
+    p.add_argument(
+        "--split",
+        choices=SPLIT_MODES,
+        default="declared",
+        help="which tasks run split by rows over all ranks: those with {split = \"rows\"} "
+        "(declared), also every large task that can be (auto), or none",
+    )
     p.add_argument("--gpu", choices=("auto", "cuda", "emulate"), default="auto")
     p.add_argument(
         "--infer-accesses",

@@ -262,6 +262,7 @@ class Task:
     rank: int | None = None  # {rank = N}
     display_name: str | None = None  # {name = "..."}
     span: Span = field(default=NO_SPAN, repr=False)
+    split: str | None = None  # {split = "rows"}
 
     @property
     def name(self) -> str:

@@ -1,5 +1,5 @@
 /* av_owners.c — owner tracking by row ranges at run time; see av_owners.h.
- * Mirrors avial2c/plan/owners_rows_reference.py line for line: each
+ * Mirrors avial2c/plan/owners.py line for line: each
  * function names its Python twin. */
 #include "av_owners.h"
 
@@ -210,21 +210,4 @@ av_rows av_block(int64_t lo, int64_t hi, int q, int size) {
     int64_t start = lo + q * base + (q < extra ? q : extra);
     av_rows rows = {start, start + base + (q < extra ? 1 : 0)};
     return rows;
-}
-
-/* The whole-memref calls: the row calls on all rows of m. */
-av_move av_owner_move(av_owners *o, int m, int dst) {
-    const av_moves *moves = av_owner_need(o, m, dst, 0, o->segs[m].rows);
-    if (moves->n > 1) {
-        av_fail("owner tracking", "av_owner_move", "the memref's rows are held in parts: use av_owner_need");
-    }
-    if (moves->n == 1) {
-        return moves->at[0];
-    }
-    av_move none = {m, -1, -1, 0, 0, -1};
-    return none;
-}
-
-void av_wrote(av_owners *o, int m, int rank) {
-    av_owner_wrote(o, m, rank, 0, o->segs[m].rows);
 }

@@ -28,15 +28,12 @@
  * Every rank makes the same calls with the same arguments, so every rank
  * holds the same table and agrees on every transfer without communicating.
  *
- * This is the C twin of avial2c/plan/owners_rows_reference.py, written to
+ * This is the C twin of avial2c/plan/owners.py, written to
  * mirror it line for line (each function names its Python twin): the
  * planner replays the same calls for one number of ranks and lists exactly
  * the transfers a run on that many ranks posts, with the same sources, rows
  * and tags.  Change both together.  runtime_c/tests/test_owners_twin.c and
  * tests/runtime/test_owners_twin.py check that they agree.
- *
- * The whole-memref calls `av_owner_move` and `av_wrote` are the row calls
- * on all rows of the memref.
  */
 #ifndef AV_OWNERS_H
 #define AV_OWNERS_H
@@ -69,7 +66,7 @@ typedef struct av_segments {
 } av_segments;
 
 /** One message the table decided: rank `src` sends rows [lo, hi) of memref
- *  `m` to rank `dst` with `tag` (Move in Python).  From `av_owner_move`, no
+ *  `m` to rank `dst` with `tag` (Move in Python).  No
  *  message: src = dst = tag = -1 (no rank matches). */
 typedef struct av_move {
     int m, src, dst;
@@ -124,17 +121,6 @@ int av_owner_holds(const av_owners *o, int m, int rank, int64_t lo, int64_t hi);
  *  row longer; an empty block (lo == hi) when q gets no rows (block in
  *  Python). */
 av_rows av_block(int64_t lo, int64_t hi, int q, int size);
-
-/** The message that makes all of memref `m` valid on rank `dst`, recorded
- *  as done: `av_owner_need` on all its rows, which gives at most one
- *  message while only whole-memref calls are made on `m` (aborts all ranks
- *  when it gives more); or no message (src = dst = tag = -1, lo = hi = 0)
- *  when `dst` already holds it. */
-av_move av_owner_move(av_owners *o, int m, int dst);
-
-/** Records that a task on rank `rank` wrote all of memref `m`: valid there
- *  only (`av_owner_wrote` on all its rows). */
-void av_wrote(av_owners *o, int m, int rank);
 
 #ifdef __cplusplus
 }

@@ -19,15 +19,17 @@
  *     static void level0(av_ctx *ctx, av_owners *own) {
  *         const int rank = ctx->rank, size = ctx->size;
  *         if (rank == 1 % size) { AV_TASK(ctx, "task1", task1(mem[0].data, mem[1].data)); }
- *         av_wrote(own, 1, 1 % size);
+ *         av_owner_wrote(own, 1, 1 % size, 0, 4);
  *         av_barrier(ctx, "end of level 0");
  *     }
  *
  *     static void gather_results(av_ctx *ctx, av_owners *own) {
  *         av_reqset rs = AV_REQSET_INIT;
- *         av_move mv = av_owner_move(own, 1, 0);
- *         if (ctx->rank == mv.dst) { AV_MPI_CHECK(MPI_Irecv(..., av_recv_request(...)), ...); }
- *         else if (ctx->rank == mv.src) { AV_MPI_CHECK(MPI_Isend(..., av_send_request(...)), ...); }
+ *         const av_moves *mv = av_owner_need(own, 1, 0, 0, 4);  // all 4 rows to rank 0
+ *         for (int k = 0; k < mv->n; k++) {
+ *             if (ctx->rank == mv->at[k].dst) { AV_MPI_CHECK(MPI_Irecv(..., av_recv_request(...)), ...); }
+ *             else if (ctx->rank == mv->at[k].src) { AV_MPI_CHECK(MPI_Isend(..., av_send_request(...)), ...); }
+ *         }
  *         av_wait_all(ctx, &rs, "final results to rank 0");
  *     }
  *

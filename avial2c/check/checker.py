@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from avial2c.check.split import CannotSplit, row_split
 from avial2c.check.types import Key, TypeSolver
 from avial2c.diagnostics import DiagnosticEngine
 from avial2c.ir import (
@@ -80,7 +81,20 @@ def check_program(raw: Program, engine: DiagnosticEngine, infer_accesses: bool =
         return raw
     program = expand_launches(Rebuilder(raw, typer).program())
     program = check_accesses(program, engine, infer_accesses)
+    check_splits(program, engine)
     return raw if engine.has_errors else program
+
+
+def check_splits(program: Program, engine: DiagnosticEngine) -> None:
+    """A task with {split = "rows"} must be one the planner can split."""
+    for task in program.tasks:
+        if task.split is None:
+            continue
+        try:
+            row_split(task)
+        except CannotSplit as e:
+            engine.error(f"cannot split '%{task.value.name}' by rows: {e.message}",
+                         e.op.span if e.op is not None else task.span)  # fmt: skip
 
 
 # --------------------------------------------------------------------------
@@ -592,6 +606,7 @@ class Rebuilder:
             t.rank,
             t.display_name,
             t.span,
+            split=t.split,
         )
 
     def value(self, v: Value) -> Value:
@@ -668,7 +683,7 @@ def check_accesses(program: Program, engine: DiagnosticEngine, infer: bool) -> P
             writes = tuple(sorted(acc.stores, key=order.__getitem__))
             tasks.append(
                 Task(task.value, task.target, reads, writes, task.body, task.rank,
-                     task.display_name, task.span)
+                     task.display_name, task.span, split=task.split)
             )  # fmt: skip
             continue
         check_declared(task, acc, engine)

@@ -265,6 +265,9 @@ class Translator:
     # Proven bounds (lowest, highest) of 64-bit integer values: loop indices
     # with constant bounds and arithmetic on them.
     ranges: dict[Value, tuple[int, int]] = field(default_factory=dict)
+    # A task split by rows: the C names of its first and last-plus-one row,
+    # the bounds of the first dimension of its scf.parallel.
+    row_bounds: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         self.handlers = {
@@ -519,6 +522,11 @@ class Translator:
             self.for_header(op, iv, lb, ub, s, parallel=True)
             for iv, lb, ub, s in zip(body.args, lbs, ubs, steps, strict=True)
         ]
+        if self.row_bounds is not None:
+            # Split by rows: this rank's block of the first dimension.
+            (first, last), self.row_bounds = self.row_bounds, None
+            iv = self.names[body.args[0]]
+            headers[0] = f"for (int64_t {iv} = {first}; {iv} < {last}; ++{iv})"
         stmts = self.block(body_ops(body, "scf.reduce"), in_parallel=True)
         stmts += self.reduce_updates(reduce_op, accs, combines)
         self.namer.pop()

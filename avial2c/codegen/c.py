@@ -48,6 +48,7 @@ from avial2c.codegen.views import (
     FetchView,
     FileView,
     GeneratedSources,
+    LevelLocals,
     LevelView,
     MemrefView,
     TaskView,
@@ -101,13 +102,14 @@ def file_view(program: Program, schedule: Schedule, gpu: str) -> FileView:
     gather_name = file_names.fresh("gather_results")
     local_names = Namer(file_names.taken)  # the data pointers of main and the level functions
     pointers = [local_names.fresh(m.name) for m in program.memrefs]
+    local = LevelLocals(*(local_names.fresh(n) for n in ("q", "k", "x", "blk", "mv")))
     memrefs = memref_views(program, schedule, enums, pointers)
     by_name = {m.name: m for m in memrefs}
     tasks = tuple(
-        task_view(task, schedule.tasks[k], fnames[k], by_name, gpu)
+        task_view(task, schedule.tasks[k], fnames[k], by_name, gpu, local.blk)
         for k, task in enumerate(program.tasks)
     )
-    steps = Steps(schedule, by_name, tasks, device_touched(schedule))
+    steps = Steps(schedule, by_name, tasks, device_touched(schedule), local)
     levels = tuple(steps.level(n, lnames[n]) for n in range(len(schedule.levels)))
     sync = schedule.sync
     return FileView(
@@ -124,6 +126,7 @@ def file_view(program: Program, schedule: Schedule, gpu: str) -> FileView:
         tasks=tasks,
         levels=levels,
         final=steps.final(gather_name),
+        local=local,
     )
 
 
@@ -152,7 +155,12 @@ def task_function_name(task: Task) -> str:
 
 
 def task_view(
-    task: Task, tp: TaskInfo, fname: str, memrefs: dict[str, MemrefView], gpu: str = "emulate"
+    task: Task,
+    tp: TaskInfo,
+    fname: str,
+    memrefs: dict[str, MemrefView],
+    gpu: str = "emulate",
+    blk: str = "blk",
 ) -> TaskView:
     order, stored = task_memrefs(task, tp)
     accessed = {
@@ -167,8 +175,13 @@ def task_view(
     if not tp.gpu:
         params = tuple(param_decl(m, names[m], m in stored) for m in order)
         tr = Translator(namer, names, used_values(task.body), emulate_launch)
-        body = tuple(tr.block(task.body.ops, in_parallel=False))
         args = tuple(memrefs[m.name].var for m in order)
+        if tp.split is not None:
+            row_lo, row_hi = namer.fresh("row_lo"), namer.fresh("row_hi")
+            params += (f"int64_t {row_lo}", f"int64_t {row_hi}")
+            args += (f"{blk}.lo", f"{blk}.hi")
+            tr.row_bounds = (row_lo, row_hi)
+        body = tuple(tr.block(task.body.ops, in_parallel=False))
         return TaskView(fname, comment, params, args, unused, body)
     device = device_uses(tp, order, stored, names, memrefs)
     wrote = tuple(memrefs[m].enum for m in tp.writes if m in {d.memref for d in device})
@@ -233,6 +246,8 @@ def task_comment(task: Task, tp: TaskInfo, gpu: str) -> tuple[str, ...]:
         where += ", emulated on the CPU"
     title = tp.name if tp.name == tp.value else f"{tp.name} (%{tp.value})"
     placed = f"pinned to rank {rank_expr(tp.slot)}" if tp.pinned else f"rank {rank_expr(tp.slot)}"
+    if tp.split is not None:
+        placed = f"split by rows: each rank runs its block of rows [{tp.split.lo}, {tp.split.hi})"
     lines = [f"{title}: {where}; level {tp.level}, {placed}."]
     reads = ", ".join(f"%{m}" for m in tp.reads) or "nothing"
     lines.append(f"Reads {reads}.")
@@ -254,13 +269,17 @@ class Steps:
         memrefs: dict[str, MemrefView],
         tasks: tuple[TaskView, ...],
         device: tuple[set[str], set[str]],
+        local: LevelLocals,
     ):
+        self.locals = local
         self.schedule = schedule
         self.memrefs = memrefs
         self.tasks = tasks
         self.device_written, self.device_touched = device
 
     def where(self, tp: TaskInfo) -> str:
+        if tp.split is not None:
+            return f"{tp.name} (level {tp.level}, split by rows)"
         return f"{tp.name} (level {tp.level}, rank {rank_expr(tp.slot)})"
 
     def level(self, n: int, fname: str) -> LevelView:
@@ -310,6 +329,31 @@ class Steps:
             why = f"%{f.memref} for {tp.name}"
         if f.noop is not None:
             comment += f"; {f.noop}"
+        info = self.schedule.memrefs[m.index]
+        nrows = info.rows
+        rows, split = f"0, {nrows}", None
+        if f.split is not None:
+            blk = self.locals.blk
+            split = f"{f.split.lo}, {f.split.hi}"
+            if f.split.whole:
+                comment += "; every rank with rows needs every row"
+            elif f.split.before or f.split.after:
+                lo = f"{blk}.lo - {-f.split.before}" if f.split.before else f"{blk}.lo"
+                hi = f"{blk}.hi + {f.split.after}" if f.split.after else f"{blk}.hi"
+                lo_c = f"{blk}.lo >= {-f.split.before} ? {lo} : 0" if f.split.before else lo
+                hi_c = f"{hi} < {nrows} ? {hi} : {nrows}" if f.split.after else hi
+                rows = f"{lo_c}, {hi_c}"
+                comment += (
+                    f"; each rank needs the rows of its block [a, b) from a{f.split.before:+d} "
+                    f"to b{f.split.after:+d} (its halo)"
+                )
+            else:
+                rows = f"{blk}.lo, {blk}.hi"
+                comment += "; each rank needs the rows of its block"
+        elems = info.shape[1:]
+        row_elems = 1
+        for d in elems:
+            row_elems *= d
         return FetchView(
             comment=comment,
             memref=f.memref,
@@ -318,11 +362,13 @@ class Steps:
             why=why,
             noop=f.noop is not None,
             buf=m.var,
-            count=m.numel,
-            nbytes=self.schedule.memrefs[m.index].nbytes,
+            row_elems=row_elems,
+            row_bytes=info.row_bytes,
             mpi_type=m.mpi_type,
             host_use=f.memref in self.device_written,
             host_wrote=f.memref in self.device_touched,
+            rows=rows,
+            split=split,
         )
 
     def call(self, tp: TaskInfo) -> CallView:
@@ -334,9 +380,17 @@ class Steps:
         if not tp.gpu:
             host_use = tuple(self.memrefs[m].enum for m in tp.needs if m in self.device_written)
             host_wrote = tuple(self.memrefs[m].enum for m in tp.writes if m in self.device_touched)
+        split = None if tp.split is None else f"{tp.split.lo}, {tp.split.hi}"
+        if split is not None:
+            where += f", split by rows [{split}): every rank runs its block"
         return CallView(rank_expr(tp.slot), tp.name, f"{task.fname}({', '.join(task.args)})",
-                        f"{tp.name} on {where}", host_use, host_wrote)  # fmt: skip
+                        f"{tp.name} on {where}", host_use, host_wrote, split)  # fmt: skip
 
     def wrote(self, tp: TaskInfo, m: str) -> WroteView:
+        rows = self.schedule.memrefs[self.memrefs[m].index].rows
+        if tp.split is not None:
+            comment = f"the rows of %{m} in each block are now valid only on the rank that ran it"
+            split = f"{tp.split.lo}, {tp.split.hi}"
+            return WroteView(self.memrefs[m].enum, "", comment, split, rows)
         comment = f"%{m} is now valid only on the rank of {tp.name}"
-        return WroteView(self.memrefs[m].enum, rank_expr(tp.slot), comment)
+        return WroteView(self.memrefs[m].enum, rank_expr(tp.slot), comment, None, rows)

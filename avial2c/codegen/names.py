@@ -93,7 +93,7 @@ CXX_KEYWORDS = _words(
 
 # Names that generated code or the headers it includes already use.
 RESERVED = C_KEYWORDS | CXX_KEYWORDS | _words(
-    """main argc argv ctx rank size mem outputs own rs mv t NULL errno
+    """main argc argv ctx rank size mem outputs own rs t NULL errno
     abs div exp exp2 log log2 log10 sin cos tan tanh sqrt pow fma floor ceil round fabs
     fmod fmin fmax expf exp2f logf log2f log10f sinf cosf tanf tanhf sqrtf powf fmaf
     floorf ceilf roundf fabsf fmodf isnan isinf signbit isunordered isgreater isless

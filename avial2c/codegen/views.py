@@ -78,11 +78,24 @@ class FetchView:
     why: str  # short name of the transfer, for traces and errors
     noop: bool  # provably moves nothing for every number of ranks
     buf: str  # the data pointer
-    count: int  # elements
-    nbytes: int
+    row_elems: int  # elements of one row (dimension 0)
+    row_bytes: int
     mpi_type: str
     host_use: bool  # a GPU task may hold the current copy: the sender copies it back first
     host_wrote: bool  # a GPU task may hold a device copy: the receive makes it stale
+    rows: str  # C expressions of the first row and the last plus one that are needed
+    split: str | None = None  # a split task's "lo, hi": every rank with rows asks for its own
+
+
+@dataclass(frozen=True)
+class LevelLocals:
+    """Names of the level functions' locals, clear of the memrefs' pointers."""
+
+    q: str  # a rank, in loops over all ranks
+    k: str  # a message, in loops over the moves
+    x: str  # the current move
+    blk: str  # a rank's block of rows
+    mv: str  # the moves the owner table decided
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,7 @@ class CallView:
     comment: str
     host_use: tuple[str, ...] = ()  # enums whose host copy must be current first
     host_wrote: tuple[str, ...] = ()  # enums whose device copy the task makes stale
+    split: str | None = None  # split by rows: "lo, hi" of its rows; every rank runs its block
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,8 @@ class WroteView:
     memref: str
     rank: str
     comment: str
+    split: str | None = None  # split by rows: "lo, hi"; each rank wrote its block
+    rows: int = 1  # rows of the memref
 
 
 @dataclass(frozen=True)
@@ -125,9 +141,11 @@ class LevelView:
 
     @property
     def uses_size(self) -> bool:
-        ranks = [c.rank for c in self.calls] + [w.rank for w in self.wrote]
-        ranks += [x.dst for x in self.fetches if not x.noop]
-        return any("size" in r for r in ranks)
+        ranks = [c.rank for c in self.calls if c.split is None]
+        ranks += [w.rank for w in self.wrote if w.split is None]
+        ranks += [x.dst for x in self.fetches if not x.noop and x.split is None]
+        split = any(c.split for c in self.calls) or any(w.split for w in self.wrote)
+        return split or any(x.split for x in self.fetches) or any("size" in r for r in ranks)
 
 
 @dataclass(frozen=True)
@@ -144,3 +162,4 @@ class FileView:
     tasks: tuple[TaskView, ...]
     levels: tuple[LevelView, ...]
     final: LevelView  # the gathering of the results on rank 0
+    local: LevelLocals

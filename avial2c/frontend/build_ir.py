@@ -516,12 +516,12 @@ class Builder:
         target = self.task_target(s.operands[0])
         reads = self.accesses(s.operands[1 : 1 + segs[1]], "reads")
         writes = self.accesses(s.operands[1 + segs[1] :], "writes")
-        rank, display = self.task_attrs(s)
+        rank, display, split = self.task_attrs(s)
         self.expect_type(s, TaskType())
         block = self.single_block(s, "avial.task")
         body = self.block(block, (), "avial.task")
         value = self.single_result(s, TaskType(), f"task{k}")
-        return Task(value, target, reads, writes, body, rank, display, s.span)
+        return Task(value, target, reads, writes, body, rank, display, s.span, split=split)
 
     def task_target(self, u: Use) -> Target:
         what = "a constant"
@@ -548,9 +548,10 @@ class Builder:
                 out.append(v)
         return tuple(out)
 
-    def task_attrs(self, s: SynOp) -> tuple[int | None, str | None]:
+    def task_attrs(self, s: SynOp) -> tuple[int | None, str | None, str | None]:
         rank: int | None = None
         display: str | None = None
+        split: str | None = None
         for key, a in s.attrs:
             if key == "rank":
                 if a.kind != "int":
@@ -570,11 +571,24 @@ class Builder:
                         "'name' of 'avial.task' must be a string, e.g. {name = \"sum\"}", a.span
                     )
                 display = a.str_value
+            elif key == "split":
+                if a.kind != "str" or a.str_value != "rows":
+                    raise CompileError(
+                        "'split' of 'avial.task' must be \"rows\", e.g. {split = \"rows\"}",
+                        a.span,
+                    )
+                split = a.str_value
             elif key != "operandSegmentSizes":
                 raise CompileError(
-                    f"unknown attribute '{key}' on 'avial.task'; expected 'rank' or 'name'", a.span
+                    f"unknown attribute '{key}' on 'avial.task'; expected 'rank', 'name' or "
+                    "'split'",
+                    a.span,
                 )
-        return rank, display
+        if split is not None and rank is not None:
+            raise CompileError(
+                "a task split by rows runs on every rank: it cannot also have 'rank'", s.span
+            )
+        return rank, display, split
 
     # ----- blocks and ops
 

@@ -83,7 +83,14 @@ def level_lines(plan: Plan, level: Level) -> list[str]:
 def task_lines(task: TaskPlan) -> list[str]:
     name = task.name if task.name == task.value else f"{task.name} (%{task.value})"
     pinned = f" (pinned: rank = {task.slot})" if task.pinned else ""
-    lines = [f"  {name} on %{task.target} ({task.arch}) -> rank {task.rank}{pinned}"]
+    if task.split is not None:
+        blocks = ", ".join(f"rank {q} [{lo}, {hi})" for q, (lo, hi) in enumerate(task.blocks))
+        lines = [f"  {name} on %{task.target} ({task.arch}) -> split by rows: {blocks}"]
+        for r in task.split.reads:
+            halo = "every row" if r.whole else f"rows [a{r.before:+d}, b{r.after - 1:+d})"
+            lines.append(f"      a block [a, b) reads %{r.memref} {halo}")
+    else:
+        lines = [f"  {name} on %{task.target} ({task.arch}) -> rank {task.rank}{pinned}"]
     if task.reads:
         lines.append("      reads " + ", ".join(f"%{m}" for m in task.reads))
     for c in task.write_cases:
@@ -92,8 +99,9 @@ def task_lines(task: TaskPlan) -> list[str]:
 
 
 def transfer_line(t: Transfer) -> str:
+    rows = "" if t.whole else f" rows [{t.lo}, {t.hi})"
     return (
-        f"rank {t.src} -> rank {t.dst}  %{t.memref}  {plural(t.nbytes, 'byte')}  "
+        f"rank {t.src} -> rank {t.dst}  %{t.memref}{rows}  {plural(t.nbytes, 'byte')}  "
         f"tag {t.tag}: {t.reason}"
     )
 
@@ -221,6 +229,9 @@ def dot_level(plan: Plan, level: Level, colours: dict[str, str]) -> list[str]:
     ]
     for k in level.tasks:
         t = plan.tasks[k]
-        label = quote(f"{t.name}\n%{t.target} ({t.arch})\nrank {t.rank}")
-        lines.append(f"    t{k} [label={label}, fillcolor={quote(colours[t.target])}];")
+        where = f"split by rows [{t.split.lo}, {t.split.hi})" if t.split else f"rank {t.rank}"
+        label = quote(f"{t.name}\n%{t.target} ({t.arch})\n{where}")
+        # A split task runs on every rank: drawn as a stack of boxes.
+        shape = ", shape=box3d" if t.split else ""
+        lines.append(f"    t{k} [label={label}, fillcolor={quote(colours[t.target])}{shape}];")
     return [*lines, "  }"]

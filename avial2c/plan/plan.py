@@ -37,8 +37,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
+import numpy as np
+
 from avial2c.ir import Program
-from avial2c.plan.owners import TAG_LIMIT, Owners
+from avial2c.plan.owners import TAG_LIMIT, Owners, block
 from avial2c.plan.schedule import (
     HAZARDS,
     POLICY,
@@ -52,12 +54,25 @@ from avial2c.plan.schedule import (
     make_schedule,
 )
 
-__all__ = ["HAZARDS", "POLICY", "SYNC_MODES", "TAG_LIMIT", "Edge", "MemrefInfo", "TargetInfo"]
+__all__ = [
+    "HAZARDS", "POLICY", "SYNC_MODES", "TAG_LIMIT", "Edge", "MemrefInfo", "TargetInfo", "block",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class TaskPlan(TaskInfo):
-    rank: int = 0  # slot % size
+    rank: int = 0  # slot % size; -1 for a split task
+    blocks: tuple[tuple[int, int], ...] = ()  # a split task: the rows [lo, hi) of each rank
+
+    @property
+    def ranks(self) -> tuple[int, ...]:
+        """The ranks that run the task (a split task: those with rows)."""
+        if self.split is None:
+            return (self.rank,)
+        return tuple(q for q, (lo, hi) in enumerate(self.blocks) if lo < hi)
+
+    def where(self) -> str:
+        return "the ranks of its rows" if self.split is not None else f"rank {self.rank}"
 
 
 @dataclass(frozen=True)
@@ -69,6 +84,9 @@ class Transfer:
     tag: int
     reason: str
     level: int  # done before this level; len(plan.levels) for the final gathering
+    lo: int = 0  # the rows [lo, hi) it carries
+    hi: int = 0
+    whole: bool = True  # every row of the memref
 
 
 @dataclass(frozen=True)
@@ -128,21 +146,18 @@ class Plan:
         return sum(t.nbytes for t in self.transfers)
 
 
-def make_plan(program: Program, size: int, sync: str = "barrier") -> Plan:
-    """The plan of PROGRAM (checked) for SIZE ranks and sync mode SYNC."""
+def make_plan(program: Program, size: int, sync: str = "barrier", split: str = "declared") -> Plan:
+    """The plan of PROGRAM (checked) for SIZE ranks, sync mode SYNC and split mode SPLIT."""
     if size < 1:
         raise ValueError(f"the number of ranks must be at least 1, not {size}")
-    return place(make_schedule(program, sync), size)
+    return place(make_schedule(program, sync, split), size)
 
 
 def place(schedule: Schedule, size: int) -> Plan:
     """SCHEDULE on SIZE ranks: the ranks of its tasks and its transfers."""
-    tasks = tuple(
-        TaskPlan(**{f.name: getattr(t, f.name) for f in fields(t)}, rank=t.slot % size)
-        for t in schedule.tasks
-    )
-    owners = Owners([m.name for m in schedule.memrefs], size)
-    replay = Replay(tasks, {m.name: m.nbytes for m in schedule.memrefs}, owners)
+    tasks = tuple(placed(t, size) for t in schedule.tasks)
+    owners = Owners([(m.name, m.rows) for m in schedule.memrefs], size)
+    replay = Replay(tasks, {m.name: m for m in schedule.memrefs}, owners)
     levels = tuple(
         Level(
             step.index, step.tasks, replay.level(step.index, step.fetches, step.tasks), step.barrier
@@ -162,72 +177,115 @@ def place(schedule: Schedule, size: int) -> Plan:
         schedule.edges,
         levels,
         final,
-        minimum_bytes(tasks, replay.sizes),
+        minimum_bytes(tasks, schedule.memrefs, size),
         copies,
         kept,
     )
 
 
+def placed(t: TaskInfo, size: int) -> TaskPlan:
+    facts = {f.name: getattr(t, f.name) for f in fields(t)}
+    if t.split is None:
+        return TaskPlan(**facts, rank=t.slot % size)
+    blocks = tuple(block(t.split.lo, t.split.hi, q, size) for q in range(size))
+    return TaskPlan(**facts, rank=-1, blocks=blocks)
+
+
 class Replay:
     """Asks the owner table for the schedule's fetches, as every rank does at run time."""
 
-    def __init__(self, tasks: Sequence[TaskPlan], sizes: dict[str, int], owners: Owners) -> None:
+    def __init__(
+        self, tasks: Sequence[TaskPlan], memrefs: dict[str, MemrefInfo], owners: Owners
+    ) -> None:
         self.tasks = tasks
-        self.sizes = sizes
+        self.memrefs = memrefs
         self.owners = owners
 
     def level(self, n: int, fetches: Sequence[Fetch], group: Sequence[int]) -> tuple[Transfer, ...]:
         moves = self.fetches(n, fetches)
         for k in group:
-            for m in self.tasks[k].writes:
-                self.owners.wrote(m, self.tasks[k].rank)
+            task = self.tasks[k]
+            for m in task.writes:
+                if task.split is None:
+                    self.owners.wrote(m, task.rank, 0, self.memrefs[m].rows)
+                    continue
+                for q, (lo, hi) in enumerate(task.blocks):
+                    self.owners.wrote(m, q, lo, hi)
         return moves
 
     def fetches(self, n: int, fetches: Sequence[Fetch]) -> tuple[Transfer, ...]:
-        moves = []
+        out: list[Transfer] = []
         for f in fetches:
-            dst = f.slot % self.owners.size
-            move = self.owners.move(f.memref, dst)
-            if move is not None:
-                moves.append(
-                    Transfer(
-                        move.src, dst, f.memref, self.sizes[f.memref], move.tag, self.why(f), n
-                    )
-                )
-        return tuple(moves)
+            info = self.memrefs[f.memref]
+            if f.split is None:
+                needs = [(f.slot % self.owners.size, 0, info.rows)]
+            else:
+                task = self.tasks[f.task] if f.task is not None else None
+                assert task is not None
+                needs = [
+                    (q, *f.split.rows(b, info.rows)) for q, b in enumerate(task.blocks) if b[0] < b[1]
+                ]
+            for dst, lo, hi in needs:
+                for mv in self.owners.need(f.memref, dst, lo, hi):
+                    whole = (mv.lo, mv.hi) == (0, info.rows)
+                    out.append(Transfer(mv.src, dst, f.memref, (mv.hi - mv.lo) * info.row_bytes,
+                                        mv.tag, self.why(f, dst), n, mv.lo, mv.hi, whole))  # fmt: skip
+        return tuple(out)
 
-    def why(self, f: Fetch) -> str:
+    def why(self, f: Fetch, dst: int) -> str:
         w = self.tasks[f.writer]
+        origin = f"{w.name} on {w.where()}"
         if f.task is None:
-            return f"final result to rank 0: %{f.memref} last written by {w.name} on rank {w.rank}"
+            return f"final result to rank 0: %{f.memref} last written by {origin}"
         task = self.tasks[f.task]
-        where = f"{task.name} (level {task.level}, rank {task.rank})"
-        origin = f" written by {w.name} on rank {w.rank}"
+        on = f"rank {dst}'s rows" if task.split is not None else f"rank {task.rank}"
+        where = f"{task.name} (level {task.level}, {on})"
         if f.reads:
-            return f"{where} reads %{f.memref}{origin}"
-        return f"{where} writes part of %{f.memref} and needs its current contents{origin}"
+            return f"{where} reads %{f.memref} written by {origin}"
+        return f"{where} writes part of %{f.memref} and needs its current contents written by {origin}"
 
 
-def minimum_bytes(tasks: Sequence[TaskPlan], sizes: dict[str, int]) -> int:
-    """Bytes moved when each cross-rank dependency moves once.
+def minimum_bytes(tasks: Sequence[TaskPlan], memrefs: Sequence[MemrefInfo], size: int) -> int:
+    """Bytes moved when each row of each version of a memref moves at most once
+    to each rank that needs it, and only then.
 
-    A dependency is a (version of a memref, rank that needs it) pair, where a
-    version is what one task wrote; initial contents are everywhere already.
-    Computed in program order, independently of the level-by-level movement.
+    Computed in program order, row by row, independently of the owner table:
+    ``have[m][r, row]`` says whether rank r holds the current version of a row
+    (every rank holds the initial contents).
     """
-    writer: dict[str, int] = {}
-    needed: set[tuple[str, int, int]] = set()
+    info = {m.name: m for m in memrefs}
+    have = {m.name: np.ones((size, m.rows), dtype=bool) for m in memrefs}
+    total = 0
+
+    def need(m: str, rank: int, lo: int, hi: int) -> None:
+        nonlocal total
+        if lo < hi:
+            total += int(np.count_nonzero(~have[m][rank, lo:hi])) * info[m].row_bytes
+            have[m][rank, lo:hi] = True
+
     for task in tasks:
         for m in task.needs:
-            w = writer.get(m)
-            if w is not None and tasks[w].rank != task.rank:
-                needed.add((m, w, task.rank))
+            if task.split is None:
+                need(m, task.rank, 0, info[m].rows)
+                continue
+            read = task.split.read(m)
+            for q in task.ranks:
+                lo, hi = task.blocks[q]
+                if m in task.reads and read is not None:
+                    if read.whole:
+                        lo, hi = 0, info[m].rows
+                    else:
+                        lo, hi = max(lo + read.before, 0), min(hi + read.after - 1, info[m].rows)
+                need(m, q, lo, hi)
         for m in task.writes:
-            writer[m] = task.index
-    for m, w in writer.items():
-        if tasks[w].rank != 0:
-            needed.add((m, w, 0))
-    return sum(sizes[m] for m, _, _ in needed)
+            for q in task.ranks:
+                lo, hi = task.blocks[q] if task.split is not None else (0, info[m].rows)
+                have[m][:, lo:hi] = False
+                have[m][q, lo:hi] = True
+    for out in memrefs:
+        if out.written:
+            need(out.name, 0, 0, out.rows)
+    return total
 
 
 # --------------------------------------------------------------------------
@@ -284,10 +342,11 @@ class DeviceSim:
     def task(self, task: TaskPlan, level: int) -> None:
         r = task.rank
         if not task.gpu:
-            for m in task.needs:
-                self.host_use(r, m, level, task.name)
-            for m in task.writes:
-                self.host_wrote(r, m)
+            for q in task.ranks:
+                for m in task.needs:
+                    self.host_use(q, m, level, task.name)
+                for m in task.writes:
+                    self.host_wrote(q, m)
             return
         for m in task.touched:
             if m not in task.needs:

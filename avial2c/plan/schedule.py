@@ -35,10 +35,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from avial2c.check.split import CannotSplit, RowSplit, row_split
 from avial2c.ir import Program, Task, Value, is_gpu_arch, walk_ops
 from avial2c.plan.coverage import OVERWRITES, PARTIAL, overwrites_all
 
 SYNC_MODES = ("barrier", "p2p")
+SPLIT_MODES = ("declared", "auto", "none")
+# --split auto splits the tasks that can be split and have at least this many iterations.
+AUTO_SPLIT_ITERATIONS = 65536
 POLICY = "roundrobin"
 HAZARDS = ("RAW", "WAR", "WAW")
 
@@ -77,6 +81,15 @@ class MemrefInfo:
     nbytes: int
     written: bool  # some task writes it: an output
 
+    @property
+    def rows(self) -> int:
+        """Rows (dimension 0) for ownership; a 0-d memref has one."""
+        return self.shape[0] if self.shape else 1
+
+    @property
+    def row_bytes(self) -> int:
+        return self.nbytes // max(self.rows, 1) if self.rows else 0
+
 
 @dataclass(frozen=True)
 class WriteCase:
@@ -107,6 +120,7 @@ class TaskInfo:
     needs: tuple[str, ...]  # must be valid on its rank before it runs
     write_cases: tuple[WriteCase, ...]  # one per written memref
     touched: tuple[str, ...] = ()  # the declared memrefs its body names, stored ones first
+    split: RowSplit | None = None  # split by rows: every rank runs its block of rows
 
 
 @dataclass(frozen=True)
@@ -119,6 +133,25 @@ class Fetch:
     writer: int  # the task that last wrote it
     reads: bool  # the task reads it (else it writes part of it)
     noop: str | None  # why it moves nothing for any number of ranks, or None
+    # A split task's fetch: every rank with rows asks for its block of rows
+    # [lo, hi) widened by `before`/`after` (clipped to the memref), or for
+    # every row when `whole`.  None: the slot's rank asks for every row.
+    split: RowNeed | None = None
+
+
+@dataclass(frozen=True)
+class RowNeed:
+    lo: int  # the split task's rows [lo, hi)
+    hi: int
+    before: int  # <= 0
+    after: int  # >= 0, rows past the block
+    whole: bool
+
+    def rows(self, block: tuple[int, int], nrows: int) -> tuple[int, int]:
+        """The rows a rank whose block is BLOCK needs, of a memref of NROWS rows."""
+        if self.whole:
+            return 0, nrows
+        return max(block[0] + self.before, 0), min(block[1] + self.after, nrows)
 
 
 @dataclass(frozen=True)
@@ -140,16 +173,24 @@ class Schedule:
     edges: tuple[Edge, ...]
     levels: tuple[StepLevel, ...]
     final: tuple[Fetch, ...]  # every written memref to slot 0, after the last level
+    split_mode: str = "declared"
+    notes: tuple[tuple[int, str], ...] = ()  # (task index, why it was not split) for --split auto
 
 
-def make_schedule(program: Program, sync: str = "barrier") -> Schedule:
-    """The size-independent plan of PROGRAM (checked) for sync mode SYNC."""
+def make_schedule(program: Program, sync: str = "barrier", split: str = "declared") -> Schedule:
+    """The size-independent plan of PROGRAM (checked) for sync mode SYNC and
+    split mode SPLIT (which tasks are split by rows)."""
     if sync not in SYNC_MODES:
         raise ValueError(f"unknown sync mode {sync!r} (expected one of {', '.join(SYNC_MODES)})")
+    if split not in SPLIT_MODES:
+        raise ValueError(f"unknown split mode {split!r} (expected one of {', '.join(SPLIT_MODES)})")
     edges = dependences(program.tasks)
     levels = task_levels(len(program.tasks), edges)
     slots = placement_slots(program.tasks, levels)
-    tasks = tuple(task_info(k, t, levels[k], slots[k]) for k, t in enumerate(program.tasks))
+    splits, notes = split_decisions(program.tasks, split)
+    tasks = tuple(
+        task_info(k, t, levels[k], slots[k], splits[k]) for k, t in enumerate(program.tasks)
+    )
     memrefs = memref_infos(program)
     holders = Holders(tasks)
     groups = level_groups(levels)
@@ -167,7 +208,52 @@ def make_schedule(program: Program, sync: str = "barrier") -> Schedule:
         edges,
         steps,
         holders.gather([m.name for m in memrefs]),
+        split,
+        tuple(notes),
     )
+
+
+def split_decisions(
+    tasks: Sequence[Task], mode: str
+) -> tuple[list[RowSplit | None], list[tuple[int, str]]]:
+    """Which tasks are split by rows (the checker made sure declared ones can be)."""
+    splits: list[RowSplit | None] = []
+    notes: list[tuple[int, str]] = []
+    for k, task in enumerate(tasks):
+        wanted = mode != "none" and (task.split is not None or mode == "auto")
+        if not wanted or task.rank is not None:
+            splits.append(None)
+            continue
+        try:
+            found: RowSplit | None = row_split(task)
+        except CannotSplit as e:
+            if task.split is not None:
+                raise
+            found = None
+            if mode == "auto" and task_iterations(task) >= AUTO_SPLIT_ITERATIONS:
+                notes.append((k, e.message))
+        if found is not None and task.split is None and found.iterations < AUTO_SPLIT_ITERATIONS:
+            found = None
+        splits.append(found)
+    return splits, notes
+
+
+def task_iterations(task: Task) -> int:
+    """Iterations of the task's top-level scf.parallel loops with constant bounds."""
+    total = 0
+    for op in task.body.ops:
+        if op.name != "scf.parallel":
+            continue
+        n = len(op.regions[0].args)
+        bounds = [x.value if hasattr(x, "value") else None for x in op.operands[: 3 * n]]
+        count = 1
+        for lb, ub, step in zip(bounds[:n], bounds[n : 2 * n], bounds[2 * n :], strict=True):
+            if not (isinstance(lb, int) and isinstance(ub, int) and isinstance(step, int)) or step <= 0:
+                count = 0
+                break
+            count *= max(0, -(-(ub - lb) // step))
+        total += count
+    return total
 
 
 # --------------------------------------------------------------------------
@@ -232,7 +318,7 @@ def names(values: Iterable[Value]) -> list[str]:
     return [v.name for v in values]
 
 
-def task_info(index: int, task: Task, level: int, slot: int) -> TaskInfo:
+def task_info(index: int, task: Task, level: int, slot: int, split: RowSplit | None) -> TaskInfo:
     cases = tuple(write_case(task, m) for m in task.writes)
     needs = names(task.reads) + [c.memref for c in cases if c.case == CASE_PARTIAL]
     # The declared memrefs the body names, stored ones first: the order in
@@ -258,6 +344,7 @@ def task_info(index: int, task: Task, level: int, slot: int) -> TaskInfo:
         needs=tuple(needs),
         write_cases=cases,
         touched=tuple(touched),
+        split=split,
     )
 
 
@@ -306,13 +393,23 @@ class Holders:
         for k in group:
             for m in self.tasks[k].writes:
                 self.writer[m] = k
-                self.holders[m] = {self.tasks[k].slot: None}
+                # A split write leaves no slot with every row.
+                self.holders[m] = {} if self.tasks[k].split else {self.tasks[k].slot: None}
         return tuple(fetches)
 
     def gather(self, memrefs: Sequence[str]) -> tuple[Fetch, ...]:
         return tuple(self.fetch(m, 0, None, True) for m in memrefs if m in self.writer)
 
     def fetch(self, m: str, slot: int, task: int | None, reads: bool) -> Fetch:
+        split = self.tasks[task].split if task is not None else None
+        if split is not None:
+            read = split.read(m)
+            need = (
+                RowNeed(split.lo, split.hi, read.before, read.after - 1, read.whole)
+                if read is not None and reads
+                else RowNeed(split.lo, split.hi, 0, 0, False)  # the rows it writes in part
+            )
+            return Fetch(m, slot, task, self.writer[m], reads, None, need)
         holders = self.holders[m]
         noop = None
         if slot in holders:

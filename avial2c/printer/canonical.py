@@ -79,7 +79,7 @@ class Canonical:
             0,
             f"task {self.define(task.value)} on {self.use(task.target.value)}"
             f" reads({self.uses(task.reads)}) writes({self.uses(task.writes)})"
-            f" rank {rank} name {name} {{",
+            f" rank {rank} name {name}{' split ' + task.split if task.split else ''} {{",
         )
         self.block(task.body, 1)
         self.out.add(0, "}")

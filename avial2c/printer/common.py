@@ -161,6 +161,8 @@ def task_attributes(task: Task, typed: bool) -> str:
         attrs.append(f"name = {escape(task.display_name)}")
     if task.rank is not None:
         attrs.append(f"rank = {task.rank}{' : i64' if typed else ''}")
+    if task.split is not None:
+        attrs.append(f"split = {escape(task.split)}")
     return f" {{{', '.join(attrs)}}}" if attrs else ""
 
 

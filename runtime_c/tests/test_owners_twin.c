@@ -1,7 +1,7 @@
 /*
  * The owner table (av_owners.c) driven by a script, so that
  * tests/runtime/test_owners_twin.py can compare what it decides with its
- * Python twin, avial2c/plan/owners_rows_reference.py.  No MPI: the table
+ * Python twin, avial2c/plan/owners.py.  No MPI: the table
  * only reads the rank count and the memrefs' shapes from the av_ctx, which
  * is filled here by hand.
  *
@@ -16,8 +16,6 @@
  *     wrote M RANK LO HI     prints "wrote M RANK LO HI"
  *     holds M RANK LO HI     prints "holds M RANK LO HI: 0|1"
  *     block LO HI Q SIZE     prints "block LO HI Q SIZE: LO' HI'"
- *     move M DST             av_owner_move: prints "move M SRC DST LO HI TAG"
- *     whole M RANK           av_wrote: prints "whole M RANK"
  * and at the end the segments of every memref, one a line:
  *     "segment M LO HI WRITER: R0 R1 ..." (the ranks holding them).
  * Exit status 0, or 2 for a malformed script.
@@ -102,18 +100,6 @@ int main(void) {
             }
             av_rows b = av_block(lo, hi, q, s);
             printf("block %lld %lld %d %d: %lld %lld\n", lo, hi, q, s, (long long)b.lo, (long long)b.hi);
-        } else if (strcmp(word, "move") == 0) {
-            if (scanf("%d %d", &m, &r) != 2 || m < 0 || m >= n_mem || r < 0 || r >= size) {
-                return bad("move");
-            }
-            av_move mv = av_owner_move(&own, m, r);
-            print_move(&mv);
-        } else if (strcmp(word, "whole") == 0) {
-            if (scanf("%d %d", &m, &r) != 2 || m < 0 || m >= n_mem || r < 0 || r >= size) {
-                return bad("whole");
-            }
-            av_wrote(&own, m, r);
-            printf("whole %d %d\n", m, r);
         } else {
             return bad(word);
         }

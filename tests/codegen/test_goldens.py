@@ -73,12 +73,13 @@ def test_compiles(path: Path, sync: str, tmp_path: Path) -> None:
 
 def test_generated_c_that_moves_data_writes_the_mpi_calls() -> None:
     """The transfers are MPI calls in the generated C, not hidden in the runtime."""
-    moving = [p for p in sorted(GOLDENS.glob("*.c")) if "av_owner_move" in p.read_text()]
+    moving = [p for p in sorted(GOLDENS.glob("*.c")) if "av_owner_need(" in p.read_text()]
     assert len(moving) >= 5
     for path in moving:
         text = path.read_text()
         assert "MPI_Isend(" in text and "MPI_Irecv(" in text, path.name
-        assert text.count("MPI_Isend(") == text.count("av_owner_move("), path.name
+        assert text.count("MPI_Isend(") == text.count("av_owner_need("), path.name
+        assert text.count("MPI_Irecv(") == text.count("av_owner_need("), path.name
         assert "av_wait_all(" in text, path.name
 
 

@@ -46,7 +46,7 @@ def test_both_transfers_are_posted_before_one_wait() -> None:
     c = generate(load(BIG)).c
     start = c.index("---- level 1")
     level1 = c[start : c.index("\n}\n", start)]
-    posts = [level1.index(f"MPI_{call}({m}, ") for m in "qp" for call in ("Irecv", "Isend")]
+    posts = [level1.index(f"MPI_{call}({m} + x->lo") for m in "qp" for call in ("Irecv", "Isend")]
     wait = level1.index("av_wait_all")
     assert max(posts) < wait
     assert level1.count("av_wait_all") == 1

@@ -827,7 +827,7 @@ BUILD_ERRORS = [
     ),
     (
         mutate(SEED_SMALL, "avial.task %cpu, %a, %b {", 'avial.task %cpu, %a, %b {ranks = 1} {'),
-        "unknown attribute 'ranks' on 'avial.task'; expected 'rank' or 'name'", 3, 33,
+        "unknown attribute 'ranks' on 'avial.task'; expected 'rank', 'name' or 'split'", 3, 33,
     ),
     (
         mutate(SEED_SMALL, "%x = memref.load %a[%i]", "%t2 = avial.task %cpu, %a {\n}"),

@@ -126,8 +126,8 @@ static void level0(av_ctx *ctx, av_owners *own)
     if (rank == 1 % size) {  /* makeq on %cpu (x86_64) */
         AV_TASK(ctx, "makeq", task_makeq(q));
     }
-    av_wrote(own, MEM_P, 0);  /* %p is now valid only on the rank of makep */
-    av_wrote(own, MEM_Q, 1 % size);  /* %q is now valid only on the rank of makeq */
+    av_owner_wrote(own, MEM_P, 0, 0, 2097152);  /* %p is now valid only on the rank of makep */
+    av_owner_wrote(own, MEM_Q, 1 % size, 0, 2097152);  /* %q is now valid only on the rank of makeq */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 0");
 }
@@ -142,28 +142,34 @@ static void level1(av_ctx *ctx, av_owners *own)
     float *const r = mem[MEM_R].data;
     float *const s = mem[MEM_S].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* useq (level 1, rank 0) reads %q, last written by makeq (level 0, rank 1 % size) */
-    mv = av_owner_move(own, MEM_Q, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(q, 2097152, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 8388608, "%q for useq")),
-                     "%q for useq");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(q, 2097152, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 8388608, "%q for useq")),
-                     "%q for useq");
+    mv = av_owner_need(own, MEM_Q, 0, 0, 2097152);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(q + x->lo, (int)(x->hi - x->lo), MPI_FLOAT, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 4, "%q for useq")),
+                         "%q for useq");
+        } else if (rank == x->src) {
+            AV_MPI_CHECK(MPI_Isend(q + x->lo, (int)(x->hi - x->lo), MPI_FLOAT, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 4, "%q for useq")),
+                         "%q for useq");
+        }
     }
     /* usep (level 1, rank 1 % size) reads %p, last written by makep (level 0, rank 0) */
-    mv = av_owner_move(own, MEM_P, 1 % size);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(p, 2097152, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 8388608, "%p for usep")),
-                     "%p for usep");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(p, 2097152, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 8388608, "%p for usep")),
-                     "%p for usep");
+    mv = av_owner_need(own, MEM_P, 1 % size, 0, 2097152);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(p + x->lo, (int)(x->hi - x->lo), MPI_FLOAT, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 4, "%p for usep")),
+                         "%p for usep");
+        } else if (rank == x->src) {
+            AV_MPI_CHECK(MPI_Isend(p + x->lo, (int)(x->hi - x->lo), MPI_FLOAT, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 4, "%p for usep")),
+                         "%p for usep");
+        }
     }
     av_wait_all(ctx, &rs, "transfers before level 1");
     if (rank == 0) {  /* useq on %cpu (x86_64) */
@@ -172,8 +178,8 @@ static void level1(av_ctx *ctx, av_owners *own)
     if (rank == 1 % size) {  /* usep on %cpu (x86_64) */
         AV_TASK(ctx, "usep", task_usep(s, p));
     }
-    av_wrote(own, MEM_R, 0);  /* %r is now valid only on the rank of useq */
-    av_wrote(own, MEM_S, 1 % size);  /* %s is now valid only on the rank of usep */
+    av_owner_wrote(own, MEM_R, 0, 0, 2097152);  /* %r is now valid only on the rank of useq */
+    av_owner_wrote(own, MEM_S, 1 % size, 0, 2097152);  /* %s is now valid only on the rank of usep */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 1");
 }
@@ -184,20 +190,23 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     const int rank = ctx->rank;
     float *const s = mem[MEM_S].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* %p to rank 0, last written by makep (level 0, rank 0); same rank: no transfer */
     /* %q to rank 0, last written by makeq (level 0, rank 1 % size); already fetched there for useq: no transfer */
     /* %r to rank 0, last written by useq (level 1, rank 0); same rank: no transfer */
     /* %s to rank 0, last written by usep (level 1, rank 1 % size) */
-    mv = av_owner_move(own, MEM_S, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(s, 2097152, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 8388608, "%s to rank 0")),
-                     "%s to rank 0");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(s, 2097152, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 8388608, "%s to rank 0")),
-                     "%s to rank 0");
+    mv = av_owner_need(own, MEM_S, 0, 0, 2097152);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(s + x->lo, (int)(x->hi - x->lo), MPI_FLOAT, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 4, "%s to rank 0")),
+                         "%s to rank 0");
+        } else if (rank == x->src) {
+            AV_MPI_CHECK(MPI_Isend(s + x->lo, (int)(x->hi - x->lo), MPI_FLOAT, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 4, "%s to rank 0")),
+                         "%s to rank 0");
+        }
     }
     av_wait_all(ctx, &rs, "final results to rank 0");
 }

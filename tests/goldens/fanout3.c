@@ -141,7 +141,7 @@ static void level0(av_ctx *ctx, av_owners *own)
         AV_TASK(ctx, "make", task_make(m, a));
         av_host_wrote(ctx, MEM_M);  /* the device copy, if any, is stale now */
     }
-    av_wrote(own, MEM_M, 0);  /* %m is now valid only on the rank of make */
+    av_owner_wrote(own, MEM_M, 0, 0, 4);  /* %m is now valid only on the rank of make */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 0");
 }
@@ -155,31 +155,37 @@ static void level1(av_ctx *ctx, av_owners *own)
     int32_t *const o1 = mem[MEM_O1].data;
     int32_t *const o2 = mem[MEM_O2].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* plus (level 1, rank 0) reads %m, last written by make (level 0, rank 0); same rank: no transfer */
     /* times (level 1, rank 1 % size) reads %m, last written by make (level 0, rank 0) */
-    mv = av_owner_move(own, MEM_M, 1 % size);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(m, 64, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 256, "%m for times")),
-                     "%m for times");
-        av_host_wrote(ctx, MEM_M);  /* the device copy, if any, is stale now */
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(m, 64, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 256, "%m for times")),
-                     "%m for times");
+    mv = av_owner_need(own, MEM_M, 1 % size, 0, 4);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(m + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 64, "%m for times")),
+                         "%m for times");
+            av_host_wrote(ctx, MEM_M);  /* the device copy, if any, is stale now */
+        } else if (rank == x->src) {
+            AV_MPI_CHECK(MPI_Isend(m + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 64, "%m for times")),
+                         "%m for times");
+        }
     }
     /* neg (level 1, rank 2 % size) reads %m, last written by make (level 0, rank 0) */
-    mv = av_owner_move(own, MEM_M, 2 % size);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(m, 64, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 256, "%m for neg")),
-                     "%m for neg");
-        av_host_wrote(ctx, MEM_M);  /* the device copy, if any, is stale now */
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(m, 64, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 256, "%m for neg")),
-                     "%m for neg");
+    mv = av_owner_need(own, MEM_M, 2 % size, 0, 4);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(m + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 64, "%m for neg")),
+                         "%m for neg");
+            av_host_wrote(ctx, MEM_M);  /* the device copy, if any, is stale now */
+        } else if (rank == x->src) {
+            AV_MPI_CHECK(MPI_Isend(m + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 64, "%m for neg")),
+                         "%m for neg");
+        }
     }
     av_wait_all(ctx, &rs, "transfers before level 1");
     if (rank == 0) {  /* plus on %cpu (x86_64) */
@@ -191,9 +197,9 @@ static void level1(av_ctx *ctx, av_owners *own)
     if (rank == 2 % size) {  /* neg on %gpu (sm_80), emulated */
         AV_TASK(ctx, "neg", task_neg(ctx));
     }
-    av_wrote(own, MEM_O1, 0);  /* %o1 is now valid only on the rank of plus */
-    av_wrote(own, MEM_O2, 1 % size);  /* %o2 is now valid only on the rank of times */
-    av_wrote(own, MEM_O3, 2 % size);  /* %o3 is now valid only on the rank of neg */
+    av_owner_wrote(own, MEM_O1, 0, 0, 4);  /* %o1 is now valid only on the rank of plus */
+    av_owner_wrote(own, MEM_O2, 1 % size, 0, 4);  /* %o2 is now valid only on the rank of times */
+    av_owner_wrote(own, MEM_O3, 2 % size, 0, 4);  /* %o3 is now valid only on the rank of neg */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 1");
 }
@@ -205,32 +211,38 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     int32_t *const o2 = mem[MEM_O2].data;
     int32_t *const o3 = mem[MEM_O3].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* %m to rank 0, last written by make (level 0, rank 0); same rank: no transfer */
     /* %o1 to rank 0, last written by plus (level 1, rank 0); same rank: no transfer */
     /* %o2 to rank 0, last written by times (level 1, rank 1 % size) */
-    mv = av_owner_move(own, MEM_O2, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(o2, 64, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 256, "%o2 to rank 0")),
-                     "%o2 to rank 0");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(o2, 64, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 256, "%o2 to rank 0")),
-                     "%o2 to rank 0");
+    mv = av_owner_need(own, MEM_O2, 0, 0, 4);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(o2 + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 64, "%o2 to rank 0")),
+                         "%o2 to rank 0");
+        } else if (rank == x->src) {
+            AV_MPI_CHECK(MPI_Isend(o2 + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 64, "%o2 to rank 0")),
+                         "%o2 to rank 0");
+        }
     }
     /* %o3 to rank 0, last written by neg (level 1, rank 2 % size) */
-    mv = av_owner_move(own, MEM_O3, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(o3, 64, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 256, "%o3 to rank 0")),
-                     "%o3 to rank 0");
-        av_host_wrote(ctx, MEM_O3);  /* the device copy, if any, is stale now */
-    } else if (rank == mv.src) {
-        av_host_use(ctx, MEM_O3, "%o3 to rank 0");  /* a GPU task on this rank may hold the current copy */
-        AV_MPI_CHECK(MPI_Isend(o3, 64, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 256, "%o3 to rank 0")),
-                     "%o3 to rank 0");
+    mv = av_owner_need(own, MEM_O3, 0, 0, 4);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(o3 + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 64, "%o3 to rank 0")),
+                         "%o3 to rank 0");
+            av_host_wrote(ctx, MEM_O3);  /* the device copy, if any, is stale now */
+        } else if (rank == x->src) {
+            av_host_use(ctx, MEM_O3, "%o3 to rank 0");  /* a GPU task on this rank may hold the current copy */
+            AV_MPI_CHECK(MPI_Isend(o3 + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 64, "%o3 to rank 0")),
+                         "%o3 to rank 0");
+        }
     }
     av_wait_all(ctx, &rs, "final results to rank 0");
 }

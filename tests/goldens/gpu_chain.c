@@ -158,7 +158,7 @@ static void level0(av_ctx *ctx, av_owners *own)
     if (rank == 0) {  /* scale on %gpu (sm_90), emulated */
         AV_TASK(ctx, "scale", task_scale(ctx));
     }
-    av_wrote(own, MEM_Y, 0);  /* %y is now valid only on the rank of scale */
+    av_owner_wrote(own, MEM_Y, 0, 0, 4000);  /* %y is now valid only on the rank of scale */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 0");
 }
@@ -171,7 +171,7 @@ static void level1(av_ctx *ctx, av_owners *own)
     if (rank == 0) {  /* shift on %gpu (sm_90), emulated */
         AV_TASK(ctx, "shift", task_shift(ctx));
     }
-    av_wrote(own, MEM_Z, 0);  /* %z is now valid only on the rank of shift */
+    av_owner_wrote(own, MEM_Z, 0, 0, 4000);  /* %z is now valid only on the rank of shift */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 1");
 }
@@ -185,7 +185,7 @@ static void level2(av_ctx *ctx, av_owners *own)
     if (rank == 0) {  /* mix on %gpu (sm_90), emulated */
         AV_TASK(ctx, "mix", task_mix(ctx));
     }
-    av_wrote(own, MEM_W, 0);  /* %w is now valid only on the rank of mix */
+    av_owner_wrote(own, MEM_W, 0, 0, 4000);  /* %w is now valid only on the rank of mix */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 2");
 }
@@ -201,7 +201,7 @@ static void level3(av_ctx *ctx, av_owners *own)
         av_host_use(ctx, MEM_W, "total");  /* a GPU task on this rank may hold the current copy */
         AV_TASK(ctx, "total", task_total(s, w));
     }
-    av_wrote(own, MEM_S, 0);  /* %s is now valid only on the rank of total */
+    av_owner_wrote(own, MEM_S, 0, 0, 1);  /* %s is now valid only on the rank of total */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 3");
 }

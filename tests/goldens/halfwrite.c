@@ -125,8 +125,8 @@ static void level0(av_ctx *ctx, av_owners *own)
     if (rank == 1 % size) {  /* other on %cpu (x86_64) */
         AV_TASK(ctx, "other", task_other(y));
     }
-    av_wrote(own, MEM_X, 0);  /* %x is now valid only on the rank of fill */
-    av_wrote(own, MEM_Y, 1 % size);  /* %y is now valid only on the rank of other */
+    av_owner_wrote(own, MEM_X, 0, 0, 32);  /* %x is now valid only on the rank of fill */
+    av_owner_wrote(own, MEM_Y, 1 % size, 0, 32);  /* %y is now valid only on the rank of other */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 0");
 }
@@ -140,28 +140,34 @@ static void level1(av_ctx *ctx, av_owners *own)
     int32_t *const y = mem[MEM_Y].data;
     int32_t *const z = mem[MEM_Z].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* use (level 1, rank 0) reads %y, last written by other (level 0, rank 1 % size) */
-    mv = av_owner_move(own, MEM_Y, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(y, 32, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 128, "%y for use")),
-                     "%y for use");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(y, 32, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 128, "%y for use")),
-                     "%y for use");
+    mv = av_owner_need(own, MEM_Y, 0, 0, 32);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(y + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 4, "%y for use")),
+                         "%y for use");
+        } else if (rank == x_2->src) {
+            AV_MPI_CHECK(MPI_Isend(y + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 4, "%y for use")),
+                         "%y for use");
+        }
     }
     /* half (level 1, rank 1 % size) writes only part of %x, last written by fill (level 0, rank 0) */
-    mv = av_owner_move(own, MEM_X, 1 % size);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(x, 32, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 128, "%x for half")),
-                     "%x for half");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(x, 32, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 128, "%x for half")),
-                     "%x for half");
+    mv = av_owner_need(own, MEM_X, 1 % size, 0, 32);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(x + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 4, "%x for half")),
+                         "%x for half");
+        } else if (rank == x_2->src) {
+            AV_MPI_CHECK(MPI_Isend(x + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 4, "%x for half")),
+                         "%x for half");
+        }
     }
     av_wait_all(ctx, &rs, "transfers before level 1");
     if (rank == 0) {  /* use on %cpu (x86_64) */
@@ -170,8 +176,8 @@ static void level1(av_ctx *ctx, av_owners *own)
     if (rank == 1 % size) {  /* half on %cpu (x86_64) */
         AV_TASK(ctx, "half", task_half(x));
     }
-    av_wrote(own, MEM_Z, 0);  /* %z is now valid only on the rank of use */
-    av_wrote(own, MEM_X, 1 % size);  /* %x is now valid only on the rank of half */
+    av_owner_wrote(own, MEM_Z, 0, 0, 32);  /* %z is now valid only on the rank of use */
+    av_owner_wrote(own, MEM_X, 1 % size, 0, 32);  /* %x is now valid only on the rank of half */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 1");
 }
@@ -182,17 +188,20 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     const int rank = ctx->rank;
     int32_t *const x = mem[MEM_X].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* %x to rank 0, last written by half (level 1, rank 1 % size) */
-    mv = av_owner_move(own, MEM_X, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(x, 32, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 128, "%x to rank 0")),
-                     "%x to rank 0");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(x, 32, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 128, "%x to rank 0")),
-                     "%x to rank 0");
+    mv = av_owner_need(own, MEM_X, 0, 0, 32);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(x + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 4, "%x to rank 0")),
+                         "%x to rank 0");
+        } else if (rank == x_2->src) {
+            AV_MPI_CHECK(MPI_Isend(x + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 4, "%x to rank 0")),
+                         "%x to rank 0");
+        }
     }
     /* %y to rank 0, last written by other (level 0, rank 1 % size); already fetched there for use: no transfer */
     /* %z to rank 0, last written by use (level 1, rank 0); same rank: no transfer */

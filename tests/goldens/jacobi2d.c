@@ -220,7 +220,7 @@ static void level0(av_ctx *ctx, av_owners *own)
     if (rank == 0) {  /* sweep1 on %cpu (x86_64) */
         AV_TASK(ctx, "sweep1", task_sweep1(v, u));
     }
-    av_wrote(own, MEM_V, 0);  /* %v is now valid only on the rank of sweep1 */
+    av_owner_wrote(own, MEM_V, 0, 0, 16);  /* %v is now valid only on the rank of sweep1 */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 0");
 }
@@ -235,7 +235,7 @@ static void level1(av_ctx *ctx, av_owners *own)
     if (rank == 0) {  /* sweep2 on %cpu (x86_64) */
         AV_TASK(ctx, "sweep2", task_sweep2(u, v));
     }
-    av_wrote(own, MEM_U, 0);  /* %u is now valid only on the rank of sweep2 */
+    av_owner_wrote(own, MEM_U, 0, 0, 16);  /* %u is now valid only on the rank of sweep2 */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 1");
 }
@@ -250,7 +250,7 @@ static void level2(av_ctx *ctx, av_owners *own)
     if (rank == 0) {  /* sweep3 on %cpu (x86_64) */
         AV_TASK(ctx, "sweep3", task_sweep3(v, u));
     }
-    av_wrote(own, MEM_V, 0);  /* %v is now valid only on the rank of sweep3 */
+    av_owner_wrote(own, MEM_V, 0, 0, 16);  /* %v is now valid only on the rank of sweep3 */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 2");
 }
@@ -265,7 +265,7 @@ static void level3(av_ctx *ctx, av_owners *own)
     if (rank == 0) {  /* sweep4 on %cpu (x86_64) */
         AV_TASK(ctx, "sweep4", task_sweep4(u, v));
     }
-    av_wrote(own, MEM_U, 0);  /* %u is now valid only on the rank of sweep4 */
+    av_owner_wrote(own, MEM_U, 0, 0, 16);  /* %u is now valid only on the rank of sweep4 */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 3");
 }

@@ -227,8 +227,8 @@ static void level0(av_ctx *ctx, av_owners *own)
     if (rank == 1 % size) {  /* tiled on %gpu (sm_80), emulated */
         AV_TASK(ctx, "tiled", task_tiled(ctx));
     }
-    av_wrote(own, MEM_C, 0);  /* %C is now valid only on the rank of naive */
-    av_wrote(own, MEM_D, 1 % size);  /* %D is now valid only on the rank of tiled */
+    av_owner_wrote(own, MEM_C, 0, 0, 16);  /* %C is now valid only on the rank of naive */
+    av_owner_wrote(own, MEM_D, 1 % size, 0, 16);  /* %D is now valid only on the rank of tiled */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 0");
 }
@@ -242,20 +242,23 @@ static void level1(av_ctx *ctx, av_owners *own)
     float *const E = mem[MEM_E].data;
     float *const rowsum = mem[MEM_ROWSUM].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* check (level 1, rank 0) reads %C, last written by naive (level 0, rank 0); same rank: no transfer */
     /* check (level 1, rank 0) reads %D, last written by tiled (level 0, rank 1 % size) */
-    mv = av_owner_move(own, MEM_D, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(D, 256, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 1024, "%D for check")),
-                     "%D for check");
-        av_host_wrote(ctx, MEM_D);  /* the device copy, if any, is stale now */
-    } else if (rank == mv.src) {
-        av_host_use(ctx, MEM_D, "%D for check");  /* a GPU task on this rank may hold the current copy */
-        AV_MPI_CHECK(MPI_Isend(D, 256, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 1024, "%D for check")),
-                     "%D for check");
+    mv = av_owner_need(own, MEM_D, 0, 0, 16);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(D + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_FLOAT, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 64, "%D for check")),
+                         "%D for check");
+            av_host_wrote(ctx, MEM_D);  /* the device copy, if any, is stale now */
+        } else if (rank == x->src) {
+            av_host_use(ctx, MEM_D, "%D for check");  /* a GPU task on this rank may hold the current copy */
+            AV_MPI_CHECK(MPI_Isend(D + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_FLOAT, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 64, "%D for check")),
+                         "%D for check");
+        }
     }
     av_wait_all(ctx, &rs, "transfers before level 1");
     if (rank == 0) {  /* check on %cpu (x86_64) */
@@ -263,8 +266,8 @@ static void level1(av_ctx *ctx, av_owners *own)
         av_host_use(ctx, MEM_D, "check");  /* a GPU task on this rank may hold the current copy */
         AV_TASK(ctx, "check", task_check(E, rowsum, C, D));
     }
-    av_wrote(own, MEM_E, 0);  /* %E is now valid only on the rank of check */
-    av_wrote(own, MEM_ROWSUM, 0);  /* %rowsum is now valid only on the rank of check */
+    av_owner_wrote(own, MEM_E, 0, 0, 16);  /* %E is now valid only on the rank of check */
+    av_owner_wrote(own, MEM_ROWSUM, 0, 0, 16);  /* %rowsum is now valid only on the rank of check */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 1");
 }

@@ -154,8 +154,8 @@ static void level0(av_ctx *ctx, av_owners *own)
     if (rank == 1 % size) {  /* mask on %cpu (x86_64) */
         AV_TASK(ctx, "mask", task_mask(big, src));
     }
-    av_wrote(own, MEM_LUT, 0);  /* %lut is now valid only on the rank of table */
-    av_wrote(own, MEM_BIG, 1 % size);  /* %big is now valid only on the rank of mask */
+    av_owner_wrote(own, MEM_LUT, 0, 0, 8);  /* %lut is now valid only on the rank of table */
+    av_owner_wrote(own, MEM_BIG, 1 % size, 0, 8);  /* %big is now valid only on the rank of mask */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 0");
 }
@@ -173,9 +173,9 @@ static void level1(av_ctx *ctx, av_owners *own)
     if (rank == 0) {  /* spread on %cpu (x86_64) */
         AV_TASK(ctx, "spread", task_spread(b8, h16, d64, src, lut));
     }
-    av_wrote(own, MEM_B8, 0);  /* %b8 is now valid only on the rank of spread */
-    av_wrote(own, MEM_H16, 0);  /* %h16 is now valid only on the rank of spread */
-    av_wrote(own, MEM_D64, 0);  /* %d64 is now valid only on the rank of spread */
+    av_owner_wrote(own, MEM_B8, 0, 0, 8);  /* %b8 is now valid only on the rank of spread */
+    av_owner_wrote(own, MEM_H16, 0, 0, 64);  /* %h16 is now valid only on the rank of spread */
+    av_owner_wrote(own, MEM_D64, 0, 0, 8);  /* %d64 is now valid only on the rank of spread */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 1");
 }
@@ -188,24 +188,27 @@ static void level2(av_ctx *ctx, av_owners *own)
     uint8_t *const big = mem[MEM_BIG].data;
     int8_t *const sel = mem[MEM_SEL].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* pick (level 2, rank 0) reads %big, last written by mask (level 0, rank 1 % size) */
-    mv = av_owner_move(own, MEM_BIG, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(big, 64, MPI_UINT8_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 64, "%big for pick")),
-                     "%big for pick");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(big, 64, MPI_UINT8_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 64, "%big for pick")),
-                     "%big for pick");
+    mv = av_owner_need(own, MEM_BIG, 0, 0, 8);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(big + x->lo * 8, (int)((x->hi - x->lo) * 8), MPI_UINT8_T, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 8, "%big for pick")),
+                         "%big for pick");
+        } else if (rank == x->src) {
+            AV_MPI_CHECK(MPI_Isend(big + x->lo * 8, (int)((x->hi - x->lo) * 8), MPI_UINT8_T, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 8, "%big for pick")),
+                         "%big for pick");
+        }
     }
     /* pick (level 2, rank 0) reads %b8, last written by spread (level 1, rank 0); same rank: no transfer */
     av_wait_all(ctx, &rs, "transfers before level 2");
     if (rank == 0) {  /* pick on %cpu (x86_64) */
         AV_TASK(ctx, "pick", task_pick(sel, big, b8));
     }
-    av_wrote(own, MEM_SEL, 0);  /* %sel is now valid only on the rank of pick */
+    av_owner_wrote(own, MEM_SEL, 0, 0, 8);  /* %sel is now valid only on the rank of pick */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 2");
 }

@@ -195,7 +195,7 @@ static void level0(av_ctx *ctx, av_owners *own)
         AV_TASK(ctx, "produce", task_produce(x));
         av_host_wrote(ctx, MEM_X);  /* the device copy, if any, is stale now */
     }
-    av_wrote(own, MEM_X, 0);  /* %x is now valid only on the rank of produce */
+    av_owner_wrote(own, MEM_X, 0, 0, 32);  /* %x is now valid only on the rank of produce */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 0");
 }
@@ -208,7 +208,7 @@ static void level1(av_ctx *ctx, av_owners *own)
     if (rank == 0) {  /* widen on %gpu (sm_70), emulated */
         AV_TASK(ctx, "widen", task_widen(ctx));
     }
-    av_wrote(own, MEM_Y, 0);  /* %y is now valid only on the rank of widen */
+    av_owner_wrote(own, MEM_Y, 0, 0, 32);  /* %y is now valid only on the rank of widen */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 1");
 }
@@ -224,7 +224,7 @@ static void level2(av_ctx *ctx, av_owners *own)
         AV_TASK(ctx, "refill", task_refill(x, z));
         av_host_wrote(ctx, MEM_X);  /* the device copy, if any, is stale now */
     }
-    av_wrote(own, MEM_X, 1 % size);  /* %x is now valid only on the rank of refill */
+    av_owner_wrote(own, MEM_X, 1 % size, 0, 32);  /* %x is now valid only on the rank of refill */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 2");
 }
@@ -239,19 +239,22 @@ static void level3(av_ctx *ctx, av_owners *own)
     int32_t *const z = mem[MEM_Z].data;
     int64_t *const w = mem[MEM_W].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* combine (level 3, rank 0) reads %y, last written by widen (level 1, rank 0); same rank: no transfer */
     /* combine (level 3, rank 0) reads %x, last written by refill (level 2, rank 1 % size) */
-    mv = av_owner_move(own, MEM_X, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(x, 32, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 128, "%x for combine")),
-                     "%x for combine");
-        av_host_wrote(ctx, MEM_X);  /* the device copy, if any, is stale now */
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(x, 32, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 128, "%x for combine")),
-                     "%x for combine");
+    mv = av_owner_need(own, MEM_X, 0, 0, 32);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(x + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 4, "%x for combine")),
+                         "%x for combine");
+            av_host_wrote(ctx, MEM_X);  /* the device copy, if any, is stale now */
+        } else if (rank == x_2->src) {
+            AV_MPI_CHECK(MPI_Isend(x + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 4, "%x for combine")),
+                         "%x for combine");
+        }
     }
     av_wait_all(ctx, &rs, "transfers before level 3");
     if (rank == 0) {  /* combine on %cpu (x86_64) */
@@ -263,8 +266,8 @@ static void level3(av_ctx *ctx, av_owners *own)
         AV_TASK(ctx, "square", task_square(z));
         av_host_wrote(ctx, MEM_Z);  /* the device copy, if any, is stale now */
     }
-    av_wrote(own, MEM_W, 0);  /* %w is now valid only on the rank of combine */
-    av_wrote(own, MEM_Z, 1 % size);  /* %z is now valid only on the rank of square */
+    av_owner_wrote(own, MEM_W, 0, 0, 32);  /* %w is now valid only on the rank of combine */
+    av_owner_wrote(own, MEM_Z, 1 % size, 0, 32);  /* %z is now valid only on the rank of square */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 3");
 }
@@ -277,36 +280,42 @@ static void level4(av_ctx *ctx, av_owners *own)
     int32_t *const z = mem[MEM_Z].data;
     int64_t *const w = mem[MEM_W].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* shift (level 4, rank 3 % size) reads %w, last written by combine (level 3, rank 0) */
-    mv = av_owner_move(own, MEM_W, 3 % size);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(w, 32, MPI_INT64_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 256, "%w for shift")),
-                     "%w for shift");
-        av_host_wrote(ctx, MEM_W);  /* the device copy, if any, is stale now */
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(w, 32, MPI_INT64_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 256, "%w for shift")),
-                     "%w for shift");
+    mv = av_owner_need(own, MEM_W, 3 % size, 0, 32);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(w + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 8, "%w for shift")),
+                         "%w for shift");
+            av_host_wrote(ctx, MEM_W);  /* the device copy, if any, is stale now */
+        } else if (rank == x_2->src) {
+            AV_MPI_CHECK(MPI_Isend(w + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 8, "%w for shift")),
+                         "%w for shift");
+        }
     }
     /* shift (level 4, rank 3 % size) reads %z, last written by square (level 3, rank 1 % size) */
-    mv = av_owner_move(own, MEM_Z, 3 % size);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(z, 32, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 128, "%z for shift")),
-                     "%z for shift");
-        av_host_wrote(ctx, MEM_Z);  /* the device copy, if any, is stale now */
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(z, 32, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 128, "%z for shift")),
-                     "%z for shift");
+    mv = av_owner_need(own, MEM_Z, 3 % size, 0, 32);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(z + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 4, "%z for shift")),
+                         "%z for shift");
+            av_host_wrote(ctx, MEM_Z);  /* the device copy, if any, is stale now */
+        } else if (rank == x_2->src) {
+            AV_MPI_CHECK(MPI_Isend(z + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 4, "%z for shift")),
+                         "%z for shift");
+        }
     }
     av_wait_all(ctx, &rs, "transfers before level 4");
     if (rank == 3 % size) {  /* shift on %gpu (sm_70), emulated */
         AV_TASK(ctx, "shift", task_shift(ctx));
     }
-    av_wrote(own, MEM_Y, 3 % size);  /* %y is now valid only on the rank of shift */
+    av_owner_wrote(own, MEM_Y, 3 % size, 0, 32);  /* %y is now valid only on the rank of shift */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 4");
 }
@@ -318,26 +327,29 @@ static void level5(av_ctx *ctx, av_owners *own)
     int64_t *const y = mem[MEM_Y].data;
     int64_t *const out = mem[MEM_OUT].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* prefix (level 5, rank 0) reads %y, last written by shift (level 4, rank 3 % size) */
-    mv = av_owner_move(own, MEM_Y, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(y, 32, MPI_INT64_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 256, "%y for prefix")),
-                     "%y for prefix");
-        av_host_wrote(ctx, MEM_Y);  /* the device copy, if any, is stale now */
-    } else if (rank == mv.src) {
-        av_host_use(ctx, MEM_Y, "%y for prefix");  /* a GPU task on this rank may hold the current copy */
-        AV_MPI_CHECK(MPI_Isend(y, 32, MPI_INT64_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 256, "%y for prefix")),
-                     "%y for prefix");
+    mv = av_owner_need(own, MEM_Y, 0, 0, 32);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(y + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 8, "%y for prefix")),
+                         "%y for prefix");
+            av_host_wrote(ctx, MEM_Y);  /* the device copy, if any, is stale now */
+        } else if (rank == x_2->src) {
+            av_host_use(ctx, MEM_Y, "%y for prefix");  /* a GPU task on this rank may hold the current copy */
+            AV_MPI_CHECK(MPI_Isend(y + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 8, "%y for prefix")),
+                         "%y for prefix");
+        }
     }
     av_wait_all(ctx, &rs, "transfers before level 5");
     if (rank == 0) {  /* prefix on %cpu (x86_64) */
         av_host_use(ctx, MEM_Y, "prefix");  /* a GPU task on this rank may hold the current copy */
         AV_TASK(ctx, "prefix", task_prefix(out, y));
     }
-    av_wrote(own, MEM_OUT, 0);  /* %out is now valid only on the rank of prefix */
+    av_owner_wrote(own, MEM_OUT, 0, 0, 32);  /* %out is now valid only on the rank of prefix */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 5");
 }
@@ -348,20 +360,23 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     const int rank = ctx->rank;
     int32_t *const z = mem[MEM_Z].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* %x to rank 0, last written by refill (level 2, rank 1 % size); already fetched there for combine: no transfer */
     /* %y to rank 0, last written by shift (level 4, rank 3 % size); already fetched there for prefix: no transfer */
     /* %z to rank 0, last written by square (level 3, rank 1 % size) */
-    mv = av_owner_move(own, MEM_Z, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(z, 32, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 128, "%z to rank 0")),
-                     "%z to rank 0");
-        av_host_wrote(ctx, MEM_Z);  /* the device copy, if any, is stale now */
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(z, 32, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 128, "%z to rank 0")),
-                     "%z to rank 0");
+    mv = av_owner_need(own, MEM_Z, 0, 0, 32);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(z + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 4, "%z to rank 0")),
+                         "%z to rank 0");
+            av_host_wrote(ctx, MEM_Z);  /* the device copy, if any, is stale now */
+        } else if (rank == x_2->src) {
+            AV_MPI_CHECK(MPI_Isend(z + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 4, "%z to rank 0")),
+                         "%z to rank 0");
+        }
     }
     /* %w to rank 0, last written by combine (level 3, rank 0); same rank: no transfer */
     /* %out to rank 0, last written by prefix (level 5, rank 0); same rank: no transfer */

@@ -137,10 +137,10 @@ static void level0(av_ctx *ctx, av_owners *own)
     if (rank == 3 % size) {  /* fourth on %cpu (x86_64) */
         AV_TASK(ctx, "fourth", task_fourth(z, a));
     }
-    av_wrote(own, MEM_W, 0);  /* %w is now valid only on the rank of first */
-    av_wrote(own, MEM_X, 1 % size);  /* %x is now valid only on the rank of second */
-    av_wrote(own, MEM_Y, 2 % size);  /* %y is now valid only on the rank of third */
-    av_wrote(own, MEM_Z, 3 % size);  /* %z is now valid only on the rank of fourth */
+    av_owner_wrote(own, MEM_W, 0, 0, 24);  /* %w is now valid only on the rank of first */
+    av_owner_wrote(own, MEM_X, 1 % size, 0, 24);  /* %x is now valid only on the rank of second */
+    av_owner_wrote(own, MEM_Y, 2 % size, 0, 24);  /* %y is now valid only on the rank of third */
+    av_owner_wrote(own, MEM_Z, 3 % size, 0, 24);  /* %z is now valid only on the rank of fourth */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 0");
 }
@@ -153,40 +153,49 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     int64_t *const y = mem[MEM_Y].data;
     int64_t *const z = mem[MEM_Z].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* %w to rank 0, last written by first (level 0, rank 0); same rank: no transfer */
     /* %x to rank 0, last written by second (level 0, rank 1 % size) */
-    mv = av_owner_move(own, MEM_X, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(x, 24, MPI_INT64_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 192, "%x to rank 0")),
-                     "%x to rank 0");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(x, 24, MPI_INT64_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 192, "%x to rank 0")),
-                     "%x to rank 0");
+    mv = av_owner_need(own, MEM_X, 0, 0, 24);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(x + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 8, "%x to rank 0")),
+                         "%x to rank 0");
+        } else if (rank == x_2->src) {
+            AV_MPI_CHECK(MPI_Isend(x + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 8, "%x to rank 0")),
+                         "%x to rank 0");
+        }
     }
     /* %y to rank 0, last written by third (level 0, rank 2 % size) */
-    mv = av_owner_move(own, MEM_Y, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(y, 24, MPI_INT64_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 192, "%y to rank 0")),
-                     "%y to rank 0");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(y, 24, MPI_INT64_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 192, "%y to rank 0")),
-                     "%y to rank 0");
+    mv = av_owner_need(own, MEM_Y, 0, 0, 24);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(y + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 8, "%y to rank 0")),
+                         "%y to rank 0");
+        } else if (rank == x_2->src) {
+            AV_MPI_CHECK(MPI_Isend(y + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 8, "%y to rank 0")),
+                         "%y to rank 0");
+        }
     }
     /* %z to rank 0, last written by fourth (level 0, rank 3 % size) */
-    mv = av_owner_move(own, MEM_Z, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(z, 24, MPI_INT64_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 192, "%z to rank 0")),
-                     "%z to rank 0");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(z, 24, MPI_INT64_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 192, "%z to rank 0")),
-                     "%z to rank 0");
+    mv = av_owner_need(own, MEM_Z, 0, 0, 24);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(z + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 8, "%z to rank 0")),
+                         "%z to rank 0");
+        } else if (rank == x_2->src) {
+            AV_MPI_CHECK(MPI_Isend(z + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 8, "%z to rank 0")),
+                         "%z to rank 0");
+        }
     }
     av_wait_all(ctx, &rs, "final results to rank 0");
 }

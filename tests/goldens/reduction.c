@@ -151,10 +151,10 @@ static void level0(av_ctx *ctx, av_owners *own)
     if (rank == 3 % size) {  /* stats on %cpu (x86_64) */
         AV_TASK(ctx, "stats", task_stats(st, x));
     }
-    av_wrote(own, MEM_S1, 0);  /* %s1 is now valid only on the rank of psum */
-    av_wrote(own, MEM_S2, 1 % size);  /* %s2 is now valid only on the rank of fsum */
-    av_wrote(own, MEM_M, 2 % size);  /* %m is now valid only on the rank of imax */
-    av_wrote(own, MEM_ST, 3 % size);  /* %st is now valid only on the rank of stats */
+    av_owner_wrote(own, MEM_S1, 0, 0, 1);  /* %s1 is now valid only on the rank of psum */
+    av_owner_wrote(own, MEM_S2, 1 % size, 0, 1);  /* %s2 is now valid only on the rank of fsum */
+    av_owner_wrote(own, MEM_M, 2 % size, 0, 1);  /* %m is now valid only on the rank of imax */
+    av_owner_wrote(own, MEM_ST, 3 % size, 0, 2);  /* %st is now valid only on the rank of stats */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 0");
 }
@@ -167,40 +167,49 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     int32_t *const m = mem[MEM_M].data;
     float *const st = mem[MEM_ST].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* %s1 to rank 0, last written by psum (level 0, rank 0); same rank: no transfer */
     /* %s2 to rank 0, last written by fsum (level 0, rank 1 % size) */
-    mv = av_owner_move(own, MEM_S2, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(s2, 1, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 4, "%s2 to rank 0")),
-                     "%s2 to rank 0");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(s2, 1, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 4, "%s2 to rank 0")),
-                     "%s2 to rank 0");
+    mv = av_owner_need(own, MEM_S2, 0, 0, 1);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(s2 + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_FLOAT, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 4, "%s2 to rank 0")),
+                         "%s2 to rank 0");
+        } else if (rank == x_2->src) {
+            AV_MPI_CHECK(MPI_Isend(s2 + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_FLOAT, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 4, "%s2 to rank 0")),
+                         "%s2 to rank 0");
+        }
     }
     /* %m to rank 0, last written by imax (level 0, rank 2 % size) */
-    mv = av_owner_move(own, MEM_M, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(m, 1, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 4, "%m to rank 0")),
-                     "%m to rank 0");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(m, 1, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 4, "%m to rank 0")),
-                     "%m to rank 0");
+    mv = av_owner_need(own, MEM_M, 0, 0, 1);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(m + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 4, "%m to rank 0")),
+                         "%m to rank 0");
+        } else if (rank == x_2->src) {
+            AV_MPI_CHECK(MPI_Isend(m + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 4, "%m to rank 0")),
+                         "%m to rank 0");
+        }
     }
     /* %st to rank 0, last written by stats (level 0, rank 3 % size) */
-    mv = av_owner_move(own, MEM_ST, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(st, 2, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 8, "%st to rank 0")),
-                     "%st to rank 0");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(st, 2, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 8, "%st to rank 0")),
-                     "%st to rank 0");
+    mv = av_owner_need(own, MEM_ST, 0, 0, 2);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x_2 = &mv->at[k];
+        if (rank == x_2->dst) {
+            AV_MPI_CHECK(MPI_Irecv(st + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_FLOAT, x_2->src, x_2->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 4, "%st to rank 0")),
+                         "%st to rank 0");
+        } else if (rank == x_2->src) {
+            AV_MPI_CHECK(MPI_Isend(st + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_FLOAT, x_2->dst, x_2->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 4, "%st to rank 0")),
+                         "%st to rank 0");
+        }
     }
     av_wait_all(ctx, &rs, "final results to rank 0");
 }

@@ -114,8 +114,8 @@ static void level0(av_ctx *ctx, av_owners *own)
     if (rank == 1 % size) {  /* task2 on %cpu (x86_64) */
         AV_TASK(ctx, "task2", task2(d, a, b));
     }
-    av_wrote(own, MEM_C, 0);  /* %c is now valid only on the rank of task1 */
-    av_wrote(own, MEM_D, 1 % size);  /* %d is now valid only on the rank of task2 */
+    av_owner_wrote(own, MEM_C, 0, 0, 20);  /* %c is now valid only on the rank of task1 */
+    av_owner_wrote(own, MEM_D, 1 % size, 0, 20);  /* %d is now valid only on the rank of task2 */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 0");
 }
@@ -127,24 +127,27 @@ static void level1(av_ctx *ctx, av_owners *own)
     int32_t *const c = mem[MEM_C].data;
     int32_t *const d = mem[MEM_D].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* task3 (level 1, rank 0) reads %c, last written by task1 (level 0, rank 0); same rank: no transfer */
     /* task3 (level 1, rank 0) reads %d, last written by task2 (level 0, rank 1 % size) */
-    mv = av_owner_move(own, MEM_D, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(d, 20, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 80, "%d for task3")),
-                     "%d for task3");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(d, 20, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 80, "%d for task3")),
-                     "%d for task3");
+    mv = av_owner_need(own, MEM_D, 0, 0, 20);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(d + x->lo, (int)(x->hi - x->lo), MPI_INT32_T, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 4, "%d for task3")),
+                         "%d for task3");
+        } else if (rank == x->src) {
+            AV_MPI_CHECK(MPI_Isend(d + x->lo, (int)(x->hi - x->lo), MPI_INT32_T, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 4, "%d for task3")),
+                         "%d for task3");
+        }
     }
     av_wait_all(ctx, &rs, "transfers before level 1");
     if (rank == 0) {  /* task3 on %cpu (x86_64) */
         AV_TASK(ctx, "task3", task3(d, c));
     }
-    av_wrote(own, MEM_D, 0);  /* %d is now valid only on the rank of task3 */
+    av_owner_wrote(own, MEM_D, 0, 0, 20);  /* %d is now valid only on the rank of task3 */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 1");
 }

@@ -124,8 +124,8 @@ static void level0(av_ctx *ctx, av_owners *own)
         AV_TASK(ctx, "3", task_3(arg3, arg0, arg1));
         av_host_wrote(ctx, MEM_ARG3);  /* the device copy, if any, is stale now */
     }
-    av_wrote(own, MEM_ARG2, 0);  /* %arg2 is now valid only on the rank of 2 */
-    av_wrote(own, MEM_ARG3, 1 % size);  /* %arg3 is now valid only on the rank of 3 */
+    av_owner_wrote(own, MEM_ARG2, 0, 0, 20);  /* %arg2 is now valid only on the rank of 2 */
+    av_owner_wrote(own, MEM_ARG3, 1 % size, 0, 20);  /* %arg3 is now valid only on the rank of 3 */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 0");
 }
@@ -136,26 +136,29 @@ static void level1(av_ctx *ctx, av_owners *own)
     const int rank = ctx->rank;
     int32_t *const arg3 = mem[MEM_ARG3].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* 4 (level 1, rank 0) reads %arg2, last written by 2 (level 0, rank 0); same rank: no transfer */
     /* 4 (level 1, rank 0) reads %arg3, last written by 3 (level 0, rank 1 % size) */
-    mv = av_owner_move(own, MEM_ARG3, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(arg3, 20, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 80, "%arg3 for 4")),
-                     "%arg3 for 4");
-        av_host_wrote(ctx, MEM_ARG3);  /* the device copy, if any, is stale now */
-    } else if (rank == mv.src) {
-        av_host_use(ctx, MEM_ARG3, "%arg3 for 4");  /* a GPU task on this rank may hold the current copy */
-        AV_MPI_CHECK(MPI_Isend(arg3, 20, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 80, "%arg3 for 4")),
-                     "%arg3 for 4");
+    mv = av_owner_need(own, MEM_ARG3, 0, 0, 20);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(arg3 + x->lo, (int)(x->hi - x->lo), MPI_INT32_T, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 4, "%arg3 for 4")),
+                         "%arg3 for 4");
+            av_host_wrote(ctx, MEM_ARG3);  /* the device copy, if any, is stale now */
+        } else if (rank == x->src) {
+            av_host_use(ctx, MEM_ARG3, "%arg3 for 4");  /* a GPU task on this rank may hold the current copy */
+            AV_MPI_CHECK(MPI_Isend(arg3 + x->lo, (int)(x->hi - x->lo), MPI_INT32_T, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 4, "%arg3 for 4")),
+                         "%arg3 for 4");
+        }
     }
     av_wait_all(ctx, &rs, "transfers before level 1");
     if (rank == 0) {  /* 4 on %1 (sm_90), emulated */
         AV_TASK(ctx, "4", task_4(ctx));
     }
-    av_wrote(own, MEM_ARG3, 0);  /* %arg3 is now valid only on the rank of 4 */
+    av_owner_wrote(own, MEM_ARG3, 0, 0, 20);  /* %arg3 is now valid only on the rank of 4 */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 1");
 }

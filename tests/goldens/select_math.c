@@ -383,11 +383,11 @@ static void level0(av_ctx *ctx, av_owners *own)
     if (rank == 2 % size) {  /* ints on %gpu (sm_80), emulated */
         AV_TASK(ctx, "ints", task_ints(ctx));
     }
-    av_wrote(own, MEM_M, 0);  /* %m is now valid only on the rank of math */
-    av_wrote(own, MEM_FLAGS, 0);  /* %flags is now valid only on the rank of math */
-    av_wrote(own, MEM_F, 1 % size);  /* %f is now valid only on the rank of casts */
-    av_wrote(own, MEM_W, 1 % size);  /* %w is now valid only on the rank of casts */
-    av_wrote(own, MEM_N, 2 % size);  /* %n is now valid only on the rank of ints */
+    av_owner_wrote(own, MEM_M, 0, 0, 16);  /* %m is now valid only on the rank of math */
+    av_owner_wrote(own, MEM_FLAGS, 0, 0, 16);  /* %flags is now valid only on the rank of math */
+    av_owner_wrote(own, MEM_F, 1 % size, 0, 16);  /* %f is now valid only on the rank of casts */
+    av_owner_wrote(own, MEM_W, 1 % size, 0, 16);  /* %w is now valid only on the rank of casts */
+    av_owner_wrote(own, MEM_N, 2 % size, 0, 16);  /* %n is now valid only on the rank of ints */
     /* --sync barrier: no rank starts the next level before every rank has finished this one. */
     av_barrier(ctx, "end of level 0");
 }
@@ -400,43 +400,52 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     int64_t *const w = mem[MEM_W].data;
     int32_t *const n = mem[MEM_N].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
-    av_move mv;
+    const av_moves *mv;
     /* %m to rank 0, last written by math (level 0, rank 0); same rank: no transfer */
     /* %flags to rank 0, last written by math (level 0, rank 0); same rank: no transfer */
     /* %f to rank 0, last written by casts (level 0, rank 1 % size) */
-    mv = av_owner_move(own, MEM_F, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(f, 128, MPI_FLOAT, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 512, "%f to rank 0")),
-                     "%f to rank 0");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(f, 128, MPI_FLOAT, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 512, "%f to rank 0")),
-                     "%f to rank 0");
+    mv = av_owner_need(own, MEM_F, 0, 0, 16);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(f + x->lo * 8, (int)((x->hi - x->lo) * 8), MPI_FLOAT, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 32, "%f to rank 0")),
+                         "%f to rank 0");
+        } else if (rank == x->src) {
+            AV_MPI_CHECK(MPI_Isend(f + x->lo * 8, (int)((x->hi - x->lo) * 8), MPI_FLOAT, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 32, "%f to rank 0")),
+                         "%f to rank 0");
+        }
     }
     /* %w to rank 0, last written by casts (level 0, rank 1 % size) */
-    mv = av_owner_move(own, MEM_W, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(w, 96, MPI_INT64_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 768, "%w to rank 0")),
-                     "%w to rank 0");
-    } else if (rank == mv.src) {
-        AV_MPI_CHECK(MPI_Isend(w, 96, MPI_INT64_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 768, "%w to rank 0")),
-                     "%w to rank 0");
+    mv = av_owner_need(own, MEM_W, 0, 0, 16);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(w + x->lo * 6, (int)((x->hi - x->lo) * 6), MPI_INT64_T, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 48, "%w to rank 0")),
+                         "%w to rank 0");
+        } else if (rank == x->src) {
+            AV_MPI_CHECK(MPI_Isend(w + x->lo * 6, (int)((x->hi - x->lo) * 6), MPI_INT64_T, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 48, "%w to rank 0")),
+                         "%w to rank 0");
+        }
     }
     /* %n to rank 0, last written by ints (level 0, rank 2 % size) */
-    mv = av_owner_move(own, MEM_N, 0);
-    if (rank == mv.dst) {
-        AV_MPI_CHECK(MPI_Irecv(n, 384, MPI_INT32_T, mv.src, mv.tag, MPI_COMM_WORLD,
-                               av_recv_request(ctx, &rs, mv.src, mv.tag, 1536, "%n to rank 0")),
-                     "%n to rank 0");
-        av_host_wrote(ctx, MEM_N);  /* the device copy, if any, is stale now */
-    } else if (rank == mv.src) {
-        av_host_use(ctx, MEM_N, "%n to rank 0");  /* a GPU task on this rank may hold the current copy */
-        AV_MPI_CHECK(MPI_Isend(n, 384, MPI_INT32_T, mv.dst, mv.tag, MPI_COMM_WORLD,
-                               av_send_request(ctx, &rs, mv.dst, mv.tag, 1536, "%n to rank 0")),
-                     "%n to rank 0");
+    mv = av_owner_need(own, MEM_N, 0, 0, 16);
+    for (int k = 0; k < mv->n; k++) {
+        const av_move *x = &mv->at[k];
+        if (rank == x->dst) {
+            AV_MPI_CHECK(MPI_Irecv(n + x->lo * 24, (int)((x->hi - x->lo) * 24), MPI_INT32_T, x->src, x->tag, MPI_COMM_WORLD,
+                                   av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 96, "%n to rank 0")),
+                         "%n to rank 0");
+            av_host_wrote(ctx, MEM_N);  /* the device copy, if any, is stale now */
+        } else if (rank == x->src) {
+            av_host_use(ctx, MEM_N, "%n to rank 0");  /* a GPU task on this rank may hold the current copy */
+            AV_MPI_CHECK(MPI_Isend(n + x->lo * 24, (int)((x->hi - x->lo) * 24), MPI_INT32_T, x->dst, x->tag, MPI_COMM_WORLD,
+                                   av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 96, "%n to rank 0")),
+                         "%n to rank 0");
+        }
     }
     av_wait_all(ctx, &rs, "final results to rank 0");
 }

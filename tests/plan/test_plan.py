@@ -616,6 +616,7 @@ def test_plan_json_schema() -> None:
     assert data["levels"][1]["transfers"][0] == {
         "src": 1, "dst": 0, "memref": "d", "nbytes": 80, "tag": 0, "level": 1,
         "reason": "task3 (level 1, rank 0) reads %d written by task2 on rank 1",
+        "lo": 0, "hi": 20, "whole": True,
     }  # fmt: skip
     assert data["tasks"][2]["write_cases"] == [
         {"memref": "d", "case": "read-write", "reason": "also read: needs current contents"}

@@ -1,5 +1,5 @@
 """The owner table by row ranges and its twin: runtime_c/av_owners.c must
-decide exactly what avial2c/plan/owners_rows_reference.py decides (the same
+decide exactly what avial2c/plan/owners.py decides (the same
 moves with the same rows and tags, the same segments after merging, the
 same blocks).  runtime_c/tests/test_owners_twin.c runs a script of calls on
 the C table; `run_python` runs it on the Python one; the outputs must be
@@ -18,8 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markers import needs_mpicc
 
-from avial2c.plan import owners as whole_owners
-from avial2c.plan.owners_rows_reference import Owners, block
+from avial2c.plan.owners import Owners, block
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime_c"
 CFLAGS = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-fopenmp"]
@@ -80,15 +79,6 @@ def run_python(script: str) -> list[str]:
         elif word == "block":
             lo, hi = block(*a)
             out.append(f"block {a[0]} {a[1]} {a[2]} {a[3]}: {lo} {hi}")
-        elif word == "move":  # av_owner_move: at most one message
-            moves = o.need(str(a[0]), a[1], 0, rows[a[0]])
-            assert len(moves) <= 1
-            mv = moves[0] if moves else None
-            out.append(show_move(a[0], mv.src, mv.dst, mv.lo, mv.hi, mv.tag) if mv
-                       else show_move(a[0], -1, -1, 0, 0, -1))  # fmt: skip
-        elif word == "whole":  # av_wrote
-            o.wrote(str(a[0]), a[1], 0, rows[a[0]])
-            out.append(f"whole {a[0]} {a[1]}")
         else:
             raise AssertionError(word)
     for m in range(len(rows)):
@@ -189,43 +179,11 @@ def test_source_is_the_last_writer(driver: Path) -> None:
 def test_tags_wrap_at_the_tag_limit(driver: Path) -> None:
     ops = []
     for _ in range(16385):  # 32770 messages
-        ops += ["whole 0 1", "move 0 0", "move 0 2"]
+        ops += ["wrote 0 1 0 2", "need 0 0 0 2", "need 0 2 0 2"]
     got = run_c(driver, script_of(3, [2], ops))
     tags = [int(line.split()[-1]) for line in got if line.startswith("move")]
     assert tags[:3] == [0, 1, 2] and tags[32766:] == [32766, 32767, 0, 1]
     assert got == run_python(script_of(3, [2], ops))
-
-
-def test_whole_memref_calls_match_the_whole_memref_model(driver: Path) -> None:
-    """av_owner_move / av_wrote decide what avial2c/plan/owners.py decides
-    (memrefs with rows; a 0-d memref is one row)."""
-    rows: list[int | str] = [5, "0d", 1, 12]
-    ops = ["move 0 1", "whole 0 2", "move 0 1", "move 0 0", "move 0 1", "whole 1 0", "move 1 2",
-           "whole 3 1", "whole 3 1", "move 3 0", "whole 2 2", "move 3 2", "move 2 0", "whole 3 0",
-           "move 3 2", "move 3 1", "move 3 2", "move 2 1", "move 1 0"]  # fmt: skip
-    got = run_c(driver, script_of(3, rows, ops))
-    assert got == run_python(script_of(3, rows, ops))
-    old = whole_owners.Owners(["0", "1", "2", "3"], 3)
-    want = []
-    for op in ops:
-        word, m, r = op.split()
-        if word == "whole":
-            old.wrote(m, int(r))
-            want.append(op)
-        else:
-            mv = old.move(m, int(r))
-            n = 1 if rows[int(m)] == "0d" else int(rows[int(m)])
-            want.append(show_move(int(m), mv.src, mv.dst, 0, n, mv.tag) if mv
-                        else show_move(int(m), -1, -1, 0, 0, -1))  # fmt: skip
-    assert got[:len(ops)] == want
-    assert sum(1 for line in want if line.startswith("move") and " -1 " not in line) >= 8
-
-
-def test_whole_move_of_rows_held_in_parts_aborts(driver: Path) -> None:
-    script = script_of(2, [4], ["wrote 0 1 0 1", "wrote 0 0 1 2", "wrote 0 1 2 3", "move 0 0"])
-    done = subprocess.run([str(driver)], input=script, capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0
-    assert "error: owner tracking: av_owner_move failed: " in done.stderr
 
 
 def test_empty_and_outside_ranges(driver: Path) -> None:
@@ -253,10 +211,7 @@ def test_header_compiles_as_cxx(tmp_path: Path) -> None:
                    "  const av_moves *ms = av_owner_need(o, 0, 1, 0, 4);\n"
                    "  av_owner_wrote(o, 0, 1, 0, 2);\n"
                    "  av_rows b = av_block(0, 10, 1, 3);\n"
-                   "  av_move mv = av_owner_move(o, 0, 0);\n"
-                   "  av_wrote(o, 0, 1);\n"
-                   "  return ms->n + (int)(b.hi - b.lo) + mv.src + mv.dst + mv.tag + (int)mv.lo\n"
-                   "         + av_owner_holds(o, 0, 0, 0, 1);\n}\n")  # fmt: skip
+                   "  return ms->n + (int)(b.hi - b.lo) + av_owner_holds(o, 0, 0, 0, 1);\n}\n")  # fmt: skip
     flags = subprocess.run(["mpicc", "--showme:compile"], capture_output=True, text=True, timeout=30)
     cmd = ["g++", "-std=c++17", "-Wall", "-Wextra", "-Werror", f"-I{RUNTIME}", *flags.stdout.split(),
            "-fsyntax-only", "-x", "c++", str(src)]  # fmt: skip

@@ -1,0 +1,21 @@
+// expect: 14:14: error: cannot split '%t' by rows: the row index of this load of '%a' depends on %i other than as %i + constant
+// A row index %i * 2 is not %i + constant.
+func.func @main(%a: memref<8x4xf32>, %b: memref<8x4xf32>) {
+  avial.schedule %a, %b : memref<8x4xf32>, memref<8x4xf32> {
+    %cpu = avial.target {arch = "x86_64"}
+    %t = avial.task %cpu reads(%a, %b) writes(%b) {split = "rows"} {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c2 = arith.constant 2 : index
+      %c4 = arith.constant 4 : index
+      %c8 = arith.constant 8 : index
+      scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c4) step (%c1, %c1) {
+        %i2 = arith.muli %i, %c2 : index
+        %x = memref.load %a[%i2, %j] : memref<8x4xf32>
+        memref.store %x, %b[%i, %j] : memref<8x4xf32>
+      }
+      avial.yield
+    }
+  }
+  return
+}

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from avial2c.check.split import CannotSplit, RowSplit, row_split
+from avial2c.check.split import CannotSplit, RowSplit, int_const, row_split
 from avial2c.ir import Program, Task, Value, is_gpu_arch, walk_ops
 from avial2c.plan.coverage import OVERWRITES, PARTIAL, overwrites_all
 
@@ -245,10 +245,10 @@ def task_iterations(task: Task) -> int:
         if op.name != "scf.parallel":
             continue
         n = len(op.regions[0].args)
-        bounds = [x.value if hasattr(x, "value") else None for x in op.operands[: 3 * n]]
+        bounds = [int_const(x) for x in op.operands[: 3 * n]]
         count = 1
         for lb, ub, step in zip(bounds[:n], bounds[n : 2 * n], bounds[2 * n :], strict=True):
-            if not (isinstance(lb, int) and isinstance(ub, int) and isinstance(step, int)) or step <= 0:
+            if lb is None or ub is None or step is None or step <= 0:
                 count = 0
                 break
             count *= max(0, -(-(ub - lb) // step))

@@ -95,3 +95,15 @@ def test_stages_do_not_import_the_driver() -> None:
     for m, deps in graph.items():
         if m.split(".")[1:2] and m.split(".")[1] in STAGES:
             assert not deps & {"avial2c.driver", "avial2c.build"}, m
+
+
+def test_every_package_folder_ships_in_the_wheel() -> None:
+    import tomllib
+
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    folders = {"avial2c"} | {
+        f"avial2c.{p.name}" for p in PACKAGE.iterdir() if (p / "__init__.py").exists()
+    }
+    assert folders <= listed
+    assert set(config["package-dir"].values()) == {"grammar", "templates", "runtime_c"}

@@ -188,24 +188,3 @@ def compile_cuda(source: str, output: Path, program: Program) -> tuple[list[str]
     for src, obj in zip([str(cu_file), str(RUNTIME / "av_cuda.cu")], objects, strict=True):
         run_tool([nvcc, *NVCC_FLAGS, *arch, f"-I{RUNTIME}", "-c", src, "-o", obj], "nvcc")
     return objects, [f"-L{CUDA_HOME / 'lib64'}", *CUDA_LIBS]
-
-
-def launch(exe: Path, np: int, args: list[str]) -> int:
-    """Run EXE on NP ranks; srun inside a Slurm allocation, else mpirun."""
-    if os.environ.get("SLURM_JOB_ID") and shutil.which("srun"):
-        cmd = ["srun", "-n", str(np), str(exe.resolve()), *args]
-    else:
-        mpirun = shutil.which("mpirun")
-        if mpirun is None:
-            raise ToolError("mpirun not found; install OpenMPI ('make setup' does)")
-        cmd = [mpirun, "-n", str(np)]
-        if np > (os.cpu_count() or 1):
-            cmd.append("--oversubscribe")
-        cmd += [str(exe.resolve()), *args]
-    env = dict(os.environ)
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        # OpenMPI refuses to start as root unless told to (containers, CI).
-        env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
-        env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
-    sys.stdout.flush()
-    return subprocess.run(cmd, check=False, env=env).returncode

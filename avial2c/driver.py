@@ -18,13 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from avial2c.build import ToolError, build, launch
+from avial2c.build import ToolError, build
 from avial2c.check.checker import check_program
 from avial2c.codegen.c import generate
 from avial2c.diagnostics import CompileError, DiagnosticEngine
 from avial2c.frontend.parse import parse_program
 from avial2c.interp.run import interpret
 from avial2c.ir import NO_SPAN, Program, Span
+from avial2c.launch import LAUNCHERS, LaunchError, launch
 from avial2c.npyio import InputError, format_memref, load_input, write_outputs, written_memrefs
 from avial2c.plan.emit import plan_dot, plan_json, plan_text
 from avial2c.plan.plan import place
@@ -165,7 +166,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     exe = build(program, Path("build") / Path(args.file).stem, sync=args.sync, gpu=args.gpu,
                 schedule=schedule_of(program, args))  # fmt: skip
     _stage.what = "running"
-    return launch(exe, args.np, args.program_args)
+    return launch(exe, args.np, args.program_args, args.launcher, args.launcher_args, args.threads)
 
 
 def run_interpreted(program: Program, program_args: Sequence[str]) -> int:
@@ -264,7 +265,22 @@ def build_parser() -> argparse.ArgumentParser:
 def run_parser() -> argparse.ArgumentParser:
     p = _ArgParser(prog="avial2c run", description="Build and run a program with mpirun/srun.")
     _common(p)
-    p.add_argument("-n", "--np", type=int, default=2, help="number of MPI ranks")
+    p.add_argument(
+        "-n", "--np", type=int, default=None,
+        help="number of MPI ranks (default: SLURM_NTASKS inside a Slurm allocation, else 2)",
+    )  # fmt: skip
+    p.add_argument(
+        "--launcher", choices=LAUNCHERS, default="auto",
+        help="srun inside a Slurm allocation, else mpirun (auto), or the one named",
+    )  # fmt: skip
+    p.add_argument(
+        "--launcher-args", default="", metavar="ARGS",
+        help="more arguments for the launcher, e.g. --launcher-args='--map-by socket'",
+    )  # fmt: skip
+    p.add_argument(
+        "--threads", type=int, default=None, metavar="N",
+        help="OpenMP threads per rank (default: OMP_NUM_THREADS, else cores / ranks)",
+    )  # fmt: skip
     p.add_argument(
         "--interpret", action="store_true", help="run the reference interpreter instead"
     )
@@ -288,8 +304,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         ns.command = cmd_translate
         if ns.ranks < 1:
             raise UsageError("avial2c: error: --ranks must be at least 1")
-    if getattr(ns, "np", 1) < 1:
-        raise UsageError("avial2c run: error: -n must be at least 1")
+    if (getattr(ns, "np", None) or 1) < 1 or (getattr(ns, "threads", None) or 1) < 1:
+        raise UsageError("avial2c run: error: -n and --threads must be at least 1")
     ns.program_args = program_args
     return ns
 
@@ -311,7 +327,7 @@ def main(argv: Sequence[str]) -> int:
     except CompileError as e:
         print(e.diagnostic.render(None), file=sys.stderr)
         return EXIT_INPUT_ERRORS
-    except ToolError as e:
+    except (ToolError, LaunchError) as e:
         print(f"avial2c: error: {e}", file=sys.stderr)
         return EXIT_RUNTIME_INPUT
     except Exception as e:  # the last line of defence: never a traceback

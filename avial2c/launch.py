@@ -1,0 +1,175 @@
+"""Launching a built program: mpirun (Open MPI or MPICH) or srun, as users expect.
+
+:func:`launch_command` decides the command line and the environment from
+what it finds (it runs nothing but ``mpirun --version`` and ``srun
+--mpi=list``); :func:`launch` runs them.
+
+* **Which launcher.** ``--launcher auto`` uses ``srun`` inside a Slurm
+  allocation (``SLURM_JOB_ID``) and ``mpirun`` elsewhere.
+* **How many ranks.** ``-n`` when given, else ``SLURM_NTASKS`` inside an
+  allocation, else 2.
+* **srun.** ``--mpi=TYPE`` from ``SLURM_MPI_TYPE``, else ``pmix`` when
+  ``srun --mpi=list`` offers it: with Debian's default ``MpiDefault=none``,
+  Open MPI aborts without it.
+* **mpirun.** The implementation is read from ``mpirun --version``.  Open MPI
+  gets ``--oversubscribe`` when there are more ranks than physical cores and
+  ``--bind-to none`` (it binds each rank to one core otherwise, so OpenMP
+  would run one thread); MPICH's Hydra oversubscribes and does not bind by
+  default, and knows neither flag.
+* **OpenMP threads.** Each rank gets ``OMP_NUM_THREADS`` = physical cores /
+  ranks (at least 1), unless the user set ``OMP_NUM_THREADS`` or passed
+  ``--threads``.
+* ``--launcher-args "..."`` are added to the launcher's own arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+LAUNCHERS = ("auto", "mpirun", "srun")
+DEFAULT_RANKS = 2
+
+
+class LaunchError(Exception):
+    """A launcher is missing or cannot be used; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What the launch depends on, found once (tests pass their own)."""
+
+    cores: int  # physical cores this process may use
+    mpirun: str | None  # path of mpirun
+    mpi: str  # "openmpi" | "mpich" | "unknown"
+    srun: str | None  # path of srun
+    srun_mpi_types: tuple[str, ...]  # what `srun --mpi=list` offers
+
+
+def physical_cores(cpuinfo: str | None = None, allowed: int | None = None) -> int:
+    """Cores, not hardware threads: distinct (physical id, core id) of /proc/cpuinfo,
+    at most the CPUs this process may run on."""
+    if allowed is None:
+        allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    cores = set()
+    package = core = ""
+    for line in [*cpuinfo.splitlines(), ""]:
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "physical id":
+            package = value.strip()
+        elif key == "core id":
+            core = value.strip()
+        elif not line.strip() and core:
+            cores.add((package, core))
+            package = core = ""
+    count = len(cores) or allowed or os.cpu_count() or 1
+    return max(1, min(count, allowed) if allowed else count)
+
+
+def mpi_kind(version_text: str) -> str:
+    text = version_text.lower()
+    if "open mpi" in text or "open-mpi" in text or "openrte" in text:
+        return "openmpi"
+    if "hydra" in text or "mpich" in text or "intel" in text:
+        return "mpich"
+    return "unknown"
+
+
+def probe(command: list[str]) -> str:
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout + done.stderr
+
+
+def this_machine() -> Machine:
+    mpirun = shutil.which("mpirun")
+    srun = shutil.which("srun")
+    kind = mpi_kind(probe([mpirun, "--version"])) if mpirun else "unknown"
+    types: tuple[str, ...] = ()
+    if srun:
+        listed = probe([srun, "--mpi=list"])
+        types = tuple(
+            w.strip(":,") for line in listed.splitlines() for w in line.split() if w.strip(":,")
+        )
+    return Machine(physical_cores(), mpirun, kind, srun, types)
+
+
+def ranks_wanted(np: int | None, environ: Mapping[str, str]) -> int:
+    if np is not None:
+        return np
+    tasks = environ.get("SLURM_NTASKS", "")
+    return int(tasks) if environ.get("SLURM_JOB_ID") and tasks.isdigit() else DEFAULT_RANKS
+
+
+def launch_command(
+    exe: Path,
+    np: int | None,
+    args: Sequence[str],
+    machine: Machine,
+    environ: Mapping[str, str],
+    launcher: str = "auto",
+    launcher_args: str = "",
+    threads: int | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that run EXE on NP ranks (see the module)."""
+    if launcher not in LAUNCHERS:
+        raise LaunchError(f"unknown launcher '{launcher}' (expected {', '.join(LAUNCHERS)})")
+    ranks = ranks_wanted(np, environ)
+    if ranks < 1:
+        raise LaunchError(f"the number of ranks must be at least 1, not {ranks}")
+    env = dict(environ)
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = str(threads)
+    elif "OMP_NUM_THREADS" not in env:
+        env["OMP_NUM_THREADS"] = str(max(1, machine.cores // ranks))
+    extra = shlex.split(launcher_args)
+    use_srun = launcher == "srun" or (launcher == "auto" and environ.get("SLURM_JOB_ID"))
+    if use_srun:
+        if machine.srun is None:
+            raise LaunchError("srun not found; use --launcher mpirun outside Slurm")
+        cmd = [machine.srun]
+        mpi_type = environ.get("SLURM_MPI_TYPE") or ("pmix" if "pmix" in machine.srun_mpi_types else "")
+        if mpi_type:
+            cmd.append(f"--mpi={mpi_type}")
+        return [*cmd, "-n", str(ranks), *extra, str(exe.resolve()), *args], env
+    if machine.mpirun is None:
+        raise LaunchError("mpirun not found; install OpenMPI ('make setup' does)")
+    cmd = [machine.mpirun, "-n", str(ranks)]
+    if machine.mpi == "openmpi":
+        if ranks > machine.cores:
+            cmd.append("--oversubscribe")
+        cmd += ["--bind-to", "none"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            # Open MPI refuses to start as root unless told to (containers, CI).
+            env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+    return [*cmd, *extra, str(exe.resolve()), *args], env
+
+
+def launch(
+    exe: Path,
+    np: int | None,
+    args: list[str],
+    launcher: str = "auto",
+    launcher_args: str = "",
+    threads: int | None = None,
+) -> int:
+    """Run EXE on NP ranks; its exit status."""
+    cmd, env = launch_command(exe, np, args, this_machine(), os.environ, launcher,
+                              launcher_args, threads)  # fmt: skip
+    sys.stdout.flush()
+    return subprocess.run(cmd, check=False, env=env).returncode

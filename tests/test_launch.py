@@ -1,0 +1,81 @@
+"""How `avial2c run` launches: the launcher, its flags, the ranks and the threads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from avial2c.launch import LaunchError, Machine, launch_command, mpi_kind, physical_cores
+
+EXE = Path("/tmp/prog")
+OPENMPI = Machine(2, "/usr/bin/mpirun", "openmpi", None, ())
+MPICH = Machine(8, "/usr/bin/mpirun", "mpich", None, ())
+SLURM = Machine(16, "/usr/bin/mpirun", "openmpi", "/usr/bin/srun", ("none", "pmi2", "pmix", "pmix_v4"))
+
+
+def test_open_mpi_oversubscribes_only_past_the_cores_and_never_binds() -> None:
+    cmd, env = launch_command(EXE, 2, ["--trace", "t.json"], OPENMPI, {})
+    assert cmd[:3] == ["/usr/bin/mpirun", "-n", "2"] and "--oversubscribe" not in cmd
+    assert cmd[3:5] == ["--bind-to", "none"] and cmd[-2:] == ["--trace", "t.json"]
+    assert env["OMP_NUM_THREADS"] == "1"
+    cmd, env = launch_command(EXE, 4, [], OPENMPI, {})
+    assert "--oversubscribe" in cmd and env["OMP_NUM_THREADS"] == "1"
+
+
+def test_one_rank_gets_every_core_as_openmp_threads() -> None:
+    _, env = launch_command(EXE, 1, [], OPENMPI, {})
+    assert env["OMP_NUM_THREADS"] == "2"
+    _, env = launch_command(EXE, 3, [], MPICH, {})
+    assert env["OMP_NUM_THREADS"] == "2"
+
+
+def test_the_user_s_threads_win() -> None:
+    _, env = launch_command(EXE, 1, [], OPENMPI, {"OMP_NUM_THREADS": "7"})
+    assert env["OMP_NUM_THREADS"] == "7"
+    _, env = launch_command(EXE, 1, [], OPENMPI, {"OMP_NUM_THREADS": "7"}, threads=3)
+    assert env["OMP_NUM_THREADS"] == "3"
+
+
+def test_mpich_gets_no_open_mpi_flags() -> None:
+    cmd, _ = launch_command(EXE, 16, [], MPICH, {})
+    assert cmd == ["/usr/bin/mpirun", "-n", "16", str(EXE.resolve())]
+
+
+def test_inside_slurm_srun_with_pmix_and_the_allocation_s_tasks() -> None:
+    environ = {"SLURM_JOB_ID": "42", "SLURM_NTASKS": "4"}
+    cmd, env = launch_command(EXE, None, ["--output-dir", "out"], SLURM, environ)
+    assert cmd == ["/usr/bin/srun", "--mpi=pmix", "-n", "4", str(EXE.resolve()), "--output-dir", "out"]
+    assert env["OMP_NUM_THREADS"] == "4"
+    cmd, _ = launch_command(EXE, 1, [], SLURM, {**environ, "SLURM_MPI_TYPE": "pmi2"})
+    assert cmd[:4] == ["/usr/bin/srun", "--mpi=pmi2", "-n", "1"]
+    no_pmix = Machine(16, None, "unknown", "/usr/bin/srun", ("none",))
+    cmd, _ = launch_command(EXE, None, [], no_pmix, environ)
+    assert cmd[:3] == ["/usr/bin/srun", "-n", "4"]
+
+
+def test_outside_slurm_two_ranks_by_default_and_launcher_arguments() -> None:
+    cmd, _ = launch_command(EXE, None, [], OPENMPI, {"SLURM_NTASKS": "9"})
+    assert cmd[:3] == ["/usr/bin/mpirun", "-n", "2"]
+    cmd, _ = launch_command(EXE, 2, [], OPENMPI, {}, launcher_args="--map-by socket --report-bindings")
+    assert cmd[-4:] == ["--map-by", "socket", "--report-bindings", str(EXE.resolve())]
+
+
+def test_missing_launchers_are_clear_errors() -> None:
+    with pytest.raises(LaunchError, match="srun not found"):
+        launch_command(EXE, 2, [], OPENMPI, {}, launcher="srun")
+    with pytest.raises(LaunchError, match="mpirun not found"):
+        launch_command(EXE, 2, [], Machine(2, None, "unknown", None, ()), {})
+
+
+def test_mpi_kind_and_physical_cores() -> None:
+    assert mpi_kind("mpirun (Open MPI) 4.1.6\n\nReport bugs to ...") == "openmpi"
+    assert mpi_kind("HYDRA build details:\n    Version: 4.1.2") == "mpich"
+    assert mpi_kind("") == "unknown"
+    # Two cores with two hardware threads each: 4 CPUs, 2 cores.
+    cpuinfo = "".join(
+        f"processor\t: {k}\nphysical id\t: 0\ncore id\t\t: {k % 2}\n\n" for k in range(4)
+    )
+    assert physical_cores(cpuinfo, allowed=4) == 2
+    assert physical_cores(cpuinfo, allowed=1) == 1
+    assert physical_cores("", allowed=3) == 3

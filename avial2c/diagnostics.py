@@ -60,13 +60,39 @@ class DiagnosticEngine:
     def warning(self, message: str, span: Span, id: str) -> None:
         self.diagnostics.append(Diagnostic("warning", message, span, id))
 
-    def note(self, message: str, span: Span) -> None:
-        self.diagnostics.append(Diagnostic("note", message, span))
+    def note(self, message: str, span: Span, id: str = "") -> None:
+        self.diagnostics.append(Diagnostic("note", message, span, id))
 
     @property
     def has_errors(self) -> bool:
         return any(d.severity == "error" for d in self.diagnostics)
 
-    def render(self) -> str:
+    def render(
+        self, verbose: bool = True, quiet: bool = False, disabled: frozenset[str] = frozenset()
+    ) -> str:
+        """Errors always; warnings unless QUIET or their id is DISABLED
+        (-Wno-ID); notes one by one when VERBOSE, else one summary line per
+        kind and file, none when QUIET or disabled."""
         lines = self.source.splitlines() if self.source else None
-        return "\n".join(d.render(lines) for d in self.diagnostics)
+        out: list[str] = []
+        grouped: dict[tuple[str, str], list[Diagnostic]] = {}
+        for d in self.diagnostics:
+            shown = d.severity == "error" or not (quiet or d.id in disabled)
+            if not shown:
+                continue
+            if d.severity == "note" and not verbose:
+                grouped.setdefault((d.span.file, d.id), []).append(d)
+                continue
+            out.append(d.render(lines))
+        for (file, id), notes in grouped.items():
+            if len(notes) == 1:
+                out.append(notes[0].render(lines))
+                continue
+            what = NOTE_SUMMARIES.get(id, "{n} notes").format(n=len(notes))
+            tag = f" [-W{id}]" if id else ""
+            out.append(f"{file}: note: {what} (-v shows each){tag}")
+        return "\n".join(out)
+
+
+# One line for many notes of a kind, when not verbose.
+NOTE_SUMMARIES = {"inferred-type": "inferred the types of {n} memrefs from their uses"}

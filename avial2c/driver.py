@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from avial2c import __version__
 from avial2c.build import ToolError, build
 from avial2c.check.checker import check_program
 from avial2c.codegen.c import generate
@@ -60,7 +61,7 @@ def read_source(path: str) -> str:
     """The text of PATH; unreadable or non-UTF-8 files are input errors."""
     span = Span(path, 1, 1, 1, 1)
     try:
-        data = Path(path).read_bytes()
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as e:
         raise CompileError(f"cannot read file: {e.strerror or e}", span) from e
     try:
@@ -69,7 +70,9 @@ def read_source(path: str) -> str:
         raise CompileError(f"file is not UTF-8 text (byte {e.start})", span) from e
 
 
-def load_program(path: str, *, infer_accesses: bool = False) -> Program:
+def load_program(
+    path: str, *, infer_accesses: bool = False, args: argparse.Namespace | None = None
+) -> Program:
     """Parse and check PATH, printing diagnostics; raise SystemExit(1) on errors."""
     _stage.file = path
     engine = DiagnosticEngine()
@@ -78,14 +81,15 @@ def load_program(path: str, *, infer_accesses: bool = False) -> Program:
         engine.source = read_source(path)
 
         _stage.what = "parsing"
-        raw = parse_program(engine.source, path)
+        raw = parse_program(engine.source, "<stdin>" if path == "-" else path)
         _stage.what = "checking"
         program = check_program(raw, engine, infer_accesses=infer_accesses)
     except CompileError as e:
         engine.diagnostics.append(e.diagnostic)
         program = None
-    if engine.diagnostics:
-        print(engine.render(), file=sys.stderr)
+    shown = engine.render(*verbosity(args)) if engine.diagnostics else ""
+    if shown:
+        print(shown, file=sys.stderr)
     if program is None or engine.has_errors:
         raise SystemExit(EXIT_INPUT_ERRORS)
     return program
@@ -100,6 +104,14 @@ def schedule_of(program: Program, args: argparse.Namespace) -> Schedule:
         print(f"{span.file}:{span.line}:{span.col}: note: '%{task.value.name}' is not split by "
               f"rows: {why}", file=sys.stderr)  # fmt: skip
     return schedule
+
+
+def verbosity(args: argparse.Namespace | None) -> tuple[bool, bool, frozenset[str]]:
+    """(verbose, quiet, disabled ids) from -v, -q and -Wno-ID."""
+    if args is None:
+        return True, False, frozenset()
+    off = frozenset(w.removeprefix("no-") for w in args.warnings if w.startswith("no-"))
+    return args.verbose, args.quiet, off
 
 
 # --------------------------------------------------------------------------
@@ -135,7 +147,7 @@ def _emit_gpu_mode(mode: str) -> str:
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
-    program = load_program(args.file, infer_accesses=args.infer_accesses)
+    program = load_program(args.file, infer_accesses=args.infer_accesses, args=args)
     if args.emit is None:
         return EXIT_OK
     text = emit(program, args.emit, args)
@@ -149,7 +161,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    program = load_program(args.file, infer_accesses=args.infer_accesses)
+    program = load_program(args.file, infer_accesses=args.infer_accesses, args=args)
 
     _stage.what = "building"
     build(program, Path(args.output), sync=args.sync, gpu=args.gpu,
@@ -158,12 +170,13 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    program = load_program(args.file, infer_accesses=args.infer_accesses)
+    program = load_program(args.file, infer_accesses=args.infer_accesses, args=args)
     if args.interpret:
         return run_interpreted(program, args.program_args)
 
     _stage.what = "building"
-    exe = build(program, Path("build") / Path(args.file).stem, sync=args.sync, gpu=args.gpu,
+    stem = "stdin" if args.file == "-" else Path(args.file).stem
+    exe = build(program, Path("build") / stem, sync=args.sync, gpu=args.gpu,
                 schedule=schedule_of(program, args))  # fmt: skip
     _stage.what = "running"
     return launch(exe, args.np, args.program_args, args.launcher, args.launcher_args, args.threads)
@@ -226,7 +239,11 @@ class _ArgParser(argparse.ArgumentParser):
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE", help="an .mlir file holding one avial.schedule")
-    p.add_argument("--sync", choices=("barrier", "p2p"), default="barrier")
+    p.add_argument("--version", action="version", version=f"avial2c {__version__}")
+    p.add_argument(
+        "--sync", choices=("barrier", "p2p"), default="barrier",
+        help="an MPI_Barrier after each level (barrier), or point-to-point ordering only",
+    )  # fmt: skip
     p.add_argument(
         "--split",
         choices=SPLIT_MODES,
@@ -234,7 +251,17 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="which tasks run split by rows over all ranks: those with {split = \"rows\"} "
         "(declared), also every large task that can be (auto), or none",
     )
-    p.add_argument("--gpu", choices=("auto", "cuda", "emulate"), default="auto")
+    p.add_argument(
+        "--gpu", choices=("auto", "cuda", "emulate"), default="auto",
+        help="GPU tasks as CUDA kernels (cuda), as loop nests on the CPU (emulate), or cuda "
+        "when nvcc and a device are there (auto)",
+    )  # fmt: skip
+    p.add_argument("-v", "--verbose", action="store_true", help="every note, one by one")
+    p.add_argument("-q", "--quiet", action="store_true", help="errors only")
+    p.add_argument(
+        "-W", dest="warnings", action="append", default=[], metavar="no-ID",
+        help="-Wno-ID hides the warnings and notes of kind ID (shown as [-WID])",
+    )  # fmt: skip
     p.add_argument(
         "--infer-accesses",
         action="store_true",
@@ -245,8 +272,13 @@ def _common(p: argparse.ArgumentParser) -> None:
 def translate_parser() -> argparse.ArgumentParser:
     p = _ArgParser(
         prog="avial2c",
-        description="Translate an AVIAL schedule. Also: `avial2c build FILE -o PROG`, "
-        "`avial2c run FILE [-n NP] [-- ARGS]`.",
+        description="Translate an AVIAL schedule (FILE, or - for standard input).",
+        epilog="commands:\n"
+        "  avial2c FILE [--emit KIND]        check, or print the IR, the plan, the DAG or the C\n"
+        "  avial2c build FILE -o PROG        translate and compile (avial2c build --help)\n"
+        "  avial2c run FILE [-n NP] [-- PROGRAM-ARGS]\n"
+        "                                    build and launch (avial2c run --help)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(p)
     p.add_argument("--emit", choices=EMIT_KINDS, help="what to print (default: only check)")
@@ -263,7 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_parser() -> argparse.ArgumentParser:
-    p = _ArgParser(prog="avial2c run", description="Build and run a program with mpirun/srun.")
+    p = _ArgParser(
+        prog="avial2c run",
+        usage="%(prog)s [options] FILE [-- PROGRAM-ARGS]",
+        description="Build and run a program with mpirun or srun; PROGRAM-ARGS (after --) go "
+        "to the program: --input NAME=FILE.npy, --output-dir DIR, --trace FILE.json.",
+    )
     _common(p)
     p.add_argument(
         "-n", "--np", type=int, default=None,
@@ -293,6 +330,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     if "--" in argv:
         cut = argv.index("--")
         argv, program_args = argv[:cut], argv[cut + 1 :]
+    # Options may come before the command: avial2c --gpu emulate run FILE.
+    command = next((k for k, a in enumerate(argv) if a in ("build", "run")), None)
+    if (
+        command is not None
+        and argv[0].startswith("-")
+        and not any(a.endswith(".mlir") or a == "-" for a in argv[:command])
+    ):
+        argv = [argv[command], *argv[:command], *argv[command + 1 :]]
     if argv and argv[0] == "build":
         ns = build_parser().parse_args(argv[1:])
         ns.command = cmd_build

@@ -335,6 +335,7 @@ class Typer:
         self.engine.note(
             f"inferred type {t} for '%{m.name}' (shape from the loop bounds that index it, {how})",
             m.span,
+            "inferred-type",
         )
 
     def scalar(self, x: Operand) -> ScalarType:

@@ -1,0 +1,66 @@
+"""The command line: version, help, verbosity, standard input, option order."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from avial2c.driver import cmd_build, cmd_run, main, parse_args
+
+SEED = str(Path(__file__).resolve().parents[1] / "examples" / "seed.mlir")
+
+
+def stderr_of(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    status = main(argv)
+    return status, capsys.readouterr().err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip().startswith("avial2c ")
+
+
+def test_help_lists_the_commands_and_run_shows_program_args(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "avial2c build FILE -o PROG" in out and "avial2c run FILE" in out
+    assert "--sync" in out and "MPI_Barrier" in out and "--gpu" in out
+    assert main(["run", "--help"]) == 0
+    assert "[-- PROGRAM-ARGS]" in capsys.readouterr().out
+
+
+def test_inferred_types_are_one_summary_line_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    status, err = stderr_of([SEED], capsys)
+    assert status == 0
+    assert err.count("note:") == 1 and "inferred the types of 4 memrefs" in err
+    status, err = stderr_of([SEED, "-v"], capsys)
+    assert err.count("note: inferred type memref<20xi32>") == 4
+    assert stderr_of([SEED, "-q"], capsys) == (0, "")
+    assert stderr_of([SEED, "-Wno-inferred-type"], capsys) == (0, "")
+
+
+def test_errors_are_shown_even_when_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.mlir"
+    bad.write_text("avial.schedule %a {\n  %x = }\n")
+    status, err = stderr_of([str(bad), "-q"], capsys)
+    assert status == 1 and f"{bad}:2:8: error:" in err
+
+
+def test_standard_input(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    text = Path(SEED).read_text()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    assert main(["-", "--emit", "plan", "-q"]) == 0
+    assert "3 tasks in 2 levels" in capsys.readouterr().out
+
+
+def test_options_may_come_before_the_command() -> None:
+    ns = parse_args(["--gpu", "emulate", "--sync", "p2p", "build", SEED, "-o", "prog"])
+    assert ns.command is cmd_build and ns.gpu == "emulate" and ns.sync == "p2p"
+    ns = parse_args(["-q", "run", SEED, "-n", "3", "--", "--trace", "t.json"])
+    assert ns.command is cmd_run and ns.np == 3 and ns.quiet
+    assert ns.program_args == ["--trace", "t.json"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -36,7 +37,14 @@ def has_gpu_tasks(program: Program) -> bool:
     return any(is_gpu_arch(t.target.arch) for t in program.tasks)
 
 
+# Environment variables that name a tool instead (MPICC=mpicc.mpich, NVCC=...).
+TOOL_VARIABLES = {"mpicc": "MPICC", "nvcc": "NVCC"}
+
+
 def find_tool(name: str) -> str | None:
+    chosen = os.environ.get(TOOL_VARIABLES.get(name, ""), "")
+    if chosen:
+        return shutil.which(chosen) or (chosen if Path(chosen).exists() else None)
     found = shutil.which(name)
     if found is None and (CUDA_HOME / "bin" / name).exists():
         found = str(CUDA_HOME / "bin" / name)
@@ -103,12 +111,20 @@ def runtime_sources() -> list[str]:
 
 
 def run_tool(cmd: list[str], what: str) -> None:
+    """Run a compiler; its warnings are shown, its failure is a ToolError."""
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     except OSError as e:
         raise ToolError(f"cannot run {cmd[0]}: {e.strerror or e}") from e
     if done.returncode != 0:
         raise ToolError(f"{what} failed ({' '.join(cmd)}):\n{done.stdout}{done.stderr}")
+    if done.stderr.strip():
+        print(done.stderr.rstrip(), file=sys.stderr)
+
+
+def user_flags(variable: str) -> list[str]:
+    """Flags the user adds through the environment (CFLAGS, NVCCFLAGS, LDFLAGS)."""
+    return shlex.split(os.environ.get(variable, ""))
 
 
 def runtime_library(out_dir: Path, extra_cflags: Sequence[str] = ()) -> Path:
@@ -120,7 +136,8 @@ def runtime_library(out_dir: Path, extra_cflags: Sequence[str] = ()) -> Path:
     objects = []
     for src in runtime_sources():
         obj = out_dir / (Path(src).stem + ".o")
-        run_tool([mpicc, *CFLAGS, *extra_cflags, f"-I{RUNTIME}", "-c", src, "-o", str(obj)], "mpicc")
+        run_tool([mpicc, *CFLAGS, *user_flags("CFLAGS"), *extra_cflags, f"-I{RUNTIME}", "-c", src,
+                  "-o", str(obj)], "mpicc")  # fmt: skip
         objects.append(str(obj))
     lib = out_dir / "libavial_rt.a"
     lib.unlink(missing_ok=True)
@@ -158,8 +175,9 @@ def build(
     if sources.cuda is not None:
         objects, link = compile_cuda(sources.cuda, output, program)
     runtime_parts = runtime_sources() if runtime is None else [str(runtime)]
-    cmd = [mpicc, *CFLAGS, *extra_cflags, f"-I{RUNTIME}", str(c_file), *objects, *runtime_parts]
-    run_tool([*cmd, "-o", str(output), *link, "-lm"], "mpicc")
+    cmd = [mpicc, *CFLAGS, *user_flags("CFLAGS"), *extra_cflags, f"-I{RUNTIME}", str(c_file),
+           *objects, *runtime_parts]  # fmt: skip
+    run_tool([*cmd, "-o", str(output), *link, *user_flags("LDFLAGS"), "-lm"], "mpicc")
     return output
 
 
@@ -186,5 +204,6 @@ def compile_cuda(source: str, output: Path, program: Program) -> tuple[list[str]
     objects = [str(output.with_suffix(".cu.o")), str(output.with_name(output.name + ".av_cuda.o"))]
     arch = gencode_flags(gpu_archs(program))
     for src, obj in zip([str(cu_file), str(RUNTIME / "av_cuda.cu")], objects, strict=True):
-        run_tool([nvcc, *NVCC_FLAGS, *arch, f"-I{RUNTIME}", "-c", src, "-o", obj], "nvcc")
+        run_tool([nvcc, *NVCC_FLAGS, *user_flags("NVCCFLAGS"), *arch, f"-I{RUNTIME}", "-c", src,
+                  "-o", obj], "nvcc")  # fmt: skip
     return objects, [f"-L{CUDA_HOME / 'lib64'}", *CUDA_LIBS]

@@ -57,7 +57,12 @@ from avial2c.ops import (
 )
 from avial2c.transforms.expand_launch import expand_launches
 
-GPU_ARCHS = ("gpu", "sm_70", "sm_72", "sm_75", "sm_80", "sm_86", "sm_87", "sm_89", "sm_90", "sm_90a")
+# The CUDA compute capabilities (nvcc decides at build time which it can compile for).
+GPU_ARCHS = (
+    "gpu", "sm_70", "sm_72", "sm_75", "sm_80", "sm_86", "sm_87", "sm_88", "sm_89", "sm_90",
+    "sm_90a", "sm_100", "sm_100a", "sm_100f", "sm_101", "sm_101a", "sm_103", "sm_103a",
+    "sm_110", "sm_110a", "sm_120", "sm_120a", "sm_120f", "sm_121", "sm_121a",
+)  # fmt: skip
 KNOWN_ARCHS = CPU_ARCHS + GPU_ARCHS
 
 

@@ -52,6 +52,7 @@ from progen import ProgramSpec, programs, render
 
 from avial2c.build import ToolError
 from avial2c.check.checker import check_program
+from avial2c.codegen.names import sanitize
 from avial2c.diagnostics import CompileError, DiagnosticEngine
 from avial2c.driver import main as avial2c_main
 from avial2c.frontend.parse import parse_program
@@ -262,13 +263,18 @@ def program_names(spec: ProgramSpec) -> set[str]:
     return {*spec.memref_names, *spec.task_names, *spec.value_names}
 
 
+def macro_names(spec: ProgramSpec) -> set[str]:
+    """The header macros that SPEC's names are, or become as C identifiers
+    (avial2c's mangling: %INT32__MAX and %INT32_MAX_ are both INT32_MAX)."""
+    return {sanitize(n) for n in program_names(spec)} & header_macros()
+
+
 def classify(spec: ProgramSpec, failure: Failure) -> str | None:
     """The OPEN_DEFECTS-style class of FAILURE, or None for a new kind of failure."""
     msg = failure.message
-    if failure.stage == "build":
-        macros = program_names(spec) & header_macros()
-        if any(re.search(rf"\b{re.escape(m)}\b", msg) for m in macros):
-            return "D2"
+    macros = macro_names(spec) if failure.stage == "build" else set()
+    if any(re.search(rf"\b{re.escape(m)}\b", msg) for m in macros):
+        return "D2"
     if failure.stage == "generate":
         if "containing 'gpu.barrier' needs bounds that are the same" in msg:
             return "D3"
@@ -289,7 +295,7 @@ def likely_open_defects(spec: ProgramSpec) -> set[str]:
     run early (the build or the C generator fails): the random test skips
     such programs, which the defects' own tests cover."""
     likely = set()
-    if program_names(spec) & header_macros():
+    if macro_names(spec):
         likely.add("D2")
     for task in spec.tasks:
         if task.kind in ("barrier_loop", "phases") and task.bound not in ("const", "grid"):
@@ -339,7 +345,10 @@ def draw_cases(data: st.DataObject) -> list[tuple[str, int]]:
           print_blob=True)  # fmt: skip
 @given(spec=programs(), data=st.data())
 def test_random_program_matches_interpreter(spec: ProgramSpec, data: st.DataObject) -> None:
-    assume(not likely_open_defects(spec))
+    likely = likely_open_defects(spec)
+    for defect in likely:
+        STATS[f"skipped, likely {defect}"] += 1
+    assume(not likely)
     seed = data.draw(st.integers(0, 2**32 - 1), label="input seed")
     cases = draw_cases(data)
     failures = try_program(spec, seed, cases)
@@ -416,6 +425,8 @@ def test_classify_tells_the_open_defects_apart() -> None:
                     "note: in expansion of macro 'INT32_MAX'")  # fmt: skip
     assert classify(spec, build) == "D2"
     assert classify(ProgramSpec(((),), ("i32",), ("x86_64",), ()), build) is None
+    mangled = ProgramSpec(((),), ("i32",), ("x86_64",), (), memref_names=("INT32__MAX",))
+    assert classify(mangled, build) == "D2"
     bounds = "an 'scf.for' containing 'gpu.barrier' needs bounds that are the same for every"
     assert classify(spec, Failure("generate", bounds)) == "D3"
     private = "'%v' is thread-private memory used across 'gpu.barrier'; --gpu emulate ..."

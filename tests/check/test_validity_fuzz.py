@@ -252,7 +252,7 @@ def classify(f: Finding) -> str | None:
         return "N6"
     if "redefinition of attribute alias" in mlir:
         return "N13"
-    if f.mutant.kind == "loc" and re.search(r"location|alias was never defined|undefined symbol alias", mlir):
+    if f.mutant.kind == "loc" and re.search(r"location|FileLineColRange|alias was never defined|undefined symbol alias", mlir):
         return "N14"
     if MEMREF_TYPE_ERRORS.search(mlir):
         return "N7"

@@ -26,7 +26,7 @@ help:
 	@echo "make test-fast                                      the tests that build and run nothing (under a minute)"
 	@echo "make lint                                           ruff and mypy --strict on the package"
 	@echo "make dag   [FILE=...]                               render the DAG of FILE to build/dag.svg"
-	@echo "make fuzz  [N=200]                                  differential fuzzing with N fresh random programs"
+	@echo "make fuzz  [N=200 MUTANTS=10*N SAVE=build/fuzz]      fresh fuzzing: N programs built and run, MUTANTS judged against mlir-opt"
 	@echo "make bench                                          the benchmarks of tests/perf (prints ratios)"
 	@echo "make setup                                          install system packages and the venv"
 	@echo "make clean                                          remove build outputs (keeps the venv)"
@@ -71,9 +71,25 @@ test-fast: venv
 	$(VENV)/bin/pytest -m "not slow" $(PYTEST_ARGS)
 
 N ?= 200
+MUTANTS ?= $(shell echo $$(( $(N) * 10 )))
+SAVE ?= build/fuzz
 
+# Fresh fuzzing: MUTANTS mutants judged by avial2c and mlir-opt-22
+# (tests/check/test_validity_fuzz.py), then N random programs built and run
+# against the interpreter (tests/e2e/test_fuzz.py).  Every finding is saved
+# under $(SAVE) (known defects under known/ and validity/D*, new ones
+# elsewhere); the counts are in $(SAVE)/*-stats.json.
 fuzz: setup
-	AVIAL_FUZZ_EXAMPLES=$(N) AVIAL_FUZZ_FRESH=1 $(VENV)/bin/pytest tests/test_fuzz.py -x $(PYTEST_ARGS)
+	mkdir -p $(SAVE)
+	status=0; \
+	AVIAL_FUZZ_FRESH=1 AVIAL_FUZZ_MUTANTS=$(MUTANTS) AVIAL_FUZZ_SAVE_DIR=$(SAVE) \
+	  AVIAL_VALIDITY_STATS=$(SAVE)/validity-stats.json \
+	  $(VENV)/bin/pytest tests/check/test_validity_fuzz.py $(PYTEST_ARGS) || status=1; \
+	AVIAL_FUZZ_FRESH=1 AVIAL_FUZZ_EXAMPLES=$(N) AVIAL_FUZZ_SAVE_DIR=$(SAVE) \
+	  AVIAL_FUZZ_STATS=$(SAVE)/fuzz-stats.json \
+	  $(VENV)/bin/pytest tests/e2e/test_fuzz.py -x $(PYTEST_ARGS) || status=1; \
+	cat $(SAVE)/validity-stats.json $(SAVE)/fuzz-stats.json 2>/dev/null; \
+	exit $$status
 
 bench: setup
 	$(PY) tests/perf/bench_translator.py

@@ -10,18 +10,32 @@ text in one of three spellings:
   last operand is written) for tasks with one write, typed bodies;
 * ``generic``: MLIR's generic form, as avial2c's printer writes it.
 
+Names are either plain (``%m0``, ``%t0``, ``%v1``) or *hostile*
+(:mod:`hostile`): memrefs, tasks and body values named like C keywords,
+macros of the headers the generated C includes, MPI and CUDA names, names
+that differ only in case or by an underscore, names C cannot spell, very
+long names; task ``{name = "..."}`` labels are hostile strings (Unicode,
+comment closers, escapes).  Constants include each type's edge values.
+
 Bodies use the ops of LANGUAGE.md that the C generator and the interpreter
 must agree on bit for bit: integer and float arithmetic (division by zero,
 overflow and out-of-range shifts included), comparisons, select, casts
 between all element types and a few math functions, inside ``scf.parallel``
 (full or partial cover), ``scf.for`` nests, ``scf.for`` reductions with
-``iter_args``, or a ``gpu.launch`` with a bound guard.  Not a test module.
+``iter_args``, or a ``gpu.launch``: with a bound guard, staging in workgroup
+memory around ``gpu.barrier``, barriers inside ``scf.for`` loops whose
+bounds are computed from uniform values (``%bx + 1``, ``%bx * 2``,
+``%c1 + %c1``, ``gpu.grid_dim``), nested such loops (phases within
+phases), and thread-private ``memref.alloca`` buffers live across
+barriers.  Not a test module.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from hostile import HOSTILE_STRINGS, mangle_collisions, name_categories
 from hypothesis import strategies as st
 
 SHAPES = [(), (1,), (6,), (16,), (4, 4), (3, 5), (2, 3, 2)]
@@ -38,12 +52,24 @@ FLOAT_PREDICATES = ["oeq", "one", "olt", "ole", "ogt", "oge", "ord", "ueq", "une
                     "ule", "ugt", "uge", "uno"]  # fmt: skip
 CPU_ARCHS = ["x86_64", "aarch64", "cpu"]
 GPU_ARCHS = ["sm_80", "sm_90", "gpu"]
-KINDS = ["parallel", "partial", "for", "reduce", "preduce", "launch", "shared"]
 CPU_KINDS = ["parallel", "partial", "for", "reduce", "preduce"]
-GPU_KINDS = ["launch", "shared"]
+# barrier_loop: an scf.for with computed uniform bounds around barrier phases;
+# phases: two such loops nested; private: a thread-private alloca live across them.
+GPU_KINDS = ["launch", "shared", "barrier_loop", "phases", "private"]
+KINDS = CPU_KINDS + GPU_KINDS
+# How a barrier loop's bounds are computed from values uniform in a block.
+UNIFORM_BOUNDS = ["const", "bx+1", "bx*2", "c1+c1", "grid", "min", "bx..bx+2"]
+# Task ranks: small ones, and ones near the int32 and int64 limits.
+RANKS = [2**31 - 1, 2**31, 2**63 - 1]
 SPELLINGS = ["explicit", "seed", "generic"]
 
 BITS = {"i1": 1, "i8": 8, "i16": 16, "i32": 32, "i64": 64, "index": 64}
+
+# Float constants at the edges: the largest finite f32, beyond it (inf as
+# f32), the smallest normal and subnormal values, negative zero.
+FLOAT_EDGES = [3.4028234663852886e38, 1e39, 1.1754943508222875e-38, 1e-45, 5e-324, -0.0,
+               1.7976931348623157e308]  # fmt: skip
+N_EDGES = 8  # the integer edges: see TaskWriter.edge_const
 
 
 def is_float(t: str) -> bool:
@@ -65,8 +91,9 @@ def float_text(x: float) -> str:
 @dataclass(frozen=True)
 class Expr:
     """``load`` (memref index; ``shifted`` reads the next element, wrapping
-    around), ``const`` (value), ``bin``/``un``/``select``/``if`` (operation or
-    predicate in ``arg``), ``while`` (bit length of the operand by halving)."""
+    around), ``const`` (value), ``edge`` (the type's ARG-th edge value),
+    ``bin``/``un``/``select``/``if`` (operation or predicate in ``arg``),
+    ``while`` (bit length of the operand by halving)."""
 
     kind: str
     arg: int | float | str = 0
@@ -81,6 +108,8 @@ class TaskSpec:
     writes: tuple[int, ...]
     exprs: tuple[Expr, ...]  # one per write
     rank: int | None = None
+    bound: str = "const"  # GPU barrier loops: one of UNIFORM_BOUNDS
+    label: str | None = None  # {name = "..."}, an MLIR string body (escapes kept)
 
 
 @dataclass(frozen=True)
@@ -90,6 +119,18 @@ class ProgramSpec:
     targets: tuple[str, ...]  # archs
     tasks: tuple[TaskSpec, ...]
     spelling: str = "explicit"
+    # Names without '%' (empty: m0.., t0.., v1..): of the memrefs, of the
+    # tasks, and those the first values of every task body take.
+    memref_names: tuple[str, ...] = ()
+    task_names: tuple[str, ...] = ()
+    value_names: tuple[str, ...] = ()
+    func_name: str = "@main"
+
+    def memref(self, k: int) -> str:
+        return "%" + (self.memref_names[k] if self.memref_names else f"m{k}")
+
+    def task_name(self, i: int) -> str:
+        return "%" + (self.task_names[i] if self.task_names else f"t{i}")
 
 
 # --------------------------------------------------------------------------
@@ -100,6 +141,7 @@ def exprs(reads: tuple[int, ...], depth: int) -> st.SearchStrategy[Expr]:
     leaves: list[st.SearchStrategy[Expr]] = [
         st.builds(Expr, st.just("const"), st.integers(-9, 9)),
         st.builds(Expr, st.just("const"), st.sampled_from([0.5, -2.25, 3.0, 1e30])),
+        st.builds(Expr, st.just("edge"), st.integers(0, N_EDGES - 1)),
     ]
     if reads:
         leaves.append(st.builds(Expr, st.just("load"), st.sampled_from(reads)))
@@ -123,7 +165,13 @@ def exprs(reads: tuple[int, ...], depth: int) -> st.SearchStrategy[Expr]:
 
 
 @st.composite
-def task_specs(draw: st.DrawFn, shapes: tuple[tuple[int, ...], ...], targets: tuple[str, ...]) -> TaskSpec:
+def task_specs(
+    draw: st.DrawFn,
+    shapes: tuple[tuple[int, ...], ...],
+    targets: tuple[str, ...],
+    gpu_kinds: tuple[str, ...] = tuple(GPU_KINDS),
+    hostile: bool = False,
+) -> TaskSpec:
     n = len(shapes)
     first = draw(st.integers(0, n - 1))
     same = [k for k in range(n) if shapes[k] == shapes[first] and k != first]
@@ -133,25 +181,83 @@ def task_specs(draw: st.DrawFn, shapes: tuple[tuple[int, ...], ...], targets: tu
     target = draw(st.integers(0, len(targets) - 1))
     gpu = targets[target] in GPU_ARCHS
     if gpu:
-        kind = draw(st.sampled_from(GPU_KINDS))
+        kind = draw(st.sampled_from(gpu_kinds))
     elif shapes[first] == ():
         kind = draw(st.sampled_from(["parallel", "reduce"]))
     else:
         kind = draw(st.sampled_from(CPU_KINDS))
     body = tuple(draw(exprs(reads, 2)) for _ in writes)
-    rank = draw(st.none() | st.none() | st.integers(0, 5))
-    return TaskSpec(kind, target, reads, writes, body, rank)
+    rank = draw(st.none() | st.none() | st.integers(0, 5) | st.sampled_from(RANKS))
+    bound = draw(st.sampled_from(UNIFORM_BOUNDS))
+    label = draw(st.none() | st.sampled_from(HOSTILE_STRINGS)) if hostile else None
+    return TaskSpec(kind, target, reads, writes, body, rank, bound, label)
+
+
+# The names progen itself gives (targets, loop variables, launch ids, the
+# fallback value names): hostile names must not take them.
+OWN_NAMES = re.compile(r"(?:tgt\d+|t\d+|i\d+|j\d+|k|it\d+|[bgst][xyz]|v\d+|m\d+)\Z")
 
 
 @st.composite
-def programs(draw: st.DrawFn) -> ProgramSpec:
+def hostile_names(
+    draw: st.DrawFn, n_memrefs: int, n_tasks: int, names: tuple[str, ...] | None = None
+) -> tuple[tuple[str, ...], ...]:
+    """Unique hostile names for the memrefs, the tasks, and a pool for body
+    values: from NAMES, or from one to three kinds of hostile names."""
+    if names is None:
+        cats = name_categories()
+        kinds = draw(st.lists(st.sampled_from(sorted(cats)), min_size=1, max_size=3, unique=True))
+        names = tuple(n for k in kinds for n in cats[k])
+        collide = draw(st.booleans())
+    else:
+        collide = False
+    pool = [x for x in names if not OWN_NAMES.match(x)] or ["x"]
+    need = n_memrefs + n_tasks
+    least = min(len(pool), need)
+    drawn = draw(st.lists(st.sampled_from(pool), min_size=least,
+                          max_size=max(least, min(len(pool), need + 12)), unique=True))  # fmt: skip
+    # A small pool is stretched with suffixes (still names starting like the pool's).
+    drawn += [f"{drawn[k % len(drawn)]}_{k}" for k in range(len(drawn), need)]
+    if n_memrefs >= 2 and collide:
+        a, b = draw(st.sampled_from(mangle_collisions()))
+        drawn = [a, b, *[x for x in drawn if x not in (a, b)]]
+    return (tuple(drawn[:n_memrefs]), tuple(drawn[n_memrefs:need]), tuple(drawn[need:]))
+
+
+@st.composite
+def programs(
+    draw: st.DrawFn,
+    hostile: bool | None = None,
+    gpu: bool | None = None,
+    gpu_kinds: tuple[str, ...] = tuple(GPU_KINDS),
+    shapes: tuple[tuple[int, ...], ...] = tuple(SHAPES),
+    targets: str = "any",
+    names: tuple[str, ...] | None = None,
+) -> ProgramSpec:
+    """A random program.  HOSTILE (None: drawn) gives hostile names; GPU (None:
+    drawn) adds a GPU target, whose tasks are of GPU_KINDS (TARGETS "gpu":
+    the only target, so every task is a GPU task); SHAPES are the memref
+    shapes drawn from; NAMES, if given, the hostile names."""
     n = draw(st.integers(2, 8))
-    shapes = tuple(draw(st.lists(st.sampled_from(SHAPES), min_size=n, max_size=n)))
+    shape_list = tuple(draw(st.lists(st.sampled_from(shapes), min_size=n, max_size=n)))
     elems = tuple(draw(st.lists(st.sampled_from(ELEMS), min_size=n, max_size=n)))
     cpu = draw(st.sampled_from(CPU_ARCHS))
-    targets = (cpu, draw(st.sampled_from(GPU_ARCHS))) if draw(st.booleans()) else (cpu,)
-    tasks = tuple(draw(st.lists(task_specs(shapes, targets), min_size=1, max_size=6)))
-    return ProgramSpec(shapes, elems, targets, tasks, draw(st.sampled_from(SPELLINGS)))
+    with_gpu = draw(st.booleans()) if gpu is None else gpu
+    arch = draw(st.sampled_from(GPU_ARCHS))
+    chosen = (cpu, arch) if with_gpu else (cpu,)
+    if targets == "gpu":
+        chosen = (arch,)
+    is_hostile = draw(st.booleans()) if hostile is None else hostile
+    tasks = tuple(draw(st.lists(task_specs(shape_list, chosen, gpu_kinds, is_hostile),
+                                min_size=1, max_size=6)))  # fmt: skip
+    spelling = draw(st.sampled_from(SPELLINGS))
+    if not is_hostile:
+        return ProgramSpec(shape_list, elems, chosen, tasks, spelling)
+    memref_names, task_names, value_names = draw(hostile_names(n, len(tasks), names))
+    func_name = draw(st.sampled_from(["@main", '@"ünïcödé main"', "@MPI_Init", "@_start",
+                                      '@"a b"', "@INT32_MAX"]))  # fmt: skip
+    return ProgramSpec(shape_list, elems, chosen, tasks, spelling, memref_names, task_names,
+                       value_names, func_name)  # fmt: skip
 
 
 # --------------------------------------------------------------------------
@@ -163,23 +269,33 @@ def memref_type(spec: ProgramSpec, k: int) -> str:
     return f"memref<{dims}{spec.elems[k]}>"
 
 
-def render(spec: ProgramSpec) -> str:
+def render(spec: ProgramSpec, mlir_opt: bool = False) -> str:
     """The program as text in the typed custom form; ``spelling`` generic is
-    done by the caller with avial2c's printer (see test_fuzz.py)."""
+    done by the caller with avial2c's printer (see test_fuzz.py).  MLIR_OPT
+    writes the avial ops in the generic form (the upstream ops stay in their
+    custom syntax, the names stay), which mlir-opt reads too."""
     n = len(spec.shapes)
-    args = ", ".join(f"%m{k}: {memref_type(spec, k)}" for k in range(n))
-    names = ", ".join(f"%m{k}" for k in range(n))
+    args = ", ".join(f"{spec.memref(k)}: {memref_type(spec, k)}" for k in range(n))
+    names = ", ".join(spec.memref(k) for k in range(n))
     types = ", ".join(memref_type(spec, k) for k in range(n))
     lines = [
         "// generated by tests/progen.py",
-        f"func.func @main({args}) {{",
-        f"  avial.schedule {names} : {types} {{",
+        f"func.func {spec.func_name}({args}) {{",
+        f'  "avial.schedule"({names}) ({{' if mlir_opt else f"  avial.schedule {names} : {types} {{",
     ]
     for j, arch in enumerate(spec.targets):
-        lines.append(f'    %tgt{j} = avial.target {{arch = "{arch}"}}')
+        if mlir_opt:
+            lines.append(f'    %tgt{j} = "avial.target"() {{arch = "{arch}"}} : () -> !avial.target')
+        else:
+            lines.append(f'    %tgt{j} = avial.target {{arch = "{arch}"}}')
     for i, task in enumerate(spec.tasks):
-        lines += TaskWriter(spec, task, f"t{i}").lines()
-    lines += ["  }", "  return", "}", ""]
+        writer = TaskWriter(spec, task, spec.task_name(i))
+        lines += writer.generic_lines() if mlir_opt else writer.lines()
+    if mlir_opt:
+        lines += ['    "avial.yield"() : () -> ()', f"  }}) : ({types}) -> ()"]
+    else:
+        lines.append("  }")
+    lines += ["  return", "}", ""]
     return "\n".join(lines)
 
 
@@ -187,7 +303,7 @@ def render(spec: ProgramSpec) -> str:
 class TaskWriter:
     spec: ProgramSpec
     task: TaskSpec
-    name: str
+    name: str  # with its '%'
     out: list[str] = field(default_factory=list)
     count: int = 0
     ivs: list[str] = field(default_factory=list)
@@ -197,8 +313,15 @@ class TaskWriter:
     # values
 
     def fresh(self) -> str:
+        """A new value name: the spec's hostile names first, then %v1, %v2..."""
         self.count += 1
+        pool = self.spec.value_names
+        if self.count <= len(pool):
+            return "%" + pool[self.count - 1]
         return f"%v{self.count}"
+
+    def mem(self, k: int) -> str:
+        return self.spec.memref(k)
 
     def emit(self, text: str) -> None:
         self.out.append(self.indent + text)
@@ -213,6 +336,29 @@ class TaskWriter:
             self.emit(f"{v} = arith.constant {'true' if n % 2 else 'false'}")
         else:
             self.emit(f"{v} = arith.constant {n} : {t}")
+        return v
+
+    def edge_const(self, k: int, t: str) -> str:
+        """The K-th edge value of type T, sometimes in its unsigned spelling
+        (255 : i8 is -1) or as a hexadecimal bit pattern."""
+        v = self.fresh()
+        if t == "i1":
+            text = ["true", "false", "1 : i1", "-1 : i1", "0 : i1"][k % 5]
+            self.emit(f"{v} = arith.constant {text}")
+            return v
+        if is_float(t):
+            if k == N_EDGES - 1:  # a NaN with a payload, as a bit pattern
+                text = "0x7FC00001" if t == "f32" else "0x7FF8000000000001"
+            else:
+                text = float_text(FLOAT_EDGES[k % len(FLOAT_EDGES)])
+            self.emit(f"{v} = arith.constant {text} : {t}")
+            return v
+        b = BITS[t]
+        lo, hi = -(1 << (b - 1)), (1 << (b - 1)) - 1
+        value = [lo, hi, -1, lo + 1, (1 << b) - 1, 1 << (b - 1), 1 << (b // 2), 0][k % N_EDGES]
+        if t == "index" and value > hi:  # MLIR reads index constants as signed only
+            value -= 1 << b
+        self.emit(f"{v} = arith.constant {value} : {t}")
         return v
 
     def cast(self, v: str, src: str, dst: str) -> str:
@@ -262,7 +408,7 @@ class TaskWriter:
     def load(self, k: int) -> str:
         v = self.fresh()
         idx = self.indices(k)
-        self.emit(f"{v} = memref.load %m{k}[{idx}] : {memref_type(self.spec, k)}")
+        self.emit(f"{v} = memref.load {self.mem(k)}[{idx}] : {memref_type(self.spec, k)}")
         return v
 
     def load_next(self, k: int) -> str:
@@ -277,7 +423,7 @@ class TaskWriter:
         self.emit(f"{wrapped} = arith.remui {last}, {self.index_const(shape[-1])} : index")
         v = self.fresh()
         idx = ", ".join([*parts[:-1], wrapped])
-        self.emit(f"{v} = memref.load %m{k}[{idx}] : {memref_type(self.spec, k)}")
+        self.emit(f"{v} = memref.load {self.mem(k)}[{idx}] : {memref_type(self.spec, k)}")
         return v
 
     # expressions
@@ -286,6 +432,8 @@ class TaskWriter:
         """E as a value of type T."""
         if e.kind == "const":
             return self.const(e.arg if is_float(t) else int(e.arg), t)
+        if e.kind == "edge":
+            return self.edge_const(int(e.arg), t)
         if e.kind in ("load", "shifted"):
             k = int(e.arg)
             # Another iteration's element of a memref the task writes would be
@@ -416,21 +564,44 @@ class TaskWriter:
             t = self.spec.elems[w]
             v = self.expr(e, t)
             idx = self.indices(w)
-            self.emit(f"memref.store {v}, %m{w}[{idx}] : {memref_type(self.spec, w)}")
+            self.emit(f"memref.store {v}, {self.mem(w)}[{idx}] : {memref_type(self.spec, w)}")
 
     # the task
 
+    def attributes(self) -> str:
+        t = self.task
+        entries = [f"rank = {t.rank}"] if t.rank is not None else []
+        if t.label is not None:
+            entries.append(f'name = "{t.label}"')
+        return f" {{{', '.join(entries)}}}" if entries else ""
+
     def header(self) -> str:
         t = self.task
-        reads = ", ".join(f"%m{k}" for k in t.reads)
-        writes = ", ".join(f"%m{k}" for k in t.writes)
-        attrs = f" {{rank = {t.rank}}}" if t.rank is not None else ""
+        reads = ", ".join(self.mem(k) for k in t.reads)
+        writes = ", ".join(self.mem(k) for k in t.writes)
+        attrs = self.attributes()
         if self.spec.spelling == "seed" and len(t.writes) == 1:
-            operands = "".join(f", %m{k}" for k in [*t.reads, t.writes[0]])
-            return f"    %{self.name} = avial.task %tgt{t.target}{operands}{attrs} {{"
-        return f"    %{self.name} = avial.task %tgt{t.target} reads({reads}) writes({writes}){attrs} {{"
+            operands = "".join(f", {self.mem(k)}" for k in [*t.reads, t.writes[0]])
+            return f"    {self.name} = avial.task %tgt{t.target}{operands}{attrs} {{"
+        return f"    {self.name} = avial.task %tgt{t.target} reads({reads}) writes({writes}){attrs} {{"
+
+    def generic_lines(self) -> list[str]:
+        """The task with the avial ops in the generic form."""
+        t = self.task
+        self.lines()
+        operands = ", ".join([f"%tgt{t.target}", *(self.mem(k) for k in [*t.reads, *t.writes])])
+        types = ", ".join(["!avial.target", *(memref_type(self.spec, k) for k in [*t.reads, *t.writes])])
+        sizes = f"array<i32: 1, {len(t.reads)}, {len(t.writes)}>"
+        return [
+            f'    {self.name} = "avial.task"({operands}) <{{operandSegmentSizes = {sizes}}}> ({{',
+            *self.out,
+            '      "avial.yield"() : () -> ()',
+            f"    }}){self.attributes()} : ({types}) -> !avial.task",
+        ]
 
     def lines(self) -> list[str]:
+        if self.out:
+            raise ValueError("a TaskWriter writes its task once")
         shape = self.spec.shapes[self.task.writes[0]]
         {
             "parallel": self.parallel,
@@ -440,6 +611,9 @@ class TaskWriter:
             "preduce": self.parallel_reduce,
             "launch": self.launch,
             "shared": self.shared,
+            "barrier_loop": lambda shape: self.barrier_loops(shape, depth=1),
+            "phases": lambda shape: self.barrier_loops(shape, depth=2),
+            "private": lambda shape: self.barrier_loops(shape, depth=1, private=True),
         }[self.task.kind](shape)
         return [self.header(), *self.out, "      avial.yield", "    }"]
 
@@ -505,7 +679,7 @@ class TaskWriter:
         self.ivs = []
         for w, v in results:
             idx = self.indices(w)
-            self.emit(f"memref.store {v}, %m{w}[{idx}] : {memref_type(self.spec, w)}")
+            self.emit(f"memref.store {v}, {self.mem(w)}[{idx}] : {memref_type(self.spec, w)}")
 
     def launch(self, shape: tuple[int, ...]) -> None:
         """A 1-D grid over the elements, a guard, the flat index split into
@@ -566,7 +740,7 @@ class TaskWriter:
         self.ivs = []
         for w, v in results:
             idx = self.indices(w)
-            self.emit(f"memref.store {v}, %m{w}[{idx}] : {memref_type(self.spec, w)}")
+            self.emit(f"memref.store {v}, {self.mem(w)}[{idx}] : {memref_type(self.spec, w)}")
 
     def shared(self, shape: tuple[int, ...]) -> None:
         """Each thread stages its value in workgroup memory; after gpu.barrier it
@@ -602,10 +776,135 @@ class TaskWriter:
             v = self.fresh()
             self.emit(f"{v} = memref.load {tile}[{mirror}] : memref<{block}x{t}, #gpu.address_space<workgroup>>")
             idx = self.indices(w)
-            self.emit(f"memref.store {v}, %m{w}[{idx}] : {memref_type(self.spec, w)}")
+            self.emit(f"memref.store {v}, {self.mem(w)}[{idx}] : {memref_type(self.spec, w)}")
         self.emit("gpu.terminator")
         self.indent = self.indent[:-2]
         self.emit("}")
+
+    def uniform_bounds(self, style: str) -> tuple[str, str]:
+        """Lower and upper bounds of a loop around barriers, the same for
+        every thread of a block: computed from constants, the block id and
+        the grid size as STYLE (one of UNIFORM_BOUNDS) says."""
+        c0, c1, c2, c3 = (self.index_const(x) for x in (0, 1, 2, 3))
+        ub = self.fresh()
+        if style == "const":
+            return c0, c2
+        if style == "bx+1":
+            self.emit(f"{ub} = arith.addi %bx, {c1} : index")
+        elif style == "bx*2":
+            self.emit(f"{ub} = arith.muli %bx, {c2} : index")
+        elif style == "c1+c1":
+            self.emit(f"{ub} = arith.addi {c1}, {c1} : index")
+        elif style == "grid":
+            self.emit(f"{ub} = gpu.grid_dim x")
+        elif style == "min":
+            m = self.fresh()
+            self.emit(f"{m} = arith.minui %bx, {c3} : index")
+            self.emit(f"{ub} = arith.addi {m}, {c1} : index")
+        else:  # bx..bx+2
+            self.emit(f"{ub} = arith.addi %bx, {c2} : index")
+            return "%bx", ub
+        return c0, ub
+
+    def combine(self, acc: str, other: str, iv: str, t: str) -> str:
+        """A new value of type T from ACC, another thread's value and the iteration IV."""
+        v = self.fresh()
+        if t == "i1":
+            self.emit(f"{v} = arith.xori {acc}, {other} : i1")
+            return v
+        if is_float(t):
+            self.emit(f"{v} = arith.addf {acc}, {other} : {t}")
+            return v
+        n = self.cast(iv, "index", t)
+        w = self.fresh()
+        self.emit(f"{w} = arith.xori {acc}, {other} : {t}")
+        self.emit(f"{v} = arith.addi {w}, {n} : {t}")
+        return v
+
+    def barrier_loops(self, shape: tuple[int, ...], depth: int, private: bool = False) -> None:
+        """Each thread computes its values, then an scf.for with uniform computed
+        bounds (DEPTH loops nested) exchanges them through workgroup memory:
+        store, gpu.barrier, load the mirrored thread's value, gpu.barrier,
+        combine.  PRIVATE also keeps the first values in a thread-private
+        memref.alloca across all those barriers and adds them back at the end."""
+        total = 1
+        for e in shape:
+            total *= e
+        block = max(b for b in range(1, min(total, 16) + 1) if total % b == 0)
+        c1 = self.index_const(1)
+        cg, cb = self.index_const(total // block), self.index_const(block)
+        self.emit(f"gpu.launch blocks(%bx, %by, %bz) in (%gx = {cg}, %gy = {c1}, %gz = {c1})")
+        self.emit(f"           threads(%tx, %ty, %tz) in (%sx = {cb}, %sy = {c1}, %sz = {c1}) {{")
+        self.indent += "  "
+        writes = self.task.writes
+        types = [self.spec.elems[w] for w in writes]
+        tiles = []
+        for t in types:
+            tile = self.fresh()
+            self.emit(f"{tile} = memref.alloca() : memref<{block}x{t}, #gpu.address_space<workgroup>>")
+            tiles.append(tile)
+        g = self.fresh()
+        self.emit(f"{g} = gpu.global_id x")
+        self.ivs = self.split(g, shape)
+        self.loop_shape = shape
+        mirror = self.fresh()
+        self.emit(f"{mirror} = arith.subi {self.index_const(block - 1)}, %tx : index")
+        values = [self.expr(e, t) for e, t in zip(self.task.exprs, types, strict=True)]
+        keep: list[str] = []
+        if private:
+            c0 = self.index_const(0)
+            for v, t in zip(values, types, strict=True):
+                buf = self.fresh()
+                self.emit(f"{buf} = memref.alloca() : memref<1x{t}>")
+                self.emit(f"memref.store {v}, {buf}[{c0}] : memref<1x{t}>")
+                keep.append(buf)
+        results = self.exchange_loop(values, types, tiles, block, mirror, depth)
+        if private:
+            c0 = self.index_const(0)
+            for k, (buf, t) in enumerate(zip(keep, types, strict=True)):
+                old = self.fresh()
+                self.emit(f"{old} = memref.load {buf}[{c0}] : memref<1x{t}>")
+                results[k] = self.combine(results[k], old, c0, t)
+        for w, v in zip(writes, results, strict=True):
+            idx = self.indices(w)
+            self.emit(f"memref.store {v}, {self.mem(w)}[{idx}] : {memref_type(self.spec, w)}")
+        self.emit("gpu.terminator")
+        self.indent = self.indent[:-2]
+        self.emit("}")
+
+    def exchange_loop(self, values: list[str], types: list[str], tiles: list[str], block: int,
+                      mirror: str, depth: int) -> list[str]:  # fmt: skip
+        lb, ub = self.uniform_bounds(self.task.bound)
+        c1 = self.index_const(1)
+        iv = f"%it{depth}"
+        results = [self.fresh() for _ in values]
+        accs = [self.fresh() for _ in values]
+        if len(results) == 1:
+            head, selected = results[0], results
+        else:
+            head = f"{results[0]}:{len(results)}"
+            selected = [f"{results[0]}#{k}" for k in range(len(results))]
+        inits = ", ".join(f"{a} = {v}" for a, v in zip(accs, values, strict=True))
+        tlist = ", ".join(types)
+        self.emit(f"{head} = scf.for {iv} = {lb} to {ub} step {c1} iter_args({inits}) -> ({tlist}) {{")
+        self.indent += "  "
+        for acc, tile, t in zip(accs, tiles, types, strict=True):
+            mt = f"memref<{block}x{t}, #gpu.address_space<workgroup>>"
+            self.emit(f"memref.store {acc}, {tile}[%tx] : {mt}")
+        self.emit("gpu.barrier")
+        others = []
+        for tile, t in zip(tiles, types, strict=True):
+            o = self.fresh()
+            self.emit(f"{o} = memref.load {tile}[{mirror}] : memref<{block}x{t}, #gpu.address_space<workgroup>>")
+            others.append(o)
+        self.emit("gpu.barrier")
+        new = [self.combine(a, o, iv, t) for a, o, t in zip(accs, others, types, strict=True)]
+        if depth > 1:
+            new = self.exchange_loop(new, types, tiles, block, mirror, depth - 1)
+        self.emit(f"scf.yield {', '.join(new)} : {tlist}")
+        self.indent = self.indent[:-2]
+        self.emit("}")
+        return selected
 
     def split(self, flat: str, shape: tuple[int, ...]) -> list[str]:
         """Row-major indices of the flat index FLAT."""

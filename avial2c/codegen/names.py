@@ -224,7 +224,8 @@ def int_literal(value: int, t: ScalarType) -> str:
 def float_literal(value: float, t: ScalarType) -> str:
     """A float constant of type t; f32 values are rounded to float32 first."""
     if t.name == "f32":
-        value = float(np.float32(value))
+        with np.errstate(over="ignore"):  # beyond the f32 range: inf, as MLIR rounds it
+            value = float(np.float32(value))
     if math.isnan(value):
         return nan_literal(value, t)
     if math.isinf(value):

@@ -200,6 +200,19 @@ def decode_float_bits(bits: int, t: ScalarType, a: Attr) -> float:
     return value
 
 
+def typed_int(a: Attr) -> int:
+    """An integer attribute's value as MLIR reads it: `128 : i8` is -128, and
+    a value its type cannot hold is an error."""
+    m = re.search(r":\s*(i[0-9]+|si[0-9]+|ui[0-9]+|index)\s*$", a.text)
+    if m is None:
+        return a.int_value
+    name = m.group(1)
+    bits = 64 if name == "index" else int(name.lstrip("su").lstrip("i"))
+    if bits < 1 or not int_fits(a.int_value, bits):
+        raise CompileError(f"integer constant {a.int_value} is out of range for {name}", a.span)
+    return a.int_value if name.startswith("ui") else normalize_int(a.int_value, bits)
+
+
 def fold_constant(a: Attr, t: ScalarType | None) -> ConstValue:
     if a.kind == "bool":
         return a.int_value
@@ -558,13 +571,14 @@ class Builder:
                     raise CompileError(
                         "'rank' of 'avial.task' must be an integer, e.g. {rank = 1}", a.span
                     )
-                if not 0 <= a.int_value < 1 << 31:
+                value = typed_int(a)
+                if not 0 <= value < 1 << 31:
                     raise CompileError(
                         f"'rank' of 'avial.task' must be a rank number from 0 to 2147483647, "
-                        f"not {a.int_value}",
+                        f"not {value}",
                         a.span,
                     )
-                rank = a.int_value
+                rank = value
             elif key == "name":
                 if a.kind != "str":
                     raise CompileError(

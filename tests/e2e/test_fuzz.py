@@ -70,14 +70,6 @@ STATS_FILE = os.environ.get("AVIAL_FUZZ_STATS")
 # Known defects the fuzzer finds, not fixed yet: class -> what fails.  Remove
 # an entry when its fix lands (test_fuzzer_finds_defect_class then XPASSes).
 OPEN_DEFECTS = {
-    "D2": "defect 2: a memref or value named like a macro of the headers the generated C "
-          "includes (INT32_MAX, SIZE_MAX, MPI_*, ...) makes mpicc fail",
-    "D3": "defect 3: --gpu emulate rejects gpu.barrier in an scf.for whose bounds are "
-          "computed from uniform values (%bx + 1, %bx * 2, %c1 + %c1)",
-    "D4": "defect 4: --gpu emulate rejects a thread-private memref.alloca used across "
-          "gpu.barrier, which the interpreter runs",
-    "D5": "defect 5: 0-d memrefs: `run --interpret` writes outputs of shape (1,), the "
-          "compiled program ()",
     "N1": "new defect N1: `run --interpret -- --input -x=FILE.npy` (a memref named %-x) is "
           "refused as a missing option argument; the built program accepts it",
 }  # fmt: skip

@@ -122,9 +122,7 @@ Type = ScalarType | MemRefType | TargetType | TaskType
 
 def elem_bytes(t: ScalarType) -> int:
     """Storage size of an element (i1 is stored as one byte)."""
-    return {"i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8, "index": 8, "f32": 4, "f64": 8}[
-        t.name
-    ]
+    return {"i1": 1, "i8": 1, "i16": 2, "i32": 4, "i64": 8, "index": 8, "f32": 4, "f64": 8}[t.name]
 
 
 # --------------------------------------------------------------------------
@@ -270,13 +268,57 @@ class Task:
 
 
 @dataclass(frozen=True, eq=False)
+class Loop:
+    """``scf.for %iv = lb to ub step step`` around tasks in the schedule region.
+
+    The bounds are constants (the trip count is known at translation).  The
+    body holds tasks and nested loops in program order; its tasks run once
+    per iteration, and a task body may use ``iv`` (an ``index`` value).
+    """
+
+    iv: Value  # type INDEX
+    lb: int
+    ub: int
+    step: int  # > 0
+    body: tuple[Task | Loop, ...]
+    span: Span = field(default=NO_SPAN, repr=False)
+
+    @property
+    def trips(self) -> int:
+        return max(0, -(-(self.ub - self.lb) // self.step))
+
+    def tasks(self) -> Iterator[Task]:
+        """Every task of the body, nested loops included, in program order."""
+        for item in self.body:
+            if isinstance(item, Loop):
+                yield from item.tasks()
+            else:
+                yield item
+
+
+Item = Task | Loop
+
+
+@dataclass(frozen=True, eq=False)
 class Program:
     file: str
     memrefs: tuple[Value, ...]  # the schedule's operands, in order
     targets: tuple[Target, ...]
-    tasks: tuple[Task, ...]  # program order
+    tasks: tuple[Task, ...]  # program order; a task inside a loop appears once
     span: Span = field(default=NO_SPAN, repr=False)
     func_name: str | None = None  # enclosing func.func, if any (display only)
+    # The schedule region as written: tasks and loops.  Empty when it holds
+    # no loop; then the region is ``tasks``.
+    loops_body: tuple[Item, ...] = ()
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        """The schedule region: its tasks and loops in program order."""
+        return self.loops_body if self.loops_body else self.tasks
+
+    @property
+    def has_loops(self) -> bool:
+        return bool(self.loops_body)
 
     def memref_type(self, v: Value) -> MemRefType:
         assert isinstance(v.type, MemRefType), v.name
@@ -295,6 +337,31 @@ def walk_ops(block: Block) -> Iterator[Op]:
             yield from walk_ops(region)
 
 
+def with_tasks(
+    items: tuple[Item, ...], tasks: dict[Task, Task], ivs: dict[Value, Value]
+) -> tuple[Item, ...]:
+    """ITEMS with each task replaced by ``tasks[task]`` and each loop's
+    induction variable by ``ivs.get(iv, iv)`` (for stages that rebuild tasks)."""
+    out: list[Item] = []
+    for item in items:
+        if isinstance(item, Loop):
+            iv = ivs.get(item.iv, item.iv)
+            out.append(
+                Loop(iv, item.lb, item.ub, item.step, with_tasks(item.body, tasks, ivs), item.span)
+            )
+        else:
+            out.append(tasks[item])
+    return tuple(out)
+
+
+def schedule_ivs(items: tuple[Item, ...]) -> Iterator[Value]:
+    """The induction variables of the schedule's loops, outer ones first."""
+    for item in items:
+        if isinstance(item, Loop):
+            yield item.iv
+            yield from schedule_ivs(item.body)
+
+
 CPU_ARCHS = ("x86_64", "aarch64", "cpu")
 
 
@@ -304,5 +371,3 @@ def is_gpu_arch(arch: str) -> bool:
 
 # --------------------------------------------------------------------------
 # What task bodies may contain (LANGUAGE.md, "Ops allowed in task bodies")
-
-

@@ -42,7 +42,9 @@ from avial2c.ir import (
     TaskType,
     Value,
     is_gpu_arch,
+    schedule_ivs,
     walk_ops,
+    with_tasks,
 )
 from avial2c.ops import (
     ARITH_CASTS,
@@ -587,6 +589,8 @@ class Rebuilder:
         memrefs = tuple(self.value(m) for m in self.raw.memrefs)
         targets = {t.value: self.target(t) for t in self.raw.targets}
         tasks = tuple(self.task(t, targets) for t in self.raw.tasks)
+        ivs = {iv: self.value(iv) for iv in schedule_ivs(self.raw.loops_body)}
+        by_raw = dict(zip(self.raw.tasks, tasks, strict=True))
         return Program(
             self.raw.file,
             memrefs,
@@ -594,6 +598,7 @@ class Rebuilder:
             tasks,
             self.raw.span,
             self.raw.func_name,
+            with_tasks(self.raw.loops_body, by_raw, ivs),
         )
 
     def target(self, t: Target) -> Target:
@@ -694,9 +699,10 @@ def check_accesses(program: Program, engine: DiagnosticEngine, infer: bool) -> P
             continue
         check_declared(task, acc, engine)
         tasks.append(task)
+    by_old = dict(zip(program.tasks, tasks, strict=True))
     return Program(
         program.file, program.memrefs, program.targets, tuple(tasks), program.span,
-        program.func_name,
+        program.func_name, with_tasks(program.loops_body, by_old, {}),
     )  # fmt: skip
 
 

@@ -37,6 +37,8 @@ from avial2c.ir import (
     Block,
     Const,
     ConstValue,
+    Item,
+    Loop,
     MemRefType,
     Op,
     Operand,
@@ -66,9 +68,7 @@ from avial2c.ops import (
 MAX_RANK = 4
 
 # Custom forms whose type annotation names the operands' type.
-ANNOTATED_OPERANDS = frozenset(
-    ["arith.cmpi", "arith.cmpf", *(f"arith.{n}" for n in ARITH_CASTS)]
-)
+ANNOTATED_OPERANDS = frozenset(["arith.cmpi", "arith.cmpf", *(f"arith.{n}" for n in ARITH_CASTS)])
 
 
 # Terminators that carry nothing once their operands are gone.
@@ -383,11 +383,15 @@ class Builder:
             memrefs.append(v)
         targets: list[Target] = []
         tasks: list[Task] = []
+        items: list[Item] = []
         block = self.single_block(s, "avial.schedule")
         with self.scope():
             for op in block.ops:
-                self.schedule_op(op, targets, tasks)
-        return Program(self.file, tuple(memrefs), tuple(targets), tuple(tasks), s.span, func_name)
+                self.schedule_op(op, targets, tasks, items)
+        looped = tuple(items) if any(isinstance(x, Loop) for x in items) else ()
+        return Program(
+            self.file, tuple(memrefs), tuple(targets), tuple(tasks), s.span, func_name, looped
+        )
 
     def schedule_memref(self, u: Use, t: SynType | None) -> Value:
         if not u.name:
@@ -441,22 +445,101 @@ class Builder:
             raise CompileError(f"the body of '{what}' takes no block arguments", block.args[0].span)
         return block
 
-    def schedule_op(self, s: SynOp, targets: list[Target], tasks: list[Task]) -> None:
+    def schedule_op(
+        self, s: SynOp, targets: list[Target], tasks: list[Task], items: list[Item]
+    ) -> None:
         if s.name == "avial.target":
             targets.append(self.target(s, len(targets) + 1))
         elif s.name == "avial.task":
-            tasks.append(self.task(s, len(tasks) + 1))
+            task = self.task(s, len(tasks) + 1)
+            tasks.append(task)
+            items.append(task)
         elif s.name == "arith.constant":
             self.constant(s)
-        elif s.name == "avial.yield" and not s.operands:
+        elif s.name == "scf.for":
+            items.append(self.schedule_loop(s, targets, tasks))
+        elif s.name in ("avial.yield", "scf.yield") and not s.operands:
             return
         else:
             self.check_known(s)
             raise CompileError(
                 f"'{s.name}' is not allowed directly in 'avial.schedule'; it holds 'avial.target' "
-                "and 'avial.task' ops (put computations in a task)",
+                "and 'avial.task' ops and 'scf.for' loops around tasks (put computations in a task)",
                 s.span,
             )
+
+    def schedule_loop(self, s: SynOp, targets: list[Target], tasks: list[Task]) -> Loop:
+        """A time loop: ``scf.for`` with constant bounds around tasks."""
+        check_for(self, s, "avial.schedule")
+        if len(s.operands) > 3 or s.results or (s.result_types or ()):
+            raise CompileError(
+                "'scf.for' in 'avial.schedule' cannot carry values ('iter_args'): tasks "
+                "communicate through memrefs",
+                s.span,
+            )
+        bounds: list[int] = []
+        for what, u in zip(("lower bound", "upper bound", "step"), s.operands, strict=True):
+            x = self.use(u)
+            if (
+                not isinstance(x, Const)
+                or not isinstance(x.value, int)
+                or isinstance(x.value, bool)
+            ):
+                raise CompileError(
+                    f"the {what} of 'scf.for' in 'avial.schedule' must be a constant index "
+                    f"('arith.constant' in the schedule region, or an integer literal), but "
+                    f"'{u.text}' is {describe(x)}",
+                    u.span,
+                )
+            if x.type is not None and x.type != INDEX:
+                raise CompileError(
+                    f"the {what} of 'scf.for' in 'avial.schedule' must be an index, but "
+                    f"'{u.text}' is {x.type}",
+                    u.span,
+                )
+            if not int_fits(int(x.value), 64):
+                raise CompileError(f"'{u.text}' does not fit in an index", u.span)
+            bounds.append(int(x.value))
+        if bounds[2] <= 0:
+            raise CompileError(
+                f"the step of 'scf.for' in 'avial.schedule' must be positive, not {bounds[2]}",
+                s.operands[2].span,
+            )
+        if len(s.regions) != 1 or len(s.regions[0].blocks) != 1:
+            raise CompileError("'scf.for' needs one region with one block (its body)", s.span)
+        block = s.regions[0].blocks[0]
+        if len(block.args) != 1:
+            raise CompileError(
+                "the body of 'scf.for' in 'avial.schedule' takes one argument, the induction "
+                "variable",
+                block.span,
+            )
+        items: list[Item] = []
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise CompileError(f"nesting too deep (more than {MAX_NESTING} nested regions)", s.span)
+        try:
+            with self.scope():
+                iv = self.define_arg(block.args[0])
+                if iv.type is not None and iv.type != INDEX:
+                    raise CompileError(
+                        f"the induction variable of 'scf.for' in 'avial.schedule' must be an "
+                        f"index, not {iv.type}",
+                        block.args[0].span,
+                    )
+                if iv.type is None:
+                    iv = Value(iv.name, INDEX, iv.span)
+                    self.env[iv.name] = (iv,)
+                for op in block.ops:
+                    if op.name == "avial.target":
+                        raise CompileError(
+                            "'avial.target' must be outside the loops of the schedule", op.span
+                        )
+                    self.schedule_op(op, targets, tasks, items)
+        finally:
+            self.depth -= 1
+        lb, ub, step = bounds
+        return Loop(iv, lb, ub, step, tuple(items), s.span)
 
     def result_names(self, s: SynOp) -> list[tuple[str, Span]]:
         """One (name, span) per result; '%r:2' gives r_0, r_1."""

@@ -23,7 +23,7 @@ import numpy as np
 from avial2c.interp.arith import const_value
 from avial2c.interp.base import Env, InterpError
 from avial2c.interp.compile import TaskCompiler
-from avial2c.ir import Const, MemRefType, Program, Task, Value, walk_ops
+from avial2c.ir import Const, Item, Loop, MemRefType, Program, Task, Value, walk_ops
 from avial2c.npyio import default_value, numpy_dtype
 
 __all__ = ["InterpError", "interpret"]
@@ -41,8 +41,7 @@ def interpret(
     """
     memory = initial_memory(program, inputs or {})
     with np.errstate(all="ignore"):
-        for task in program.tasks:
-            run_task(task, memory)
+        Runner(memory).items(program.items, {})
     return {m.name: to_array(memory[m], memref_type(program, m)) for m in program.memrefs}
 
 
@@ -88,11 +87,37 @@ def to_array(values: list[Any], t: MemRefType) -> np.ndarray:
     return np.array(values, dtype=numpy_dtype(t.elem)).reshape(t.shape)
 
 
+class Runner:
+    """Runs the schedule region: tasks in program order, loops iteration by iteration."""
+
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+        self.compiled: dict[Task, tuple[Any, dict[Const, int | float]]] = {}
+
+    def items(self, items: tuple[Item, ...], ivs: dict[Value, int]) -> None:
+        for item in items:
+            if isinstance(item, Loop):
+                for t in range(item.lb, item.ub, item.step):
+                    self.items(item.body, {**ivs, item.iv: t})
+            else:
+                self.task(item, ivs)
+
+    def task(self, task: Task, ivs: dict[Value, int]) -> None:
+        found = self.compiled.get(task)
+        if found is None:
+            found = self.compiled[task] = (
+                TaskCompiler(task.value.name).block(task.body),
+                constants(task),
+            )
+        body, consts = found
+        env: Env = dict(self.memory.items())
+        env.update(consts.items())
+        env.update(ivs.items())
+        body.run(env)
+
+
 def run_task(task: Task, memory: Memory) -> None:
-    body = TaskCompiler(task.value.name).block(task.body)
-    env: Env = dict(memory.items())
-    env.update(constants(task).items())
-    body.run(env)
+    Runner(memory).task(task, {})
 
 
 def constants(task: Task) -> dict[Const, int | float]:

@@ -29,6 +29,7 @@ from avial2c.ir import (
     Value,
     make_attrs,
     walk_ops,
+    with_tasks,
 )
 from avial2c.ops import DIMS, GPU_IDS, ID_ARG_BASE, LAUNCH_ARG_NAMES
 
@@ -39,7 +40,8 @@ TERSE_BLOCK = 256
 def expand_launches(program: Program) -> Program:
     """PROGRAM (typed) with every gpu.launch in the full form, ids folded."""
     tasks = tuple(replace(t, body=Expander().block(t.body)) for t in program.tasks)
-    return replace(program, tasks=tasks)
+    by_old = dict(zip(program.tasks, tasks, strict=True))
+    return replace(program, tasks=tasks, loops_body=with_tasks(program.loops_body, by_old, {}))
 
 
 @dataclass

@@ -172,6 +172,11 @@ const av_moves *av_owner_need(av_owners *o, int m, int dst, int64_t lo, int64_t 
     return moves;
 }
 
+/* Owners.phase */
+void av_owner_phase(av_owners *o) {
+    o->count = 0;
+}
+
 /* Owners.wrote */
 void av_owner_wrote(av_owners *o, int m, int rank, int64_t lo, int64_t hi) {
     if (lo >= hi) {

@@ -44,9 +44,9 @@
 extern "C" {
 #endif
 
-/** MPI guarantees tags up to 32767: a message's tag is its number modulo
- *  this (TAG_LIMIT in Python).  All messages of a phase complete in one
- *  av_wait_all. */
+/** MPI guarantees tags up to 32767: a message's tag is its number within
+ *  its phase modulo this (TAG_LIMIT in Python).  All messages of a phase
+ *  complete in one av_wait_all. */
 #define AV_TAG_LIMIT 32768
 
 /** Rows [lo, hi) of a memref held by the same ranks, last written by the
@@ -91,7 +91,7 @@ typedef struct av_owners {
     int size;              /**< number of ranks */
     int n_mem;             /**< number of schedule memrefs */
     av_segments *segs;     /**< segs[m]: the segments of memref m */
-    long long count;       /**< messages posted so far */
+    long long count;       /**< messages posted so far in this phase */
     av_moves moves;        /**< what the last av_owner_need returned */
 } av_owners;
 
@@ -108,6 +108,11 @@ void av_owners_free(av_owners *o);
  *  done (n = 0 when `dst` holds them all, or lo >= hi).  The result belongs
  *  to the table and is valid until the next call. */
 const av_moves *av_owner_need(av_owners *o, int m, int dst, int64_t lo, int64_t hi);
+
+/** A new phase (the transfers before a level, or the final gathering)
+ *  starts: its messages are numbered from 0, so their tags are too
+ *  (Owners.phase in Python). */
+void av_owner_phase(av_owners *o);
 
 /** Records that a task on rank `rank` wrote rows [lo, hi) of memref `m`:
  *  valid there only. */

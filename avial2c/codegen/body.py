@@ -470,8 +470,10 @@ class Translator:
         """
         s, u = int_value(step), int_value(ub)
         # i < ub <= MAX before the increment, so i + 1 cannot overflow.
-        safe = parallel or s == 1 or (
-            s is not None and u is not None and u + s - 1 < 1 << (t.bits - 1) and t.bits > 1
+        safe = (
+            parallel
+            or s == 1
+            or (s is not None and u is not None and u + s - 1 < 1 << (t.bits - 1) and t.bits > 1)
         )
         if not safe:
             return f"{name} = av_addi_{type_suffix(t)}({name}, {inc})"

@@ -36,6 +36,8 @@ The output is deterministic: the same program gives byte-identical text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from avial2c import __version__
 from avial2c.codegen.body import Translator, used_values
 from avial2c.codegen.cuda import cuda_source, gpu_archs
@@ -55,10 +57,11 @@ from avial2c.codegen.views import (
     WroteView,
 )
 from avial2c.diagnostics import CompileError
-from avial2c.ir import MemRefType, Program, Task, Value, is_gpu_arch, walk_ops
-from avial2c.plan.schedule import Fetch, Schedule, TaskInfo
+from avial2c.ir import MemRefType, Program, Task, Value, is_gpu_arch, schedule_ivs, walk_ops
+from avial2c.plan.schedule import Fetch, LoopStep, Schedule, TaskInfo
 
 GPU_MODES = ("emulate", "cuda")
+INT64_MAX = (1 << 63) - 1
 
 
 # --------------------------------------------------------------------------
@@ -103,13 +106,14 @@ def file_view(program: Program, schedule: Schedule, gpu: str) -> FileView:
     local_names = Namer(file_names.taken)  # the data pointers of main and the level functions
     pointers = [local_names.fresh(m.name) for m in program.memrefs]
     local = LevelLocals(*(local_names.fresh(n) for n in ("q", "k", "x", "blk", "mv")))
+    ivs = loop_ivs(program, schedule, local_names)
     memrefs = memref_views(program, schedule, enums, pointers)
     by_name = {m.name: m for m in memrefs}
     tasks = tuple(
-        task_view(task, schedule.tasks[k], fnames[k], by_name, gpu, local.blk)
+        task_view(task, schedule.tasks[k], fnames[k], by_name, gpu, local.blk, ivs)
         for k, task in enumerate(program.tasks)
     )
-    steps = Steps(schedule, by_name, tasks, device_touched(schedule), local)
+    steps = Steps(schedule, by_name, tasks, device_touched(schedule), local, ivs)
     levels = tuple(steps.level(n, lnames[n]) for n in range(len(schedule.levels)))
     sync = schedule.sync
     return FileView(
@@ -127,7 +131,58 @@ def file_view(program: Program, schedule: Schedule, gpu: str) -> FileView:
         levels=levels,
         final=steps.final(gather_name),
         local=local,
+        main=main_lines(schedule, levels, ivs),
     )
+
+
+@dataclass(frozen=True)
+class LoopIV:
+    """A time loop's induction variable in the generated C."""
+
+    value: Value
+    var: str  # its name in main() and the level functions
+    low: int  # its first and last values (low == high + step for a loop that never runs)
+    high: int
+
+
+def loop_ivs(program: Program, schedule: Schedule, names: Namer) -> list[LoopIV]:
+    """One per schedule loop, in LoopInfo.index order."""
+    out = []
+    for lp, v in zip(schedule.loops, schedule_ivs(program.loops_body), strict=True):
+        high = lp.lb + (lp.trips - 1) * lp.step if lp.trips else lp.lb
+        out.append(LoopIV(v, names.fresh(v.name), lp.lb, high))
+    return out
+
+
+def main_lines(
+    schedule: Schedule, levels: tuple[LevelView, ...], ivs: list[LoopIV]
+) -> tuple[str, ...]:
+    """main()'s level calls, the time loops around them as C for loops."""
+    lines: list[str] = []
+
+    def walk(order: tuple[int | LoopStep, ...], indent: str) -> None:
+        for step in order:
+            if isinstance(step, int):
+                args = "".join(f", {v}" for v in levels[step].ivs)
+                lines.append(f"{indent}{levels[step].fname}(&ctx, &own{args});")
+                continue
+            lp, v = schedule.loops[step.loop], ivs[step.loop].var
+            what = f"scf.for %{lp.iv}: {plural(lp.trips, 'iteration')}"
+            if lp.trips == 0:
+                what += " (runs none)"
+            if lp.ub <= INT64_MAX - lp.step:
+                lines.append(f"{indent}for (int64_t {v} = {lp.lb}; {v} < {lp.ub}; {v} += {lp.step}) "
+                             f"{{  /* {what} */")  # fmt: skip
+            else:  # lp.ub + step would overflow: count the iterations instead
+                n = f"{v}_n"
+                lines.append(f"{indent}for (int64_t {n} = 0; {n} < {lp.trips}; {n}++) "
+                             f"{{  /* {what} */")  # fmt: skip
+                lines.append(f"{indent}    const int64_t {v} = {lp.lb} + {n} * {lp.step};")
+            walk(step.body, indent + "    ")
+            lines.append(f"{indent}}}")
+
+    walk(schedule.order or tuple(range(len(levels))), "    ")
+    return tuple(lines)
 
 
 def memref_views(
@@ -161,6 +216,7 @@ def task_view(
     memrefs: dict[str, MemrefView],
     gpu: str = "emulate",
     blk: str = "blk",
+    loop_vars: list[LoopIV] | None = None,
 ) -> TaskView:
     order, stored = task_memrefs(task, tp)
     accessed = {
@@ -172,10 +228,15 @@ def task_view(
     names: dict[Value, str] = {m: namer.fresh(m.name) for m in order}
     comment = task_comment(task, tp, gpu)
     unused = tuple(names[m] for m in order if m not in accessed)
+    ivs = [loop_vars[n] for n in tp.ivs] if loop_vars is not None else []
+    iv_params = tuple((iv.value, namer.fresh(iv.value.name)) for iv in ivs)
+    iv_decls = tuple(f"int64_t {name}" for _, name in iv_params)
+    ranges = {iv.value: (min(iv.low, iv.high), max(iv.low, iv.high)) for iv in ivs}
+    names.update(iv_params)
     if not tp.gpu:
-        params = tuple(param_decl(m, names[m], m in stored) for m in order)
-        tr = Translator(namer, names, used_values(task.body), emulate_launch)
-        args = tuple(memrefs[m.name].var for m in order)
+        params = tuple(param_decl(m, names[m], m in stored) for m in order) + iv_decls
+        tr = Translator(namer, names, used_values(task.body), emulate_launch, ranges=ranges)
+        args = tuple(memrefs[m.name].var for m in order) + tuple(iv.var for iv in ivs)
         if tp.split is not None:
             row_lo, row_hi = namer.fresh("row_lo"), namer.fresh("row_hi")
             params += (f"int64_t {row_lo}", f"int64_t {row_hi}")
@@ -185,14 +246,15 @@ def task_view(
         return TaskView(fname, comment, params, args, unused, body)
     device = device_uses(tp, order, stored, names, memrefs)
     wrote = tuple(memrefs[m].enum for m in tp.writes if m in {d.memref for d in device})
-    ctx_param, ctx_arg = ("av_ctx *ctx",), ("ctx",)
+    ctx_param = ("av_ctx *ctx", *iv_decls)
+    ctx_arg = ("ctx", *(iv.var for iv in ivs))
     if gpu == "cuda":
         return TaskView(fname, comment, ctx_param, ctx_arg, (), (), device, wrote, in_cuda=True,
-                        label=tp.name, on_gpu=True)  # fmt: skip
-    tr = Translator(namer, names, used_values(task.body), emulate_launch)
+                        label=tp.name, on_gpu=True, ivs=iv_params)  # fmt: skip
+    tr = Translator(namer, names, used_values(task.body), emulate_launch, ranges=ranges)
     body = tuple(tr.block(task.body.ops, in_parallel=False))
     return TaskView(fname, comment, ctx_param, ctx_arg, unused, body, device, wrote,
-                    label=tp.name, on_gpu=True)  # fmt: skip
+                    label=tp.name, on_gpu=True, ivs=iv_params)  # fmt: skip
 
 
 def task_memrefs(task: Task, tp: TaskInfo) -> tuple[list[Value], set[Value]]:
@@ -249,6 +311,8 @@ def task_comment(task: Task, tp: TaskInfo, gpu: str) -> tuple[str, ...]:
     if tp.split is not None:
         placed = f"split by rows: each rank runs its block of rows [{tp.split.lo}, {tp.split.hi})"
     lines = [f"{title}: {where}; level {tp.level}, {placed}."]
+    if tp.loops:
+        lines.append(f"Runs once per iteration of loop {', '.join(str(n) for n in tp.loops)}.")
     reads = ", ".join(f"%{m}" for m in tp.reads) or "nothing"
     lines.append(f"Reads {reads}.")
     for case in tp.write_cases:
@@ -270,7 +334,9 @@ class Steps:
         tasks: tuple[TaskView, ...],
         device: tuple[set[str], set[str]],
         local: LevelLocals,
+        ivs: list[LoopIV] | None = None,
     ):
+        self.ivs = ivs or []
         self.locals = local
         self.schedule = schedule
         self.memrefs = memrefs
@@ -291,6 +357,7 @@ class Steps:
         used = {x.memref for x in fetches if not x.noop} | {
             m for tp in group if not tp.gpu for m in tp.touched
         }
+        loops = sorted({n for tp in group for n in tp.ivs})
         return LevelView(
             index=n,
             fname=fname,
@@ -300,6 +367,7 @@ class Steps:
             calls=calls,
             wrote=wrote,
             barrier=level.barrier,
+            ivs=tuple(self.ivs[n].var for n in loops),
         )
 
     def final(self, fname: str) -> LevelView:
@@ -326,6 +394,8 @@ class Steps:
             tp = self.schedule.tasks[f.task]
             verb = "reads" if f.reads else "writes only part of"
             comment = f"{self.where(tp)} {verb} %{f.memref}, last written by {self.where(w)}"
+            if f.writer >= f.task:
+                comment += " in the previous iteration"
             why = f"%{f.memref} for {tp.name}"
         if f.noop is not None:
             comment += f"; {f.noop}"

@@ -155,7 +155,9 @@ def bind_kernel_ids(tr: Translator, launch: Op, shape: LaunchShape) -> list[Stmt
             if extent == 1:
                 tr.names[v] = "0"
             elif v in tr.used or d in global_dims:
-                out.append(Line(f"const int64_t {tr.define(v)} = (int64_t){builtin}.{DIM_NAMES[d]};"))
+                out.append(
+                    Line(f"const int64_t {tr.define(v)} = (int64_t){builtin}.{DIM_NAMES[d]};")
+                )
             else:
                 tr.names[v] = f"(int64_t){builtin}.{DIM_NAMES[d]}"
     bind_id_ops(tr, launch, shape)
@@ -226,4 +228,3 @@ def linear_thread(shape: LaunchShape) -> str:
             terms.append(ident if stride == 1 else f"{ident} * {stride}")
         stride *= shape.block[d]
     return " + ".join(reversed(terms)) or "0"
-

@@ -240,7 +240,9 @@ Segment = Phase | Barrier | UniformFor | Hoisted
 
 
 def split(
-    ops: Sequence[Op], tail: list[tuple[Value, Operand]], hoist: set[Op] | frozenset[Op] = frozenset()
+    ops: Sequence[Op],
+    tail: list[tuple[Value, Operand]],
+    hoist: set[Op] | frozenset[Op] = frozenset(),
 ) -> list[Segment]:
     """The segments of a block of the launch body (workgroup allocas left out);
     the ops of HOIST go to the block level, before the phase they were in."""

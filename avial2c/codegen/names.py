@@ -70,7 +70,6 @@ DTYPES = {
 }
 
 
-
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -92,24 +91,29 @@ CXX_KEYWORDS = _words(
 )
 
 # Names that generated code or the headers it includes already use.
-RESERVED = C_KEYWORDS | CXX_KEYWORDS | _words(
-    """main argc argv ctx rank size mem outputs own rs t NULL errno
+RESERVED = (
+    C_KEYWORDS
+    | CXX_KEYWORDS
+    | _words(
+        """main argc argv ctx rank size mem outputs own rs t NULL errno
     abs div exp exp2 log log2 log10 sin cos tan tanh sqrt pow fma floor ceil round fabs
     fmod fmin fmax expf exp2f logf log2f log10f sinf cosf tanf tanhf sqrtf powf fmaf
     floorf ceilf roundf fabsf fmodf isnan isinf signbit isunordered isgreater isless
     isgreaterequal islessequal islessgreater INFINITY NAN memcpy memset malloc calloc free
     printf int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t"""
-) | _words(
-    # Lowercase macros of the C library headers the C and CUDA files include
-    # (found with `mpicc -dM -E` and `nvcc -E -Xcompiler -dM`; tests/codegen
-    # checks the list against the installed headers).
-    """alloca assert assert_perror be16toh be32toh be64toh fpclassify htobe16 htobe32
+    )
+    | _words(
+        # Lowercase macros of the C library headers the C and CUDA files include
+        # (found with `mpicc -dM -E` and `nvcc -E -Xcompiler -dM`; tests/codegen
+        # checks the list against the installed headers).
+        """alloca assert assert_perror be16toh be32toh be64toh fpclassify htobe16 htobe32
     htobe64 htole16 htole32 htole64 isalnum_l isalpha_l isascii isascii_l isblank_l
     iscntrl_l isdigit_l isfinite isgraph_l islower_l isnormal isprint_l ispunct_l
     isspace_l issubnormal isupper_l isxdigit_l le16toh le32toh le64toh math_errhandling
     offsetof stderr stdin stdout strdupa strndupa toascii toascii_l static_assert
     alignas alignof noreturn complex imaginary thread_local linux unix i386 setjmp
     va_start va_arg va_end va_copy EOF"""
+    )
 )
 
 # Name families that MPI implementations, CUDA, libm and the runtime define

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from avial2c.codegen.body import Stmt
+from avial2c.ir import Value
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class TaskView:
     in_cuda: bool = False  # defined in PROG.cu; PROG.c only declares it
     label: str = ""  # the task's display name, in messages of the runtime
     on_gpu: bool = False  # a GPU task: takes the runtime context, uses device copies
+    # The schedule loops' induction variables its body uses, with their parameter names.
+    ivs: tuple[tuple[Value, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,12 @@ class LevelView:
     calls: tuple[CallView, ...]
     wrote: tuple[WroteView, ...]
     barrier: bool
+    ivs: tuple[str, ...] = ()  # induction variables its tasks use: int64_t parameters
+    loop: str = ""  # "in loop N" for a level in a time loop
+
+    @property
+    def params(self) -> str:
+        return "".join(f", int64_t {v}" for v in self.ivs)
 
     @property
     def posts(self) -> bool:
@@ -163,3 +172,4 @@ class FileView:
     levels: tuple[LevelView, ...]
     final: LevelView  # the gathering of the results on rank 0
     local: LevelLocals
+    main: tuple[str, ...] = ()  # main()'s level calls and time loops, one C line each

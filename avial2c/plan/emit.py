@@ -4,10 +4,12 @@ schema in docs/plan-json.md) and Graphviz (``--emit dot``).  All deterministic."
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 from avial2c.plan.plan import Level, Plan, TaskPlan, Transfer
+from avial2c.plan.schedule import LoopStep
 
 SCHEMA = "avial2c-plan/1"
 
@@ -23,7 +25,8 @@ def plural(n: int, word: str) -> str:
 
 
 def barrier_count(plan: Plan) -> int:
-    return sum(1 for level in plan.levels if level.barrier)
+    """MPI_Barriers in the whole run (a level in a loop has one per run)."""
+    return sum(level.runs for level in plan.levels if level.barrier)
 
 
 # --------------------------------------------------------------------------
@@ -32,10 +35,68 @@ def barrier_count(plan: Plan) -> int:
 
 def plan_text(plan: Plan) -> str:
     lines = header(plan) + memref_lines(plan) + edge_lines(plan)
-    for level in plan.levels:
-        lines += level_lines(plan, level)
+    lines += order_lines(plan, plan.order or tuple(range(len(plan.levels))), "")
     lines += final_lines(plan) + device_lines(plan) + total_lines(plan)
     return "\n".join(lines) + "\n"
+
+
+def order_lines(plan: Plan, order: Sequence[int | LoopStep], indent: str) -> list[str]:
+    """The levels as main() runs them, each loop's body indented under it."""
+    lines: list[str] = []
+    for step in order:
+        if isinstance(step, LoopStep):
+            lines += loop_lines(plan, step, indent)
+        else:
+            lines += [indent + x if x else x for x in level_lines(plan, plan.levels[step])]
+    return lines
+
+
+def loop_lines(plan: Plan, step: LoopStep, indent: str) -> list[str]:
+    lp = plan.loops[step.loop]
+    last = lp.lb + (lp.trips - 1) * lp.step
+    iters = (
+        f"{plural(lp.trips, 'iteration')}, %{lp.iv} = {lp.lb}, {lp.lb + lp.step}, ..., {last}"
+        if lp.trips > 2
+        else f"{plural(lp.trips, 'iteration')}"
+        + (f", %{lp.iv} = {', '.join(str(lp.lb + k * lp.step) for k in range(lp.trips))}"
+           if lp.trips else "")
+    )  # fmt: skip
+    lines = [f"{indent}loop {step.loop}: scf.for %{lp.iv} = {lp.lb} to {lp.ub} step {lp.step} "
+             f"({iters}; levels {lp.first} to {lp.end - 1})"]  # fmt: skip
+    if lp.trips == 0:
+        lines.append(f"{indent}  never runs: its levels are planned but run no task")
+    held = ", ".join(
+        f"%{m} on slots {{{', '.join(str(q) for q in slots)}}}" if slots else f"%{m} on no slot"
+        for m, slots in lp.head
+    )
+    lines.append(
+        f"{indent}  head state, every size (valid on entry and after every iteration): "
+        + (held or "every memref as on entry")
+    )
+    plans = {p.index: p for p in plan.loop_plans}
+    found = plans.get(step.loop)
+    if found is not None and lp.trips > 0:
+        peeled = any(plan.levels[n].later for n in range(lp.first, lp.end))
+        if found.steady_from <= 1 or not peeled:
+            lines.append(f"{indent}  on {plural(plan.size, 'rank')} every iteration posts the "
+                         "same transfers")  # fmt: skip
+        else:
+            lines.append(
+                f"{indent}  on {plural(plan.size, 'rank')} iterations {found.steady_from} to "
+                f"{lp.trips} post the same transfers; the first differ (it is peeled: the "
+                "rows every rank holds on entry do not move)"
+            )
+        lines.append(f"{indent}  owner table at the head of those iterations:")
+        for m, segs in found.head:
+            parts = [
+                f"[{lo}, {hi}) on {{{', '.join(str(r) for r in ranks)}}}"
+                for lo, hi, ranks, _ in segs
+            ]
+            lines.append(f"{indent}    %{m}: {'; '.join(parts)}")
+    lines.append("")
+    lines += order_lines(plan, step.body, indent + "  ")
+    lines += [f"{indent}end of loop {step.loop}", ""]
+    return lines
 
 
 def header(plan: Plan) -> list[str]:
@@ -61,16 +122,31 @@ def edge_lines(plan: Plan) -> list[str]:
         lines.append(
             f"  {plan.tasks[e.src].name} -> {plan.tasks[e.dst].name}  {e.kind} %{e.memref}"
         )
-    if not plan.edges:
+    for e in plan.carried:
+        lines.append(
+            f"  {plan.tasks[e.src].name} -> {plan.tasks[e.dst].name}  {e.kind} %{e.memref}"
+            "  (loop-carried: into the next iteration)"
+        )
+    if not plan.edges and not plan.carried:
         lines.append("  none: every task is independent")
     return [*lines, ""]
 
 
 def level_lines(plan: Plan, level: Level) -> list[str]:
     lines = [f"level {level.index}"]
+    if level.runs != 1 or level.later:
+        lines[0] += f" (runs {plural(level.runs, 'time')})"
+    first = "" if not level.later else f" (run 1 of {level.runs})"
     if level.transfers:
-        lines.append(f"  transfers before level {level.index}:")
+        lines.append(f"  transfers before level {level.index}{first}:")
         lines += [f"    {transfer_line(t)}" for t in level.transfers]
+    elif level.later:
+        lines.append(f"  no transfers before level {level.index} in its first run")
+    for transfers, count in level.later:
+        lines.append(f"  transfers before level {level.index} in {plural(count, 'later run')}:")
+        lines += [f"    {transfer_line(t)}" for t in transfers]
+        if not transfers:
+            lines.append("    none")
     for k in level.tasks:
         lines += task_lines(plan.tasks[k])
     if level.barrier:
@@ -142,7 +218,7 @@ def device_bytes(plan: Plan) -> int:
 def total_lines(plan: Plan) -> list[str]:
     lines = [
         "totals",
-        f"  transfers: {len(plan.transfers)}",
+        f"  transfers: {plan.transfer_count}",
         f"  bytes moved: {plan.bytes_moved} (minimum {plan.min_bytes}: "
         "each cross-rank dependency moved once)",
         f"  barriers: {barrier_count(plan)}",
@@ -177,10 +253,12 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "final": [asdict(t) for t in plan.final],
         "device_copies": [asdict(c) for c in plan.device_copies],
         "device_kept": [asdict(k) for k in plan.device_kept],
+        "loops": [loop_dict(plan, n) for n in range(len(plan.loops))],
+        "carried": [asdict(e) for e in plan.carried],
         "totals": {
             "tasks": len(plan.tasks),
             "levels": len(plan.levels),
-            "transfers": len(plan.transfers),
+            "transfers": plan.transfer_count,
             "bytes_moved": plan.bytes_moved,
             "min_bytes": plan.min_bytes,
             "barriers": barrier_count(plan),
@@ -188,6 +266,24 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
             "device_bytes": device_bytes(plan),
         },
     }
+
+
+def loop_dict(plan: Plan, n: int) -> dict[str, Any]:
+    lp = plan.loops[n]
+    out: dict[str, Any] = asdict(lp)
+    out["head"] = [{"memref": m, "slots": list(slots)} for m, slots in lp.head]
+    found = next((p for p in plan.loop_plans if p.index == n), None)
+    out["steady_from"] = found.steady_from if found is not None else None
+    out["steady_head"] = (
+        [
+            {"memref": m, "segments": [{"lo": lo, "hi": hi, "ranks": list(r), "writer": w}
+                                       for lo, hi, r, w in segs]}
+            for m, segs in found.head
+        ]
+        if found is not None
+        else []
+    )  # fmt: skip
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -208,13 +304,39 @@ def plan_dot(plan: Plan) -> str:
         '  node [shape=box, style="rounded,filled", fontname=Helvetica];',
         "  edge [fontname=Helvetica, fontsize=10];",
     ]
-    for level in plan.levels:
-        lines += dot_level(plan, level, colours)
+    lines += dot_order(plan, plan.order or tuple(range(len(plan.levels))), colours, "  ")
     lines += [f"  L{a} -> L{a + 1} [style=invis];" for a in range(len(plan.levels) - 1)]
     lines += [
         f"  t{e.src} -> t{e.dst} [label={quote(f'{e.kind} %{e.memref}')}];" for e in plan.edges
     ]
+    lines += [
+        f"  t{e.src} -> t{e.dst} [label={quote(f'{e.kind} %{e.memref} (next iteration)')}, "
+        "style=dashed, constraint=false];"
+        for e in plan.carried
+    ]
     return "\n".join([*lines, "}"]) + "\n"
+
+
+def dot_order(
+    plan: Plan, order: Sequence[int | LoopStep], colours: dict[str, str], indent: str
+) -> list[str]:
+    """The levels, each loop's body drawn as a cluster."""
+    lines: list[str] = []
+    for step in order:
+        if not isinstance(step, LoopStep):
+            lines += [indent[2:] + x for x in dot_level(plan, plan.levels[step], colours)]
+            continue
+        lp = plan.loops[step.loop]
+        label = (
+            f"loop %{lp.iv} = {lp.lb} to {lp.ub} step {lp.step} ({plural(lp.trips, 'iteration')})"
+        )
+        lines += [
+            f"{indent}subgraph cluster_loop{step.loop} {{",
+            f'{indent}  label={quote(label)}; style="rounded,dashed";',
+        ]
+        lines += dot_order(plan, step.body, colours, indent + "  ")
+        lines.append(f"{indent}}}")
+    return lines
 
 
 def dot_title(plan: Plan) -> str:

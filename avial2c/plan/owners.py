@@ -25,12 +25,14 @@ wrote them (-1: never written).
   the same ranks and writer are merged again, so a memref moved whole keeps
   one segment.
 
-**Tags.** A message's tag is its number modulo 32768 (MPI guarantees tags up
-to 32767).  All messages of one phase (before a level, or the final
-gathering) are completed by one ``MPI_Waitall`` before the next phase
-starts, so tags only need to be unique within a phase, which they are for
-phases of up to 32768 messages.  Both sides post the messages in the same
-order, so even beyond that MPI's non-overtaking rule pairs them correctly.
+**Tags.** A message's tag is its number within its phase (before a level,
+or the final gathering: ``phase()`` starts one), modulo 32768 (MPI
+guarantees tags up to 32767).  All messages of one phase are completed by
+one ``MPI_Waitall`` before the next phase starts, so tags only need to be
+unique within a phase, which they are for phases of up to 32768 messages;
+and a level in a time loop gets the same tags in every iteration that moves
+the same rows.  Both sides post the messages in the same order, so even
+beyond that MPI's non-overtaking rule pairs them correctly.
 """
 
 from __future__ import annotations
@@ -69,7 +71,18 @@ class Owners:
         self.segments: dict[str, list[Segment]] = {
             m: [Segment(0, n, set(range(size)), -1)] for m, n in rows
         }
-        self.count = 0  # messages posted so far
+        self.count = 0  # messages posted so far in this phase
+
+    def phase(self) -> None:
+        """A new phase starts: its messages are numbered from 0."""
+        self.count = 0
+
+    def state(self) -> tuple[tuple[str, tuple[tuple[int, int, tuple[int, ...], int], ...]], ...]:
+        """The table as a value: each memref's segments (lo, hi, ranks, writer)."""
+        return tuple(
+            (m, tuple((s.lo, s.hi, tuple(sorted(s.ranks)), s.writer) for s in segs))
+            for m, segs in self.segments.items()
+        )
 
     def split_at(self, m: str, row: int) -> None:
         """Make ROW the start of a segment of M (when it is inside one)."""

@@ -47,8 +47,11 @@ from avial2c.plan.schedule import (
     SYNC_MODES,
     Edge,
     Fetch,
+    LoopInfo,
+    LoopStep,
     MemrefInfo,
     Schedule,
+    StepLevel,
     TargetInfo,
     TaskInfo,
     make_schedule,
@@ -116,8 +119,22 @@ class DeviceKept:
 class Level:
     index: int
     tasks: tuple[int, ...]  # task indices, program order
-    transfers: tuple[Transfer, ...]  # completed before the level runs
+    transfers: tuple[Transfer, ...]  # completed before the level runs (its first run)
     barrier: bool  # MPI_Barrier after the level
+    runs: int = 1  # how often it runs: once, or once per iteration of its loops (0: never)
+    # A level in a loop: the transfers of its later runs where they differ
+    # from the first, each set with how many runs post it, in order.
+    later: tuple[tuple[tuple[Transfer, ...], int], ...] = ()
+
+
+@dataclass(frozen=True)
+class LoopPlan:
+    """A time loop on SIZE ranks: from which iteration on every iteration
+    posts the same transfers, and the owner table at the head of those."""
+
+    index: int
+    steady_from: int  # 1: every iteration alike; 2: the first differs (it is peeled)
+    head: tuple[tuple[str, tuple[tuple[int, int, tuple[int, ...], int], ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -135,15 +152,34 @@ class Plan:
     min_bytes: int  # every cross-rank dependency moved once
     device_copies: tuple[DeviceCopy, ...] = ()  # host <-> GPU copies, in program order per rank
     device_kept: tuple[DeviceKept, ...] = ()  # where data stayed on a GPU between tasks
+    loops: tuple[LoopInfo, ...] = ()  # the schedule's time loops
+    loop_plans: tuple[LoopPlan, ...] = ()
+    order: tuple[int | LoopStep, ...] = ()  # what main() runs (Schedule.order)
+    carried: tuple[Edge, ...] = ()  # loop-carried dependences
 
     @property
     def transfers(self) -> tuple[Transfer, ...]:
-        """Every transfer in plan order."""
+        """Every transfer in plan order (a level's first run only)."""
         return tuple(t for level in self.levels for t in level.transfers) + self.final
 
     @property
+    def transfer_count(self) -> int:
+        """Transfers posted by the whole run, every iteration of every loop included."""
+        total = len(self.final)
+        for level in self.levels:
+            first = level.runs - sum(n for _, n in level.later)
+            total += first * len(level.transfers) + sum(n * len(ts) for ts, n in level.later)
+        return total
+
+    @property
     def bytes_moved(self) -> int:
-        return sum(t.nbytes for t in self.transfers)
+        """Bytes moved by the whole run, every iteration of every loop included."""
+        total = sum(t.nbytes for t in self.final)
+        for level in self.levels:
+            first = level.runs - sum(n for _, n in level.later)
+            total += first * sum(t.nbytes for t in level.transfers)
+            total += sum(n * sum(t.nbytes for t in ts) for ts, n in level.later)
+        return total
 
 
 def make_plan(program: Program, size: int, sync: str = "barrier", split: str = "declared") -> Plan:
@@ -158,14 +194,12 @@ def place(schedule: Schedule, size: int) -> Plan:
     tasks = tuple(placed(t, size) for t in schedule.tasks)
     owners = Owners([(m.name, m.rows) for m in schedule.memrefs], size)
     replay = Replay(tasks, {m.name: m for m in schedule.memrefs}, owners)
-    levels = tuple(
-        Level(
-            step.index, step.tasks, replay.level(step.index, step.fetches, step.tasks), step.barrier
-        )
-        for step in schedule.levels
-    )
+    run = Run(schedule, tasks, replay, size)
+    run.steps(schedule.order or tuple(range(len(schedule.levels))))
+    levels = tuple(run.level_plan(step) for step in schedule.levels)
+    owners.phase()
     final = replay.fetches(len(levels), schedule.final)
-    copies, kept = device_traffic(tasks, levels, final, schedule.memrefs)
+    run.gathered(final)
     return Plan(
         schedule.file,
         size,
@@ -177,10 +211,111 @@ def place(schedule: Schedule, size: int) -> Plan:
         schedule.edges,
         levels,
         final,
-        minimum_bytes(tasks, schedule.memrefs, size),
-        copies,
-        kept,
+        run.least.total,
+        tuple(run.device.copies) if run.device is not None else (),
+        tuple(run.device.kept) if run.device is not None else (),
+        schedule.loops,
+        tuple(run.loop_plans[n] for n in sorted(run.loop_plans)),
+        schedule.order,
+        schedule.carried,
     )
+
+
+@dataclass
+class LevelRun:
+    level: int
+    transfers: tuple[Transfer, ...]
+    count: int
+
+
+class Run:
+    """Replays main() on SIZE ranks: the levels in order, loops iteration by
+    iteration, asking the owner table as every rank does at run time.
+
+    A loop is replayed until an iteration ends in the state it started from
+    (owner table, device copies, the rows each rank holds): every later
+    iteration then repeats that one exactly, so it is counted, not replayed.
+    With the owner table that happens by the second iteration: rows the body
+    writes end each iteration as the body alone decides, and the holders of
+    the other rows only grow, by the same ranks each time.
+    """
+
+    def __init__(
+        self, schedule: Schedule, tasks: Sequence[TaskPlan], replay: Replay, size: int
+    ) -> None:
+        self.schedule = schedule
+        self.tasks = tasks
+        self.replay = replay
+        self.runs: list[LevelRun] = []
+        self.loop_plans: dict[int, LoopPlan] = {}
+        self.least = LeastBytes(tasks, schedule.memrefs, size)
+        gpu = any(t.gpu for t in tasks)
+        self.device = DeviceSim({m.name: m.nbytes for m in schedule.memrefs}) if gpu else None
+
+    def state(self) -> object:
+        device = self.device.state() if self.device is not None else None
+        return self.replay.owners.state(), device, self.least.state()
+
+    def steps(self, order: Sequence[int | LoopStep]) -> None:
+        for step in order:
+            if isinstance(step, LoopStep):
+                self.loop(step)
+            else:
+                self.level(step)
+
+    def level(self, n: int) -> None:
+        step = self.schedule.levels[n]
+        self.replay.owners.phase()
+        transfers = self.replay.level(n, step.fetches, step.tasks)
+        self.runs.append(LevelRun(n, transfers, 1))
+        if self.device is not None:
+            for t in transfers:
+                self.device.transfer(t, n)
+        for k in step.tasks:
+            self.least.task(self.tasks[k])
+            if self.device is not None:
+                self.device.task(self.tasks[k], n)
+
+    def loop(self, step: LoopStep) -> None:
+        info = self.schedule.loops[step.loop]
+        before = self.state()
+        for it in range(info.trips):
+            mark, start = len(self.runs), self.least.total
+            self.steps(step.body)
+            after = self.state()
+            if after == before:
+                # Iteration it+1 started and ended in this state: so does every later one.
+                rest = info.trips - it - 1
+                for r in self.runs[mark:]:
+                    r.count *= 1 + rest
+                self.least.total += (self.least.total - start) * rest
+                self.loop_plans[step.loop] = LoopPlan(step.loop, it + 1, self.replay.owners.state())
+                return
+            before = after
+        self.loop_plans.setdefault(
+            step.loop, LoopPlan(step.loop, max(info.trips, 1), self.replay.owners.state())
+        )
+
+    def level_plan(self, step: StepLevel) -> Level:
+        variants: dict[tuple[Transfer, ...], int] = {}
+        for r in self.runs:
+            if r.level == step.index:
+                variants[r.transfers] = variants.get(r.transfers, 0) + r.count
+        if not variants:
+            return Level(step.index, step.tasks, (), step.barrier, 0)
+        (first, n), *rest = variants.items()
+        return Level(step.index, step.tasks, first, step.barrier, n + sum(c for _, c in rest),
+                     tuple(rest))  # fmt: skip
+
+    def gathered(self, final: Sequence[Transfer]) -> None:
+        end = len(self.schedule.levels)
+        if self.device is not None:
+            for t in final:
+                self.device.transfer(t, end)
+            for m in self.schedule.memrefs:
+                if m.written:
+                    self.device.host_use(0, m.name, end, "the outputs")
+        self.least.gather()
 
 
 def placed(t: TaskInfo, size: int) -> TaskPlan:
@@ -223,7 +358,9 @@ class Replay:
                 task = self.tasks[f.task] if f.task is not None else None
                 assert task is not None
                 needs = [
-                    (q, *f.split.rows(b, info.rows)) for q, b in enumerate(task.blocks) if b[0] < b[1]
+                    (q, *f.split.rows(b, info.rows))
+                    for q, b in enumerate(task.blocks)
+                    if b[0] < b[1]
                 ]
             for dst, lo, hi in needs:
                 for mv in self.owners.need(f.memref, dst, lo, hi):
@@ -242,31 +379,40 @@ class Replay:
         where = f"{task.name} (level {task.level}, {on})"
         if f.reads:
             return f"{where} reads %{f.memref} written by {origin}"
-        return f"{where} writes part of %{f.memref} and needs its current contents written by {origin}"
+        return (
+            f"{where} writes part of %{f.memref} and needs its current contents written by {origin}"
+        )
 
 
-def minimum_bytes(tasks: Sequence[TaskPlan], memrefs: Sequence[MemrefInfo], size: int) -> int:
+class LeastBytes:
     """Bytes moved when each row of each version of a memref moves at most once
-    to each rank that needs it, and only then.
+    to each rank that needs it, and only then (``Plan.min_bytes``).
 
-    Computed in program order, row by row, independently of the owner table:
-    ``have[m][r, row]`` says whether rank r holds the current version of a row
-    (every rank holds the initial contents).
+    Computed task by task in the order main() runs them, row by row,
+    independently of the owner table: ``have[m][r, row]`` says whether rank r
+    holds the current version of a row (every rank holds the initial
+    contents).
     """
-    info = {m.name: m for m in memrefs}
-    have = {m.name: np.ones((size, m.rows), dtype=bool) for m in memrefs}
-    total = 0
 
-    def need(m: str, rank: int, lo: int, hi: int) -> None:
-        nonlocal total
+    def __init__(self, tasks: Sequence[TaskPlan], memrefs: Sequence[MemrefInfo], size: int) -> None:
+        self.info = {m.name: m for m in memrefs}
+        self.memrefs = memrefs
+        self.have = {m.name: np.ones((size, m.rows), dtype=bool) for m in memrefs}
+        self.total = 0
+
+    def state(self) -> tuple[bytes, ...]:
+        return tuple(h.tobytes() for h in self.have.values())
+
+    def need(self, m: str, rank: int, lo: int, hi: int) -> None:
         if lo < hi:
-            total += int(np.count_nonzero(~have[m][rank, lo:hi])) * info[m].row_bytes
-            have[m][rank, lo:hi] = True
+            self.total += int(np.count_nonzero(~self.have[m][rank, lo:hi])) * self.info[m].row_bytes
+            self.have[m][rank, lo:hi] = True
 
-    for task in tasks:
+    def task(self, task: TaskPlan) -> None:
+        info = self.info
         for m in task.needs:
             if task.split is None:
-                need(m, task.rank, 0, info[m].rows)
+                self.need(m, task.rank, 0, info[m].rows)
                 continue
             read = task.split.read(m)
             for q in task.ranks:
@@ -276,44 +422,21 @@ def minimum_bytes(tasks: Sequence[TaskPlan], memrefs: Sequence[MemrefInfo], size
                         lo, hi = 0, info[m].rows
                     else:
                         lo, hi = max(lo + read.before, 0), min(hi + read.after - 1, info[m].rows)
-                need(m, q, lo, hi)
+                self.need(m, q, lo, hi)
         for m in task.writes:
             for q in task.ranks:
                 lo, hi = task.blocks[q] if task.split is not None else (0, info[m].rows)
-                have[m][:, lo:hi] = False
-                have[m][q, lo:hi] = True
-    for out in memrefs:
-        if out.written:
-            need(out.name, 0, 0, out.rows)
-    return total
+                self.have[m][:, lo:hi] = False
+                self.have[m][q, lo:hi] = True
+
+    def gather(self) -> None:
+        for out in self.memrefs:
+            if out.written:
+                self.need(out.name, 0, 0, out.rows)
 
 
 # --------------------------------------------------------------------------
 # Device copies
-
-
-def device_traffic(
-    tasks: Sequence[TaskPlan],
-    levels: Sequence[Level],
-    final: Sequence[Transfer],
-    memrefs: Sequence[MemrefInfo],
-) -> tuple[tuple[DeviceCopy, ...], tuple[DeviceKept, ...]]:
-    """The copies av_device.h makes, replaying main() level by level."""
-    if not any(t.gpu for t in tasks):
-        return (), ()
-    sim = DeviceSim({m.name: m.nbytes for m in memrefs})
-    for n, level in enumerate(levels):
-        for t in level.transfers:
-            sim.transfer(t, n)
-        for k in level.tasks:
-            sim.task(tasks[k], n)
-    end = len(levels)
-    for t in final:
-        sim.transfer(t, end)
-    for m in memrefs:
-        if m.written:
-            sim.host_use(0, m.name, end, "the outputs")
-    return tuple(sim.copies), tuple(sim.kept)
 
 
 class DeviceSim:
@@ -325,6 +448,9 @@ class DeviceSim:
         self.on_device: dict[tuple[int, str], str] = {}  # current there, since that task
         self.copies: list[DeviceCopy] = []
         self.kept: list[DeviceKept] = []
+
+    def state(self) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]:
+        return tuple(sorted(self.host_stale)), tuple(sorted(self.on_device))
 
     def host_use(self, rank: int, m: str, level: int, why: str) -> None:
         if (rank, m) in self.host_stale:

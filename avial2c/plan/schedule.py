@@ -33,10 +33,10 @@ ranks to get the transfers.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from avial2c.check.split import CannotSplit, RowSplit, int_const, row_split
-from avial2c.ir import Program, Task, Value, is_gpu_arch, walk_ops
+from avial2c.ir import Item, Loop, Program, Task, Value, is_gpu_arch, walk_ops
 from avial2c.plan.coverage import OVERWRITES, PARTIAL, overwrites_all
 
 SYNC_MODES = ("barrier", "p2p")
@@ -121,6 +121,8 @@ class TaskInfo:
     write_cases: tuple[WriteCase, ...]  # one per written memref
     touched: tuple[str, ...] = ()  # the declared memrefs its body names, stored ones first
     split: RowSplit | None = None  # split by rows: every rank runs its block of rows
+    loops: tuple[int, ...] = ()  # the loops around it, outer first (LoopInfo.index)
+    ivs: tuple[int, ...] = ()  # the loops whose induction variable its body uses, outer first
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,33 @@ class RowNeed:
 
 
 @dataclass(frozen=True)
+class LoopInfo:
+    """A time loop of the schedule: its body's levels run once per iteration."""
+
+    index: int  # loops in program order, outer ones before the loops they hold
+    iv: str  # SSA name of the induction variable, without '%'
+    lb: int
+    ub: int
+    step: int
+    trips: int
+    first: int  # its body is levels [first, end) (nested loops included)
+    end: int
+    parent: int | None  # the loop around it, if any
+    # The fixed point at the loop head: for each memref some task wrote before
+    # or in the loop, the slots sure to hold its current contents at the start
+    # of every iteration (the same transfers are then right in each one).
+    head: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class LoopStep:
+    """In :attr:`Schedule.order`: loop ``loop`` runs ``body`` once per iteration."""
+
+    loop: int
+    body: tuple[int | LoopStep, ...]
+
+
+@dataclass(frozen=True)
 class StepLevel:
     index: int
     tasks: tuple[int, ...]  # task indices, program order
@@ -175,6 +204,10 @@ class Schedule:
     final: tuple[Fetch, ...]  # every written memref to slot 0, after the last level
     split_mode: str = "declared"
     notes: tuple[tuple[int, str], ...] = ()  # (task index, why it was not split) for --split auto
+    loops: tuple[LoopInfo, ...] = ()  # the time loops, in program order
+    # What main() runs, in order: level indices, and loops around levels.
+    order: tuple[int | LoopStep, ...] = ()
+    carried: tuple[Edge, ...] = ()  # loop-carried dependences (src after dst in program order)
 
 
 def make_schedule(program: Program, sync: str = "barrier", split: str = "declared") -> Schedule:
@@ -184,20 +217,27 @@ def make_schedule(program: Program, sync: str = "barrier", split: str = "declare
         raise ValueError(f"unknown sync mode {sync!r} (expected one of {', '.join(SYNC_MODES)})")
     if split not in SPLIT_MODES:
         raise ValueError(f"unknown split mode {split!r} (expected one of {', '.join(SPLIT_MODES)})")
-    edges = dependences(program.tasks)
-    levels = task_levels(len(program.tasks), edges)
+    index = {t: k for k, t in enumerate(program.tasks)}
+    if program.has_loops:
+        edges, carried = loop_dependences(program.items, index)
+    else:
+        edges, carried = dependences(program.tasks), ()
+    shape = Structure(program.items, index, edges)
+    levels = shape.levels
     slots = placement_slots(program.tasks, levels)
     splits, notes = split_decisions(program.tasks, split)
     tasks = tuple(
-        task_info(k, t, levels[k], slots[k], splits[k]) for k, t in enumerate(program.tasks)
+        task_info(k, t, levels[k], slots[k], splits[k], shape.enclosing[k], shape.ivs_used(t))
+        for k, t in enumerate(program.tasks)
     )
     memrefs = memref_infos(program)
     holders = Holders(tasks)
     groups = level_groups(levels)
+    fetches = holders.run(shape.order, groups, shape.loops)
     steps = tuple(
-        StepLevel(n, group, holders.before_level(group), sync == "barrier")
-        for n, group in enumerate(groups)
+        StepLevel(n, group, fetches[n], sync == "barrier") for n, group in enumerate(groups)
     )
+    loops = tuple(replace(lp, head=holders.heads.get(lp.index, ())) for lp in shape.loops)
     return Schedule(
         program.file,
         sync,
@@ -210,6 +250,9 @@ def make_schedule(program: Program, sync: str = "barrier", split: str = "declare
         holders.gather([m.name for m in memrefs]),
         split,
         tuple(notes),
+        loops,
+        shape.order,
+        carried,
     )
 
 
@@ -310,6 +353,140 @@ def placement_slots(tasks: Sequence[Task], levels: Sequence[int]) -> list[int]:
     return slots
 
 
+def sort_edges(edges: Iterable[Edge]) -> tuple[Edge, ...]:
+    return tuple(sorted(edges, key=lambda e: (e.src, e.dst, HAZARDS.index(e.kind), e.memref)))
+
+
+class DependenceWalk:
+    """Nearest hazards along the sequential run of a schedule with loops.
+
+    Each loop body is walked twice: the first walk finds the edges into and
+    within one iteration, the second (starting from the state after the
+    first) the edges from one iteration into the next, whose source comes
+    after their destination in program order.  A loop that never runs
+    leaves the state as it found it.
+    """
+
+    def __init__(self, index: dict[Task, int]) -> None:
+        self.index = index
+        self.last_writer: dict[str, int] = {}
+        self.readers: dict[str, list[int]] = {}
+        self.found: set[Edge] = set()
+
+    def items(self, items: Sequence[Item]) -> None:
+        for item in items:
+            if isinstance(item, Loop):
+                self.loop(item)
+            else:
+                self.task(item)
+
+    def loop(self, loop: Loop) -> None:
+        saved = (dict(self.last_writer), {m: list(r) for m, r in self.readers.items()})
+        self.items(loop.body)
+        self.items(loop.body)
+        if loop.trips == 0:
+            self.last_writer, self.readers = saved
+
+    def task(self, task: Task) -> None:
+        k = self.index[task]
+        for m in names(task.reads):
+            if m in self.last_writer:
+                self.found.add(Edge(self.last_writer[m], k, "RAW", m))
+        for m in names(task.writes):
+            self.found.update(Edge(r, k, "WAR", m) for r in self.readers.get(m, ()) if r != k)
+            if m in self.last_writer:
+                self.found.add(Edge(self.last_writer[m], k, "WAW", m))
+        for m in names(task.reads):
+            if k not in self.readers.setdefault(m, []):
+                self.readers[m].append(k)
+        for m in names(task.writes):
+            self.last_writer[m] = k
+            self.readers[m] = []
+
+
+def loop_dependences(
+    items: Sequence[Item], index: dict[Task, int]
+) -> tuple[tuple[Edge, ...], tuple[Edge, ...]]:
+    """Nearest RAW/WAR/WAW edges of a schedule with loops: those that go forward
+    in program order, and the loop-carried ones (from a task to an earlier one,
+    in the next iteration); a task's hazards on itself are left out."""
+    walk = DependenceWalk(index)
+    walk.items(items)
+    edges = [e for e in walk.found if e.src != e.dst]
+    return (
+        sort_edges(e for e in edges if e.src < e.dst),
+        sort_edges(e for e in edges if e.src > e.dst),
+    )
+
+
+class Structure:
+    """Levels and loops of a schedule region.
+
+    Levels never cross a loop boundary: each maximal run of tasks between
+    loops (at any depth) is levelled on its own, from the edges inside it, and
+    runs are numbered in program order, so a loop's body is a contiguous
+    range of levels.  Without loops this is :func:`task_levels`.
+    """
+
+    def __init__(
+        self, items: Sequence[Item], index: dict[Task, int], edges: Sequence[Edge]
+    ) -> None:
+        self.index = index
+        self.preds: dict[int, list[int]] = {}
+        for e in edges:
+            self.preds.setdefault(e.dst, []).append(e.src)
+        self.levels = [0] * len(index)
+        self.enclosing: list[tuple[int, ...]] = [()] * len(index)
+        self.loops: list[LoopInfo] = []
+        self.iv_loops: dict[Value, int] = {}
+        self.next_level = 0
+        self.order = self.region(items, (), None)
+
+    def region(
+        self, items: Sequence[Item], around: tuple[int, ...], parent: int | None
+    ) -> tuple[int | LoopStep, ...]:
+        order: list[int | LoopStep] = []
+        run: list[int] = []
+        for item in (*items, None):
+            if isinstance(item, Task):
+                run.append(self.index[item])
+                self.enclosing[self.index[item]] = around
+                continue
+            order += self.level_run(run)
+            run = []
+            if isinstance(item, Loop):
+                order.append(self.loop(item, around, parent))
+        return tuple(order)
+
+    def level_run(self, run: Sequence[int]) -> list[int]:
+        if not run:
+            return []
+        inside = set(run)
+        local: dict[int, int] = {}
+        for k in run:
+            local[k] = 1 + max((local[p] for p in self.preds.get(k, ()) if p in inside), default=-1)
+        base = self.next_level
+        for k in run:
+            self.levels[k] = base + local[k]
+        count = 1 + max(local.values())
+        self.next_level += count
+        return list(range(base, base + count))
+
+    def loop(self, loop: Loop, around: tuple[int, ...], parent: int | None) -> LoopStep:
+        n = len(self.loops)
+        self.iv_loops[loop.iv] = n
+        first = self.next_level
+        self.loops.append(LoopInfo(n, loop.iv.name, loop.lb, loop.ub, loop.step, loop.trips,
+                                   first, first, parent))  # fmt: skip
+        body = self.region(loop.body, (*around, n), n)
+        self.loops[n] = replace(self.loops[n], end=self.next_level)
+        return LoopStep(n, body)
+
+    def ivs_used(self, task: Task) -> tuple[int, ...]:
+        used = {x for op in walk_ops(task.body) for x in op.operands if isinstance(x, Value)}
+        return tuple(n for iv, n in self.iv_loops.items() if iv in used)
+
+
 # --------------------------------------------------------------------------
 # Per-task facts
 
@@ -318,7 +495,15 @@ def names(values: Iterable[Value]) -> list[str]:
     return [v.name for v in values]
 
 
-def task_info(index: int, task: Task, level: int, slot: int, split: RowSplit | None) -> TaskInfo:
+def task_info(
+    index: int,
+    task: Task,
+    level: int,
+    slot: int,
+    split: RowSplit | None,
+    loops: tuple[int, ...] = (),
+    ivs: tuple[int, ...] = (),
+) -> TaskInfo:
     cases = tuple(write_case(task, m) for m in task.writes)
     needs = names(task.reads) + [c.memref for c in cases if c.case == CASE_PARTIAL]
     # The declared memrefs the body names, stored ones first: the order in
@@ -345,6 +530,8 @@ def task_info(index: int, task: Task, level: int, slot: int, split: RowSplit | N
         write_cases=cases,
         touched=tuple(touched),
         split=split,
+        loops=loops,
+        ivs=ivs,
     )
 
 
@@ -371,17 +558,76 @@ def memref_infos(program: Program) -> tuple[MemrefInfo, ...]:
 # Fetches
 
 
+HolderState = tuple[dict[str, int], dict[str, dict[int, str | None]]]
+
+
 class Holders:
     """The slots sure to hold the current contents of each written memref.
 
     A slot is a rank for every number of ranks (``slot % size``), so a fetch
     to a holder moves nothing whatever the size.
+
+    **Loops.** The state at a loop head is the fixed point of "valid on entry
+    and after every iteration": starting from the entry state, the body is
+    walked and the result met with the entry state until nothing changes (a
+    memref no task had written on entry is held everywhere then).  The
+    body's fetches are decided from that state, so they are right in every
+    iteration.
     """
 
     def __init__(self, tasks: Sequence[TaskInfo]) -> None:
         self.tasks = tasks
         self.writer: dict[str, int] = {}  # memref -> its last writer
         self.holders: dict[str, dict[int, str | None]] = {}  # slot -> fetched for (None: wrote it)
+        self.heads: dict[int, tuple[tuple[str, tuple[int, ...]], ...]] = {}
+        self.groups: Sequence[tuple[int, ...]] = ()
+        self.loops: Sequence[LoopInfo] = ()
+
+    def run(
+        self,
+        order: Sequence[int | LoopStep],
+        groups: Sequence[tuple[int, ...]],
+        loops: Sequence[LoopInfo],
+    ) -> list[tuple[Fetch, ...]]:
+        """The fetches before each level, walking ORDER as main() runs it."""
+        self.groups, self.loops = groups, loops
+        out: list[tuple[Fetch, ...]] = [() for _ in groups]
+        self.steps(order, out)
+        return out
+
+    def steps(self, order: Sequence[int | LoopStep], out: list[tuple[Fetch, ...]] | None) -> None:
+        for step in order:
+            if isinstance(step, LoopStep):
+                self.loop(step, out)
+                continue
+            fetches = self.before_level(self.groups[step])
+            if out is not None:
+                out[step] = fetches
+
+    def snapshot(self) -> HolderState:
+        return dict(self.writer), {m: dict(h) for m, h in self.holders.items()}
+
+    def restore(self, state: HolderState) -> None:
+        self.writer = dict(state[0])
+        self.holders = {m: dict(h) for m, h in state[1].items()}
+
+    def loop(self, step: LoopStep, out: list[tuple[Fetch, ...]] | None) -> None:
+        entry = self.snapshot()
+        head = entry
+        while True:  # terminates: every round can only remove holders
+            self.restore(head)
+            self.steps(step.body, None)
+            met = meet(entry, self.snapshot())
+            if same_holders(met, head):
+                break
+            head = met
+        self.restore(head)
+        self.heads[step.loop] = tuple(
+            (m, tuple(sorted(h))) for m, h in sorted(self.holders.items())
+        )
+        self.steps(step.body, out)
+        if self.loops[step.loop].trips == 0:
+            self.restore(entry)
 
     def before_level(self, group: Sequence[int]) -> tuple[Fetch, ...]:
         fetches = [
@@ -398,6 +644,7 @@ class Holders:
         return tuple(fetches)
 
     def gather(self, memrefs: Sequence[str]) -> tuple[Fetch, ...]:
+        """Every written memref to slot 0, after the last level."""
         return tuple(self.fetch(m, 0, None, True) for m in memrefs if m in self.writer)
 
     def fetch(self, m: str, slot: int, task: int | None, reads: bool) -> Fetch:
@@ -418,3 +665,20 @@ class Holders:
         else:
             holders[slot] = "the outputs" if task is None else self.tasks[task].name
         return Fetch(m, slot, task, self.writer[m], reads, noop)
+
+
+def meet(entry: HolderState, end: HolderState) -> HolderState:
+    """Holders valid both on ENTRY and at the END of an iteration; the writer
+    is the latest one.  A memref not written on entry is held by every slot then."""
+    writer = dict(end[0])
+    holders: dict[str, dict[int, str | None]] = {}
+    for m, held in end[1].items():
+        first = entry[1].get(m)
+        holders[m] = dict(held) if first is None else {q: r for q, r in held.items() if q in first}
+    return writer, holders
+
+
+def same_holders(a: HolderState, b: HolderState) -> bool:
+    return a[0] == b[0] and {m: set(h) for m, h in a[1].items()} == {
+        m: set(h) for m, h in b[1].items()
+    }

@@ -142,6 +142,7 @@ static void level1(av_ctx *ctx, av_owners *own)
     float *const r = mem[MEM_R].data;
     float *const s = mem[MEM_S].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* useq (level 1, rank 0) reads %q, last written by makeq (level 0, rank 1 % size) */
     mv = av_owner_need(own, MEM_Q, 0, 0, 4096);
@@ -190,6 +191,7 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     const int rank = ctx->rank;
     float *const s = mem[MEM_S].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* %p to rank 0, last written by makep (level 0, rank 0); same rank: no transfer */
     /* %q to rank 0, last written by makeq (level 0, rank 1 % size); already fetched there for useq: no transfer */

@@ -155,6 +155,7 @@ static void level1(av_ctx *ctx, av_owners *own)
     int32_t *const o1 = mem[MEM_O1].data;
     int32_t *const o2 = mem[MEM_O2].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* plus (level 1, rank 0) reads %m, last written by make (level 0, rank 0); same rank: no transfer */
     /* times (level 1, rank 1 % size) reads %m, last written by make (level 0, rank 0) */
@@ -211,6 +212,7 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     int32_t *const o2 = mem[MEM_O2].data;
     int32_t *const o3 = mem[MEM_O3].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* %m to rank 0, last written by make (level 0, rank 0); same rank: no transfer */
     /* %o1 to rank 0, last written by plus (level 1, rank 0); same rank: no transfer */

@@ -140,6 +140,7 @@ static void level1(av_ctx *ctx, av_owners *own)
     int32_t *const y = mem[MEM_Y].data;
     int32_t *const z = mem[MEM_Z].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* use (level 1, rank 0) reads %y, last written by other (level 0, rank 1 % size) */
     mv = av_owner_need(own, MEM_Y, 0, 0, 32);
@@ -188,6 +189,7 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     const int rank = ctx->rank;
     int32_t *const x = mem[MEM_X].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* %x to rank 0, last written by half (level 1, rank 1 % size) */
     mv = av_owner_need(own, MEM_X, 0, 0, 32);

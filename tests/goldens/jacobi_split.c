@@ -240,6 +240,7 @@ static void level1(av_ctx *ctx, av_owners *own)
     double *const u = mem[MEM_U].data;
     double *const v = mem[MEM_V].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* sweep2 (level 1, split by rows) reads %v, last written by sweep1 (level 0, split by rows); each rank needs the rows of its block [a, b) from a-1 to b+1 (its halo) */
     for (int q = 0; q < size; q++) {
@@ -284,6 +285,7 @@ static void level2(av_ctx *ctx, av_owners *own)
     double *const u = mem[MEM_U].data;
     double *const v = mem[MEM_V].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* sweep3 (level 2, split by rows) reads %u, last written by sweep2 (level 1, split by rows); each rank needs the rows of its block [a, b) from a-1 to b+1 (its halo) */
     for (int q = 0; q < size; q++) {
@@ -328,6 +330,7 @@ static void level3(av_ctx *ctx, av_owners *own)
     double *const u = mem[MEM_U].data;
     double *const v = mem[MEM_V].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* sweep4 (level 3, split by rows) reads %v, last written by sweep3 (level 2, split by rows); each rank needs the rows of its block [a, b) from a-1 to b+1 (its halo) */
     for (int q = 0; q < size; q++) {
@@ -371,6 +374,7 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     double *const u = mem[MEM_U].data;
     double *const v = mem[MEM_V].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* %u to rank 0, last written by sweep4 (level 3, split by rows) */
     mv = av_owner_need(own, MEM_U, 0, 0, 16);

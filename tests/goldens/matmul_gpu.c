@@ -242,6 +242,7 @@ static void level1(av_ctx *ctx, av_owners *own)
     float *const E = mem[MEM_E].data;
     float *const rowsum = mem[MEM_ROWSUM].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* check (level 1, rank 0) reads %C, last written by naive (level 0, rank 0); same rank: no transfer */
     /* check (level 1, rank 0) reads %D, last written by tiled (level 0, rank 1 % size) */

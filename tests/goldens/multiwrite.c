@@ -188,6 +188,7 @@ static void level2(av_ctx *ctx, av_owners *own)
     uint8_t *const big = mem[MEM_BIG].data;
     int8_t *const sel = mem[MEM_SEL].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* pick (level 2, rank 0) reads %big, last written by mask (level 0, rank 1 % size) */
     mv = av_owner_need(own, MEM_BIG, 0, 0, 8);

@@ -239,6 +239,7 @@ static void level3(av_ctx *ctx, av_owners *own)
     int32_t *const z = mem[MEM_Z].data;
     int64_t *const w = mem[MEM_W].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* combine (level 3, rank 0) reads %y, last written by widen (level 1, rank 0); same rank: no transfer */
     /* combine (level 3, rank 0) reads %x, last written by refill (level 2, rank 1 % size) */
@@ -280,6 +281,7 @@ static void level4(av_ctx *ctx, av_owners *own)
     int32_t *const z = mem[MEM_Z].data;
     int64_t *const w = mem[MEM_W].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* shift (level 4, rank 3 % size) reads %w, last written by combine (level 3, rank 0) */
     mv = av_owner_need(own, MEM_W, 3 % size, 0, 32);
@@ -327,6 +329,7 @@ static void level5(av_ctx *ctx, av_owners *own)
     int64_t *const y = mem[MEM_Y].data;
     int64_t *const out = mem[MEM_OUT].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* prefix (level 5, rank 0) reads %y, last written by shift (level 4, rank 3 % size) */
     mv = av_owner_need(own, MEM_Y, 0, 0, 32);
@@ -360,6 +363,7 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     const int rank = ctx->rank;
     int32_t *const z = mem[MEM_Z].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* %x to rank 0, last written by refill (level 2, rank 1 % size); already fetched there for combine: no transfer */
     /* %y to rank 0, last written by shift (level 4, rank 3 % size); already fetched there for prefix: no transfer */

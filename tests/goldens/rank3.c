@@ -153,6 +153,7 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     int64_t *const y = mem[MEM_Y].data;
     int64_t *const z = mem[MEM_Z].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* %w to rank 0, last written by first (level 0, rank 0); same rank: no transfer */
     /* %x to rank 0, last written by second (level 0, rank 1 % size) */

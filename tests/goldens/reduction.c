@@ -167,6 +167,7 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     int32_t *const m = mem[MEM_M].data;
     float *const st = mem[MEM_ST].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* %s1 to rank 0, last written by psum (level 0, rank 0); same rank: no transfer */
     /* %s2 to rank 0, last written by fsum (level 0, rank 1 % size) */

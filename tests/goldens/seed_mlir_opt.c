@@ -136,6 +136,7 @@ static void level1(av_ctx *ctx, av_owners *own)
     const int rank = ctx->rank;
     int32_t *const arg3 = mem[MEM_ARG3].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* 4 (level 1, rank 0) reads %arg2, last written by 2 (level 0, rank 0); same rank: no transfer */
     /* 4 (level 1, rank 0) reads %arg3, last written by 3 (level 0, rank 1 % size) */

@@ -136,6 +136,7 @@ static void level1(av_ctx *ctx, av_owners *own)
     const int rank = ctx->rank;
     int32_t *const d = mem[MEM_D].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* task3 (level 1, rank 0) reads %c, last written by task1 (level 0, rank 0); same rank: no transfer */
     /* task3 (level 1, rank 0) reads %d, last written by task2 (level 0, rank 1 % size) */

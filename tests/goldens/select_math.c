@@ -400,6 +400,7 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     int64_t *const w = mem[MEM_W].data;
     int32_t *const n = mem[MEM_N].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* %m to rank 0, last written by math (level 0, rank 0); same rank: no transfer */
     /* %flags to rank 0, last written by math (level 0, rank 0); same rank: no transfer */

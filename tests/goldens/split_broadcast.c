@@ -129,6 +129,7 @@ static void level1(av_ctx *ctx, av_owners *own)
     int32_t *const x = mem[MEM_X].data;
     int32_t *const y = mem[MEM_Y].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* weigh (level 1, split by rows) reads %w, last written by make (level 0, rank 0); every rank with rows needs every row */
     for (int q = 0; q < size; q++) {
@@ -173,6 +174,7 @@ static void level2(av_ctx *ctx, av_owners *own)
     int32_t *const y = mem[MEM_Y].data;
     int32_t *const z = mem[MEM_Z].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* smooth (level 2, split by rows) reads %y, last written by weigh (level 1, split by rows); each rank needs the rows of its block [a, b) from a-2 to b+1 (its halo) */
     for (int q = 0; q < size; q++) {
@@ -216,6 +218,7 @@ static void gather_results(av_ctx *ctx, av_owners *own)
     int32_t *const y = mem[MEM_Y].data;
     int32_t *const z = mem[MEM_Z].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* %w to rank 0, last written by make (level 0, rank 0); same rank: no transfer */
     /* %y to rank 0, last written by weigh (level 1, split by rows) */

@@ -128,6 +128,7 @@ static void level1(av_ctx *ctx, av_owners *own)
     float *const b = mem[MEM_B].data;
     float *const s = mem[MEM_S].data;
     av_reqset rs = AV_REQSET_INIT;  /* the transfers of this level, completed together */
+    av_owner_phase(own);  /* its messages are numbered (tagged) from 0 */
     const av_moves *mv;
     /* total (level 1, rank 0) reads %b, last written by scale (level 0, split by rows) */
     mv = av_owner_need(own, MEM_B, 0, 0, 40);

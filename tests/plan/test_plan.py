@@ -516,7 +516,9 @@ def test_memref_read_on_three_ranks_is_sent_to_each_once() -> None:
     assert moves == [(3, 0, "m"), (3, 1, "m"), (3, 2, "m")]
     later = [(t.src, t.dst, t.memref) for t in plan.levels[2].transfers]
     assert ("m" not in [name for _, _, name in later]) and len(later) == 2  # o1, o3
-    assert [t.tag for t in plan.transfers] == list(range(len(plan.transfers)))
+    # Tags number the messages of each phase (the transfers before a level, the final gathering).
+    for phase in [level.transfers for level in plan.levels] + [plan.final]:
+        assert [t.tag for t in phase] == list(range(len(phase)))
 
 
 def test_pinned_task_rank_wraps() -> None:
@@ -611,7 +613,7 @@ def test_plan_json_schema() -> None:
     assert data["schema"] == SCHEMA
     assert set(data) == {
         "schema", "file", "size", "sync", "policy", "targets", "memrefs", "tasks",
-        "edges", "levels", "final", "device_copies", "device_kept", "totals",
+        "edges", "levels", "final", "device_copies", "device_kept", "loops", "carried", "totals",
     }  # fmt: skip
     assert data["levels"][1]["transfers"][0] == {
         "src": 1, "dst": 0, "memref": "d", "nbytes": 80, "tag": 0, "level": 1,

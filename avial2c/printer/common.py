@@ -19,8 +19,6 @@ BINARY_OPS = frozenset(
 CAST_OPS = frozenset(f"arith.{n}" for n in ARITH_CASTS)
 
 
-
-
 # The terminator MLIR requires at the end of region K of an op, when the IR
 # dropped it (because it had no operands).
 TERMINATORS = {

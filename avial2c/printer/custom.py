@@ -190,7 +190,9 @@ class CustomPrinter:
         if name in BINARY_OPS or name == "arith.select":
             return f"{name} {self.uses(xs)} : {operand_type(op.results[0])}"
         if name in CAST_OPS:
-            return f"{name} {self.use(xs[0])} : {operand_type(xs[0])} to {operand_type(op.results[0])}"
+            return (
+                f"{name} {self.use(xs[0])} : {operand_type(xs[0])} to {operand_type(op.results[0])}"
+            )
         return self.simple_memory(op, name, xs) or self.simple_control(op, name, xs)
 
     def simple_memory(self, op: Op, name: str, xs: tuple[Operand, ...]) -> str | None:

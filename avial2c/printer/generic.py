@@ -151,9 +151,7 @@ class GenericPrinter:
         memrefs = program.memrefs
         sig = f"({types_text(memrefs)}) -> ()"
         self.out.add(0, '"builtin.module"() ({')
-        self.out.add(
-            1, f'"func.func"() <{{function_type = {sig}, sym_name = {escape(func)}}}> ({{'
-        )
+        self.out.add(1, f'"func.func"() <{{function_type = {sig}, sym_name = {escape(func)}}}> ({{')
         if memrefs:
             args = ", ".join(f"{self.use(m)}: {operand_type(m)}" for m in memrefs)
             self.out.add(1, f"^bb0({args}):")
@@ -191,7 +189,9 @@ class GenericPrinter:
         for op in task.body.ops:
             self.op(op, 4)
         self.out.add(4, '"avial.yield"() : () -> ()')
-        self.out.add(3, f"}}){task_attributes(task, True)} : ({types_text(operands)}) -> !avial.task")
+        self.out.add(
+            3, f"}}){task_attributes(task, True)} : ({types_text(operands)}) -> !avial.task"
+        )
 
     def op(self, op: Op, depth: int) -> None:
         head = result_group([self.use(r) for r in op.results])

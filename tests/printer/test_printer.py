@@ -393,36 +393,45 @@ def mlir_opt(text: str, *flags: str) -> str:
 
 
 TASK_LINE = re.compile(
-    r"^    (%\S+) = avial\.task (%\S+)(?: reads\(([^)]*)\))?(?: writes\(([^)]*)\))?"
+    r"^( +)(%\S+) = avial\.task (%\S+)(?: reads\(([^)]*)\))?(?: writes\(([^)]*)\))?"
     r"( \{[^{}]*\})? \{$"
 )
 
 
 def custom_to_mlir(text: str) -> str:
-    """The custom form with its avial ops written generically, for mlir-opt."""
+    """The custom form with its avial ops written generically, for mlir-opt.
+
+    Tasks may sit at any depth (inside time loops); a task ends at the first
+    `}` line indented as far as its head.
+    """
     types: dict[str, str] = {}
     for name, t in re.findall(r"(%[^\s:,()]+): (memref<[^>]*>)", text.splitlines()[0]):
         types[name] = t
-    out, closer = [], ""
+    out: list[str] = []
+    closers: dict[str, str] = {}  # the indentation of each open task: its closing line
     for line in text.splitlines():
-        out.append(rewrite_line(line, types, closer))
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        if line.strip() == "}" and indent in closers:
+            out.append(closers.pop(indent))
+            continue
+        out.append(rewrite_line(line, types))
         task_match = TASK_LINE.match(line)
         if task_match:
-            closer = task_closer(task_match, types)
+            closers[task_match.group(1)] = task_closer(task_match, types)
     return "\n".join(out) + "\n"
 
 
 def task_closer(m: re.Match[str], types: dict[str, str]) -> str:
-    names = [m.group(2), *split(m.group(3)), *split(m.group(4))]
-    attrs = m.group(5) or ""
-    return f"    }}){attrs} : ({', '.join(types[n] for n in names)}) -> !avial.task"
+    names = [m.group(3), *split(m.group(4)), *split(m.group(5))]
+    attrs = m.group(6) or ""
+    return f"{m.group(1)}}}){attrs} : ({', '.join(types[n] for n in names)}) -> !avial.task"
 
 
 def split(text: str | None) -> list[str]:
     return [x.strip() for x in text.split(",")] if text else []
 
 
-def rewrite_line(line: str, types: dict[str, str], closer: str) -> str:
+def rewrite_line(line: str, types: dict[str, str]) -> str:
     sched = re.match(r"^  avial\.schedule (.*) : (.*) \{$", line)
     if sched:
         types["__schedule__"] = sched.group(2)
@@ -435,14 +444,13 @@ def rewrite_line(line: str, types: dict[str, str], closer: str) -> str:
         return f'    {tgt.group(1)} = "avial.target"() {tgt.group(2)} : () -> !avial.target'
     task_match = TASK_LINE.match(line)
     if task_match:
-        reads, writes = split(task_match.group(3)), split(task_match.group(4))
-        operands = ", ".join([task_match.group(2), *reads, *writes])
+        reads, writes = split(task_match.group(4)), split(task_match.group(5))
+        operands = ", ".join([task_match.group(3), *reads, *writes])
         sizes = f"array<i32: 1, {len(reads)}, {len(writes)}>"
-        return f'    {task_match.group(1)} = "avial.task"({operands}) <{{operandSegmentSizes = {sizes}}}> ({{'
+        head = f"{task_match.group(1)}{task_match.group(2)}"
+        return f'{head} = "avial.task"({operands}) <{{operandSegmentSizes = {sizes}}}> ({{'
     if line.strip() == "avial.yield":
         return line.replace("avial.yield", '"avial.yield"() : () -> ()')
-    if line == "    }":
-        return closer
     return line
 
 

@@ -8,6 +8,8 @@ from avial2c.ir import (
     AttrValue,
     Block,
     Const,
+    Item,
+    Loop,
     Op,
     Operand,
     Program,
@@ -68,21 +70,35 @@ class Canonical:
         self.out.add(0, f"schedule({', '.join(self.typed(m) for m in program.memrefs)})")
         for t in program.targets:
             self.out.add(0, f"target {self.define(t.value)} arch {escape(t.arch)}")
-        for task in program.tasks:
-            self.task(task)
+        self.items(program.items, 0)
         return self.out.text()
 
-    def task(self, task: Task) -> None:
+    def items(self, items: tuple[Item, ...], depth: int) -> None:
+        for item in items:
+            if isinstance(item, Loop):
+                self.loop(item, depth)
+            else:
+                self.task(item, depth)
+
+    def loop(self, loop: Loop, depth: int) -> None:
+        self.out.add(
+            depth,
+            f"for {self.typed(loop.iv)} = {loop.lb} to {loop.ub} step {loop.step} {{",
+        )
+        self.items(loop.body, depth + 1)
+        self.out.add(depth, "}")
+
+    def task(self, task: Task, depth: int) -> None:
         name = "none" if task.display_name is None else escape(task.display_name)
         rank = "none" if task.rank is None else str(task.rank)
         self.out.add(
-            0,
+            depth,
             f"task {self.define(task.value)} on {self.use(task.target.value)}"
             f" reads({self.uses(task.reads)}) writes({self.uses(task.writes)})"
             f" rank {rank} name {name}{' split ' + task.split if task.split else ''} {{",
         )
-        self.block(task.body, 1)
-        self.out.add(0, "}")
+        self.block(task.body, depth + 1)
+        self.out.add(depth, "}")
 
     def block(self, block: Block, depth: int) -> None:
         if block.args:

@@ -5,7 +5,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from avial2c.ir import Block, Const, Op, Operand, ScalarType, Task, Type, Value, walk_ops
+from avial2c.ir import (
+    INDEX,
+    Block,
+    Const,
+    Item,
+    Loop,
+    Op,
+    Operand,
+    ScalarType,
+    Task,
+    Type,
+    Value,
+    walk_ops,
+)
 from avial2c.ops import ARITH_CASTS, ARITH_FLOAT_BINARY, ARITH_INT_BINARY, MATH_OPS, RENAMED_OPS
 from avial2c.printer.floats import float_bits, float_text, to_f32
 
@@ -17,8 +30,6 @@ BINARY_OPS = frozenset(
 
 
 CAST_OPS = frozenset(f"arith.{n}" for n in ARITH_CASTS)
-
-
 
 
 # The terminator MLIR requires at the end of region K of an op, when the IR
@@ -126,6 +137,25 @@ def task_constants(body: Block) -> list[Const]:
         for x in op.operands:
             if isinstance(x, Const):
                 seen.setdefault(const_key(x), x)
+    return sorted(seen.values(), key=const_order)
+
+
+def loop_bounds(loop: Loop) -> tuple[Const, Const, Const]:
+    """The lower bound, upper bound and step of LOOP as index constants."""
+    return (Const(loop.lb, INDEX), Const(loop.ub, INDEX), Const(loop.step, INDEX))
+
+
+def loop_constants(items: tuple[Item, ...]) -> list[Const]:
+    """One index constant per distinct bound or step of the loops in ITEMS
+    (nested ones included), in a fixed order: the schedule region's constants."""
+    seen: dict[ConstKey, Const] = {}
+    pending = list(items)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Loop):
+            for x in loop_bounds(item):
+                seen.setdefault(const_key(x), x)
+            pending.extend(item.body)
     return sorted(seen.values(), key=const_order)
 
 

@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 from avial2c.ir import (
     Block,
     Const,
+    Item,
+    Loop,
     Op,
     Operand,
     Program,
     Task,
     Value,
+    schedule_ivs,
 )
 from avial2c.ops import GPU_ID_OPS
 from avial2c.printer.canonical import attr_text
@@ -27,6 +30,8 @@ from avial2c.printer.common import (
     escape,
     is_empty_else,
     literal,
+    loop_bounds,
+    loop_constants,
     op_name,
     operand_type,
     results_signature,
@@ -100,11 +105,13 @@ class CustomNames:
         """Name an op's results, one name each: `%r` or `%sum, %count`."""
         return ", ".join(self.define(r) for r in results)
 
-    def define_constant(self, c: Const) -> str:
+    def define_constant(self, c: Const, avoid: frozenset[str] = frozenset()) -> str:
+        """Name constant C as MLIR would (`%c0`, `%c0_0` when taken), avoiding
+        the names in AVOID too."""
         want = constant_name(c)
         name = want
         k = 0
-        while self.taken(name):
+        while self.taken(name) or name in avoid:
             name = f"{want}_{k}"
             k += 1
         self.constants[const_key(c)] = "%" + self.claim(name)
@@ -115,6 +122,8 @@ class CustomNames:
 class CustomPrinter:
     names: CustomNames = field(default_factory=CustomNames)
     out: Lines = field(default_factory=Lines)
+    # The schedule region's constants (loop bounds and steps), by value.
+    bounds: dict[ConstKey, str] = field(default_factory=dict)
 
     def use(self, x: Operand) -> str:
         if isinstance(x, Const):
@@ -144,29 +153,57 @@ class CustomPrinter:
         for target in program.targets:
             name = self.names.define(target.value)
             self.out.add(2, f"{name} = avial.target {{arch = {escape(target.arch)}}}")
-        for task in program.tasks:
+        # Loop bounds are constants of the schedule region, named apart from
+        # the tasks and induction variables so that those keep their names.
+        keep = frozenset(t.value.name for t in program.tasks)
+        keep |= frozenset(iv.name for iv in schedule_ivs(program.items))
+        for c in loop_constants(program.items):
+            name = self.bounds[const_key(c)] = self.names.define_constant(c, keep)
+            self.out.add(2, f"{name} = arith.constant {literal(c)}")
+        for item in program.items:
             self.out.add(0, "")
-            self.task(task)
+            self.item(item, 2)
         self.out.add(1, "}")
         self.out.add(1, "return")
         self.out.add(0, "}")
         return self.out.text()
 
-    def task(self, task: Task) -> None:
+    def item(self, item: Item, depth: int) -> None:
+        if isinstance(item, Loop):
+            self.loop(item, depth)
+        else:
+            self.task(item, depth)
+
+    def loop(self, loop: Loop, depth: int) -> None:
+        """A time loop of the schedule; its body is a scope of its own."""
+        lb, ub, step = (self.bounds[const_key(x)] for x in loop_bounds(loop))
+        self.names.push()
+        iv = self.names.define(loop.iv)
+        self.out.add(depth, f"scf.for {iv} = {lb} to {ub} step {step} {{")
+        for k, item in enumerate(loop.body):
+            if k:
+                self.out.add(0, "")
+            self.item(item, depth + 1)
+        self.names.pop()
+        self.out.add(depth, "}")
+
+    def task(self, task: Task, depth: int) -> None:
         head = f"{self.names.define(task.value)} = avial.task {self.use(task.target.value)}"
         if task.reads:
             head += f" reads({self.uses(task.reads)})"
         if task.writes:
             head += f" writes({self.uses(task.writes)})"
-        self.out.add(2, head + task_attributes(task, False) + " {")
+        self.out.add(depth, head + task_attributes(task, False) + " {")
         self.names.push()
         for c in task_constants(task.body):
-            self.out.add(3, f"{self.names.define_constant(c)} = arith.constant {literal(c)}")
+            self.out.add(
+                depth + 1, f"{self.names.define_constant(c)} = arith.constant {literal(c)}"
+            )
         for op in task.body.ops:
-            self.op(op, 3)
-        self.out.add(3, "avial.yield")
+            self.op(op, depth + 1)
+        self.out.add(depth + 1, "avial.yield")
         self.names.pop()
-        self.out.add(2, "}")
+        self.out.add(depth, "}")
 
     # One line per op; ops with regions print their own lines.
 
@@ -190,7 +227,9 @@ class CustomPrinter:
         if name in BINARY_OPS or name == "arith.select":
             return f"{name} {self.uses(xs)} : {operand_type(op.results[0])}"
         if name in CAST_OPS:
-            return f"{name} {self.use(xs[0])} : {operand_type(xs[0])} to {operand_type(op.results[0])}"
+            return (
+                f"{name} {self.use(xs[0])} : {operand_type(xs[0])} to {operand_type(op.results[0])}"
+            )
         return self.simple_memory(op, name, xs) or self.simple_control(op, name, xs)
 
     def simple_memory(self, op: Op, name: str, xs: tuple[Operand, ...]) -> str | None:

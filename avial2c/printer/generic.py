@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from avial2c.ir import (
     Block,
     Const,
+    Item,
+    Loop,
     Op,
     Operand,
     Program,
@@ -22,6 +24,8 @@ from avial2c.printer.common import (
     escape,
     is_empty_else,
     literal,
+    loop_bounds,
+    loop_constants,
     op_name,
     operand_type,
     results_signature,
@@ -45,6 +49,8 @@ class GenericNames:
 
     values: dict[Value, str] = field(default_factory=dict)
     constants: dict[Task, dict[ConstKey, str]] = field(default_factory=dict)
+    # The schedule region's constants: the bounds and steps of its loops.
+    bounds: dict[ConstKey, str] = field(default_factory=dict)
     next_value: int = 0
     next_arg: int = 0
 
@@ -53,14 +59,23 @@ class GenericNames:
         names = cls()
         for m in program.memrefs:
             names.arg(m)
+        # The schedule region, in op order: targets, constants, then tasks and loops.
         for t in program.targets:
             names.result(t.value)
-        for task in program.tasks:
-            names.result(task.value)
-        pending: list[Task | Block] = list(program.tasks)
+        for c in loop_constants(program.items):
+            names.bounds[const_key(c)] = f"%{names.next_value}"
+            names.next_value += 1
+        pending: list[Item | Block] = names.items(program.items)
         while pending:
             pending.extend(names.region(pending.pop()))
         return names
+
+    def items(self, items: tuple[Item, ...]) -> list[Item | Block]:
+        """Number the results of ITEMS (tasks; loops have none); return their regions."""
+        for item in items:
+            if isinstance(item, Task):
+                self.result(item.value)
+        return list(items)
 
     def task_constants(self, task: Task) -> None:
         table = self.constants[task] = {}
@@ -84,8 +99,12 @@ class GenericNames:
             self.values[r] = f"%{self.next_value}#{k}"
         self.next_value += 1
 
-    def region(self, item: Task | Block) -> list[Block]:
-        """Number one region (a task body starts with its constants); return its nested regions."""
+    def region(self, item: Item | Block) -> list[Item | Block]:
+        """Number one region (a task body starts with its constants, a loop body
+        holds tasks and loops); return its nested regions."""
+        if isinstance(item, Loop):
+            self.arg(item.iv)
+            return self.items(item.body)
         if isinstance(item, Task):
             self.task_constants(item)
         block = item.body if isinstance(item, Task) else item
@@ -94,7 +113,8 @@ class GenericNames:
         for op in block.ops:
             if op.results:
                 self.op_results(op)
-        return [r for op in block.ops for r in op.regions]
+        regions: list[Item | Block] = [r for op in block.ops for r in op.regions]
+        return regions
 
 
 def result_group(names: list[str]) -> str:
@@ -151,9 +171,7 @@ class GenericPrinter:
         memrefs = program.memrefs
         sig = f"({types_text(memrefs)}) -> ()"
         self.out.add(0, '"builtin.module"() ({')
-        self.out.add(
-            1, f'"func.func"() <{{function_type = {sig}, sym_name = {escape(func)}}}> ({{'
-        )
+        self.out.add(1, f'"func.func"() <{{function_type = {sig}, sym_name = {escape(func)}}}> ({{')
         if memrefs:
             args = ", ".join(f"{self.use(m)}: {operand_type(m)}" for m in memrefs)
             self.out.add(1, f"^bb0({args}):")
@@ -164,8 +182,14 @@ class GenericPrinter:
                 f'{self.use(target.value)} = "avial.target"() {{arch = {escape(target.arch)}}}'
                 " : () -> !avial.target",
             )
-        for task in program.tasks:
-            self.task(task)
+        for c in loop_constants(program.items):
+            self.out.add(
+                3,
+                f'{self.names.bounds[const_key(c)]} = "arith.constant"() '
+                f"<{{value = {literal(c)}}}> : () -> index",
+            )
+        for item in program.items:
+            self.item(item, 3)
         self.out.add(3, '"avial.yield"() : () -> ()')
         self.out.add(2, f"}}) : ({types_text(memrefs)}) -> ()")
         self.out.add(2, '"func.return"() : () -> ()')
@@ -173,11 +197,26 @@ class GenericPrinter:
         self.out.add(0, "}) : () -> ()")
         return self.out.text()
 
-    def task(self, task: Task) -> None:
+    def item(self, item: Item, depth: int) -> None:
+        if isinstance(item, Loop):
+            self.loop(item, depth)
+        else:
+            self.task(item, depth)
+
+    def loop(self, loop: Loop, depth: int) -> None:
+        bounds = ", ".join(self.names.bounds[const_key(x)] for x in loop_bounds(loop))
+        self.out.add(depth, f'"scf.for"({bounds}) ({{')
+        self.out.add(depth, f"^bb0({self.use(loop.iv)}: index):")
+        for item in loop.body:
+            self.item(item, depth + 1)
+        self.out.add(depth + 1, '"scf.yield"() : () -> ()')
+        self.out.add(depth, "}) : (index, index, index) -> ()")
+
+    def task(self, task: Task, depth: int) -> None:
         operands = (task.target.value, *task.reads, *task.writes)
         sizes = f"array<i32: 1, {len(task.reads)}, {len(task.writes)}>"
         self.out.add(
-            3,
+            depth,
             f'{self.use(task.value)} = "avial.task"({self.uses(operands)}) '
             f"<{{operandSegmentSizes = {sizes}}}> ({{",
         )
@@ -185,13 +224,16 @@ class GenericPrinter:
         for c in task_constants(task.body):
             t = const_type(c)
             self.out.add(
-                4,
+                depth + 1,
                 f'{self.use(c)} = "arith.constant"() <{{value = {literal(c)}}}> : () -> {t}',
             )
         for op in task.body.ops:
-            self.op(op, 4)
-        self.out.add(4, '"avial.yield"() : () -> ()')
-        self.out.add(3, f"}}){task_attributes(task, True)} : ({types_text(operands)}) -> !avial.task")
+            self.op(op, depth + 1)
+        self.out.add(depth + 1, '"avial.yield"() : () -> ()')
+        self.out.add(
+            depth,
+            f"}}){task_attributes(task, True)} : ({types_text(operands)}) -> !avial.task",
+        )
 
     def op(self, op: Op, depth: int) -> None:
         head = result_group([self.use(r) for r in op.results])

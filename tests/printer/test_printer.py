@@ -168,20 +168,20 @@ class Sink:
     def cpu_body(self) -> Block:
         body = Body()
         x = body.op("memref.load", v("x", I32), self.a, c(0, INDEX))
-        for name in ["addi", "subi", "muli", "divsi", "divui", "remsi", "remui", "ceildivsi", "floordivsi", "andi", "ori", "xori", "shli", "shrsi", "shrui", "minsi", "maxsi", "minui", "maxui"]:
+        for name in ["addi", "subi", "muli", "divsi", "divui", "remsi", "remui", "ceildivsi", "floordivsi", "andi", "ori", "xori", "shli", "shrsi", "shrui", "minsi", "maxsi", "minui", "maxui"]:  # fmt: skip
             x = body.op(f"arith.{name}", v(name, I32), x, c(-1 if name == "divsi" else 3, I32))
         fl = body.op("arith.sitofp", v("fl", F32), x)
-        for name in (
-            ["addf", "subf", "mulf", "divf", "remf", "minimumf", "maximumf", "minnumf", "maxnumf", "minf", "maxf"]
-        ):
+        for name in ["addf", "subf", "mulf", "divf", "remf", "minimumf", "maximumf", "minnumf", "maxnumf", "minf", "maxf"]:  # fmt: skip
             fl = body.op(f"arith.{name}", v(name, F32), fl, c(1.5, F32))
         fl = body.op("arith.negf", v("neg", F32), fl)
-        for name in ["sqrt", "rsqrt", "exp", "exp2", "log", "log2", "log10", "sin", "cos", "tan", "tanh", "absf", "floor", "ceil", "round"]:
+        for name in ["sqrt", "rsqrt", "exp", "exp2", "log", "log2", "log10", "sin", "cos", "tan", "tanh", "absf", "floor", "ceil", "round"]:  # fmt: skip
             fl = body.op(f"math.{name}", v(name, F32), fl)
         fl = body.op("math.powf", v("pw", F32), fl, c(0.1, F32))
         fl = body.op("math.fma", v("fma", F32), fl, fl, c(-0.0, F32))
         x = body.op("math.absi", v("absi", I32), x)
-        flags = [body.op("arith.cmpi", v(p, I1), x, c(7, I32), predicate=p) for p in CMPI_PREDICATES]
+        flags = [
+            body.op("arith.cmpi", v(p, I1), x, c(7, I32), predicate=p) for p in CMPI_PREDICATES
+        ]
         flags += [
             body.op("arith.cmpf", v(f"f_{p}", I1), fl, c(math.nan, F32), predicate=p)
             for p in CMPF_PREDICATES
@@ -393,36 +393,45 @@ def mlir_opt(text: str, *flags: str) -> str:
 
 
 TASK_LINE = re.compile(
-    r"^    (%\S+) = avial\.task (%\S+)(?: reads\(([^)]*)\))?(?: writes\(([^)]*)\))?"
+    r"^( +)(%\S+) = avial\.task (%\S+)(?: reads\(([^)]*)\))?(?: writes\(([^)]*)\))?"
     r"( \{[^{}]*\})? \{$"
 )
 
 
 def custom_to_mlir(text: str) -> str:
-    """The custom form with its avial ops written generically, for mlir-opt."""
+    """The custom form with its avial ops written generically, for mlir-opt.
+
+    Tasks may sit at any depth (inside time loops); a task ends at the first
+    `}` line indented as far as its head.
+    """
     types: dict[str, str] = {}
     for name, t in re.findall(r"(%[^\s:,()]+): (memref<[^>]*>)", text.splitlines()[0]):
         types[name] = t
-    out, closer = [], ""
+    out: list[str] = []
+    closers: dict[str, str] = {}  # the indentation of each open task: its closing line
     for line in text.splitlines():
-        out.append(rewrite_line(line, types, closer))
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        if line.strip() == "}" and indent in closers:
+            out.append(closers.pop(indent))
+            continue
+        out.append(rewrite_line(line, types))
         task_match = TASK_LINE.match(line)
         if task_match:
-            closer = task_closer(task_match, types)
+            closers[task_match.group(1)] = task_closer(task_match, types)
     return "\n".join(out) + "\n"
 
 
 def task_closer(m: re.Match[str], types: dict[str, str]) -> str:
-    names = [m.group(2), *split(m.group(3)), *split(m.group(4))]
-    attrs = m.group(5) or ""
-    return f"    }}){attrs} : ({', '.join(types[n] for n in names)}) -> !avial.task"
+    names = [m.group(3), *split(m.group(4)), *split(m.group(5))]
+    attrs = m.group(6) or ""
+    return f"{m.group(1)}}}){attrs} : ({', '.join(types[n] for n in names)}) -> !avial.task"
 
 
 def split(text: str | None) -> list[str]:
     return [x.strip() for x in text.split(",")] if text else []
 
 
-def rewrite_line(line: str, types: dict[str, str], closer: str) -> str:
+def rewrite_line(line: str, types: dict[str, str]) -> str:
     sched = re.match(r"^  avial\.schedule (.*) : (.*) \{$", line)
     if sched:
         types["__schedule__"] = sched.group(2)
@@ -435,14 +444,13 @@ def rewrite_line(line: str, types: dict[str, str], closer: str) -> str:
         return f'    {tgt.group(1)} = "avial.target"() {tgt.group(2)} : () -> !avial.target'
     task_match = TASK_LINE.match(line)
     if task_match:
-        reads, writes = split(task_match.group(3)), split(task_match.group(4))
-        operands = ", ".join([task_match.group(2), *reads, *writes])
+        reads, writes = split(task_match.group(4)), split(task_match.group(5))
+        operands = ", ".join([task_match.group(3), *reads, *writes])
         sizes = f"array<i32: 1, {len(reads)}, {len(writes)}>"
-        return f'    {task_match.group(1)} = "avial.task"({operands}) <{{operandSegmentSizes = {sizes}}}> ({{'
+        head = f"{task_match.group(1)}{task_match.group(2)}"
+        return f'{head} = "avial.task"({operands}) <{{operandSegmentSizes = {sizes}}}> ({{'
     if line.strip() == "avial.yield":
         return line.replace("avial.yield", '"avial.yield"() : () -> ()')
-    if line == "    }":
-        return closer
     return line
 
 
@@ -505,10 +513,10 @@ def test_generic_properties_of_upstream_ops() -> None:
     assert "<{operandSegmentSizes = array<i32: 1, 1, 1, 2>}>" in text
     assert "<{dimension = #gpu<dim x>}>" in text
     assert '"arith.minimumf"' in text and '"arith.minf"' not in text
-    assert '<{value = 0x7FC00000 : f32}> : () -> f32' in text
-    assert '<{value = -0.000000e+00 : f32}>' in text
-    assert '<{value = 9.9999999999999995E-8 : f64}>' in text
-    assert '<{value = true}> : () -> i1' in text
+    assert "<{value = 0x7FC00000 : f32}> : () -> f32" in text
+    assert "<{value = -0.000000e+00 : f32}>" in text
+    assert "<{value = 9.9999999999999995E-8 : f64}>" in text
+    assert "<{value = true}> : () -> i1" in text
     assert "<{operandSegmentSizes = array<i32: 0, 0>}> : () -> memref<16xf32>" in text
     assert "() -> memref<16xi32, #gpu.address_space<workgroup>>" in text
     assert '{name = "odd \\22name\\22\\0A", rank = 1 : i64}' in text
@@ -605,7 +613,7 @@ def test_float_spellings_round_trip_through_mlir_opt() -> None:
     lines = []
     for k, x in enumerate(values):
         for t in (F32, F64):
-            lines.append(f'%v{k}{t} = arith.constant {float_text(x, t)} : {t}')
+            lines.append(f"%v{k}{t} = arith.constant {float_text(x, t)} : {t}")
             lines.append(f'"use"(%v{k}{t}) : ({t}) -> ()')
     printed = mlir_opt("\n".join(lines), "--mlir-print-op-generic")
     got = re.findall(r"value = (\S+) : (f\d\d)", printed)
@@ -732,7 +740,9 @@ def test_what_mlir_opt_prints_of_every_example_parses_to_equal_ir(
 
 
 def test_seed_spellings_print_the_same() -> None:
-    texts = {print_generic(example(n)) for n in ("seed.mlir", "seed_typed.mlir", "seed_generic.mlir")}
+    texts = {
+        print_generic(example(n)) for n in ("seed.mlir", "seed_typed.mlir", "seed_generic.mlir")
+    }
     assert len(texts) == 1
 
 
@@ -763,7 +773,9 @@ def test_constants_round_trip_through_both_forms(
         memrefs.append(m)
         body.add("memref.store", (c(value, t), m, c(k, INDEX)))
     cpu = target("cpu", "x86_64")
-    program = Program("c.mlir", tuple(memrefs), (cpu,), (task("t", cpu, (), tuple(memrefs), body.block()),))
+    program = Program(
+        "c.mlir", tuple(memrefs), (cpu,), (task("t", cpu, (), tuple(memrefs), body.block()),)
+    )
     for printer in (print_custom, print_generic):
         assert canonical(front_end(printer(program))) == canonical(program)
 

@@ -65,6 +65,7 @@ class KernelView:
 class LauncherView:
     task: TaskView  # its name, comment, device copies and writes
     kernels: tuple[KernelView, ...]
+    unused: tuple[str, ...] = ()  # induction-variable parameters no kernel takes
 
 
 @dataclass(frozen=True)
@@ -109,18 +110,29 @@ def launcher_view(task: Task, tv: TaskView, file_names: Namer) -> LauncherView:
     kernels = []
     for k, launch in enumerate(launches):
         wanted = f"{tv.fname}_kernel" if len(launches) == 1 else f"{tv.fname}_kernel{k}"
-        kernels.append(kernel_view(task, launch, file_names.fresh(wanted), tv.device))
-    return LauncherView(tv, tuple(kernels))
+        kernels.append(kernel_view(task, launch, file_names.fresh(wanted), tv.device, tv.ivs))
+    passed = {a for k in kernels for a in k.args}
+    return LauncherView(tv, tuple(kernels), tuple(name for _, name in tv.ivs if name not in passed))
 
 
-def kernel_view(task: Task, launch: Op, name: str, device: tuple[DeviceUse, ...]) -> KernelView:
-    """The kernel of LAUNCH; its memref parameters keep the launcher's names."""
+def kernel_view(
+    task: Task,
+    launch: Op,
+    name: str,
+    device: tuple[DeviceUse, ...],
+    ivs: tuple[tuple[Value, str], ...] = (),
+) -> KernelView:
+    """The kernel of LAUNCH; its memref parameters keep the launcher's names, and
+    so do the schedule loops' induction variables it uses (int64_t parameters)."""
     named = {x for op in walk_ops(launch.regions[0]) for x in op.operands}
     values = {m.name: m for m in task.reads + task.writes}
     mine = [(values[d.memref], d) for d in device if values[d.memref] in named]
     names: dict[Value, str] = {m: d.var for m, d in mine}
+    its_ivs = [(v, n) for v, n in ivs if v in named]
+    names.update(its_ivs)
     namer = Namer(names.values())
     params = tuple(f"{'const ' if d.const else ''}{d.ctype} *__restrict__ {d.var}" for _, d in mine)
+    params += tuple(f"int64_t {n}" for _, n in its_ivs)
     shape = LaunchShape.of(launch)
     tr = KernelTranslator(namer, names, used_values(launch.regions[0]))
     tr.shape = shape
@@ -130,7 +142,7 @@ def kernel_view(task: Task, launch: Op, name: str, device: tuple[DeviceUse, ...]
         name=name,
         comment=f"gpu.launch: {shape.describe()}",
         params=params,
-        args=tuple(d.var for _, d in mine),
+        args=tuple(d.var for _, d in mine) + tuple(n for _, n in its_ivs),
         grid="dim3({}, {}, {})".format(*shape.grid),
         block="dim3({}, {}, {})".format(*shape.block),
         body=tuple(body),

@@ -12,6 +12,7 @@ from avial2c.plan.plan import Level, Plan, TaskPlan, Transfer
 from avial2c.plan.schedule import LoopStep
 
 SCHEMA = "avial2c-plan/1"
+LISTED = 64  # GPU copies listed one by one in the text (a loop may repeat them many times)
 
 # One fill colour per target, in program order (ColorBrewer Set3, then again).
 PALETTE = (
@@ -196,18 +197,24 @@ def device_lines(plan: Plan) -> list[str]:
         return []
     end = len(plan.levels)
     lines = ["GPU copies (the same with --gpu cuda and --gpu emulate)"]
-    for c in plan.device_copies:
+    for c in plan.device_copies[:LISTED]:
         when = "end" if c.level == end else f"level {c.level}"
         arrow = "host -> GPU" if c.direction == "h2d" else "GPU -> host"
         lines.append(
             f"  {when}, rank {c.rank}: %{c.memref} {arrow}  {plural(c.nbytes, 'byte')}  for {c.reason}"
         )
+    if len(plan.device_copies) > LISTED:
+        lines.append(
+            f"  ... and {len(plan.device_copies) - LISTED} more (--emit plan-json lists all)"
+        )
     if not plan.device_copies:
         lines.append("  none")
-    for k in plan.device_kept:
+    for k in plan.device_kept[:LISTED]:
         lines.append(
             f"  kept on the GPU of rank {k.rank}: %{k.memref} from {k.since} to {k.task} (no copy)"
         )
+    if len(plan.device_kept) > LISTED:
+        lines.append(f"  ... kept {len(plan.device_kept) - LISTED} more times")
     return [*lines, ""]
 
 

@@ -281,6 +281,8 @@ class Run:
         before = self.state()
         for it in range(info.trips):
             mark, start = len(self.runs), self.least.total
+            copies = len(self.device.copies) if self.device is not None else 0
+            kept = len(self.device.kept) if self.device is not None else 0
             self.steps(step.body)
             after = self.state()
             if after == before:
@@ -289,6 +291,9 @@ class Run:
                 for r in self.runs[mark:]:
                     r.count *= 1 + rest
                 self.least.total += (self.least.total - start) * rest
+                if self.device is not None:  # listed one by one, as they happen
+                    self.device.copies += self.device.copies[copies:] * rest
+                    self.device.kept += self.device.kept[kept:] * rest
                 self.loop_plans[step.loop] = LoopPlan(step.loop, it + 1, self.replay.owners.state())
                 return
             before = after

@@ -392,6 +392,12 @@ class Schedule:
     names: list[str]  # with '%'
     types: list[str]
     bodies: list[list[str]]  # each task's body lines, avial.yield left out
+    # The schedule region in order: task bodies, and the lines of its time
+    # loops kept as written (index constants, scf.for headers, their braces).
+    steps: list[list[str] | str]
+
+
+FRAME_RE = re.compile(r"^\s*(%[\w.$-]+ = arith\.constant .* : index|scf\.for .*\{)\s*$")
 
 
 def read_schedule(text: str) -> Schedule:
@@ -399,12 +405,26 @@ def read_schedule(text: str) -> Schedule:
     names: list[str] = []
     types: list[str] = []
     bodies: list[list[str]] = []
-    for i, line in enumerate(lines):
+    steps: list[list[str] | str] = []
+    loops: list[str] = []  # the closing lines of the open time loops
+    i = 0
+    while i < len(lines):
+        line = lines[i]
         if m := SCHEDULE_RE.match(line):
             names, types = split_top(m.group(2)), split_top(m.group(3))
-        if m := TASK_RE.match(line):
-            bodies.append(task_body(lines, i + 1, m.group(1) + "}"))
-    return Schedule(names, types, bodies)
+        elif m := TASK_RE.match(line):
+            closing = m.group(1) + "}"
+            bodies.append(task_body(lines, i + 1, closing))
+            steps.append(bodies[-1])
+            i = lines.index(closing, i + 1)
+        elif names and FRAME_RE.match(line):
+            steps.append(line)
+            if "scf.for" in line:
+                loops.append(line[: len(line) - len(line.lstrip())] + "}")
+        elif loops and line == loops[-1]:
+            steps.append(loops.pop())
+        i += 1
+    return Schedule(names, types, bodies, steps)
 
 
 def task_body(lines: list[str], start: int, closing: str) -> list[str]:
@@ -577,8 +597,11 @@ def sequential_module(schedule: Schedule) -> str:
     """The tasks' bodies, one after another, on freshly filled memrefs."""
     args = ", ".join(f"{n}: {t}" for n, t in zip(schedule.names, schedule.types, strict=True))
     lines = ["func.func private @printMemrefI64(memref<*xi64>)", f"func.func @run({args}) {{"]
-    for body in schedule.bodies:
-        lines += ["  scf.execute_region {", *body, "    scf.yield", "  }"]
+    for step in schedule.steps:
+        if isinstance(step, str):  # a time loop's constant, header or closing brace
+            lines.append(step)
+            continue
+        lines += ["  scf.execute_region {", *step, "    scf.yield", "  }"]
     lines += ["  return", "}", "func.func @main() {", "    %c0_i64 = arith.constant 0 : i64"]
     top = max(12, 3 * len(schedule.names))
     lines += [f"    %c{n} = arith.constant {n} : index" for n in range(top + 1)]
@@ -648,6 +671,12 @@ needs_mlir_runner = pytest.mark.skipif(
 def test_runnable_examples_include_gpu_programs() -> None:
     assert {"jacobi2d.mlir", "select_math.mlir", "pipeline.mlir"} <= set(RUNNABLE_EXAMPLES)
     assert "matmul_gpu.mlir" not in RUNNABLE_EXAMPLES
+    # Time loops run as scf.for around the task bodies: MLIR runs the loop too.
+    assert {"jacobi_loop.mlir", "gpu_loop.mlir"} <= set(RUNNABLE_EXAMPLES)
+    steps = read_schedule((EXAMPLES / "jacobi_loop.mlir").read_text()).steps
+    assert [s.strip() for s in steps if isinstance(s, str)][-2:] == [
+        "scf.for %t = %first to %sweeps step %one {", "}"
+    ]
 
 
 @needs_mlir_opt

@@ -446,8 +446,14 @@ class Builder:
         return block
 
     def schedule_op(
-        self, s: SynOp, targets: list[Target], tasks: list[Task], items: list[Item]
+        self,
+        s: SynOp,
+        targets: list[Target],
+        tasks: list[Task],
+        items: list[Item],
+        in_loop: bool = False,
     ) -> None:
+        """One op of the schedule region, or of a loop's body when IN_LOOP."""
         if s.name == "avial.target":
             targets.append(self.target(s, len(targets) + 1))
         elif s.name == "avial.task":
@@ -458,10 +464,23 @@ class Builder:
             self.constant(s)
         elif s.name == "scf.for":
             items.append(self.schedule_loop(s, targets, tasks))
-        elif s.name in ("avial.yield", "scf.yield") and not s.operands:
+        elif s.name == "avial.yield" and not s.operands:
             return
+        elif s.name == "scf.yield" and in_loop:
+            if s.operands:
+                raise CompileError(
+                    "'scf.yield' of 'scf.for' in 'avial.schedule' cannot yield values: tasks "
+                    "communicate through memrefs",
+                    s.span,
+                )
         else:
             self.check_known(s)
+            if in_loop:
+                raise CompileError(
+                    f"'{s.name}' is not allowed in a loop of 'avial.schedule'; a loop holds "
+                    "'avial.task' ops and nested 'scf.for' loops (put computations in a task)",
+                    s.span,
+                )
             raise CompileError(
                 f"'{s.name}' is not allowed directly in 'avial.schedule'; it holds 'avial.target' "
                 "and 'avial.task' ops and 'scf.for' loops around tasks (put computations in a task)",
@@ -480,6 +499,12 @@ class Builder:
         bounds: list[int] = []
         for what, u in zip(("lower bound", "upper bound", "step"), s.operands, strict=True):
             x = self.use(u)
+            if isinstance(x, Const) and x.type is not None and x.type != INDEX:
+                raise CompileError(
+                    f"the {what} of 'scf.for' in 'avial.schedule' must be an index, but "
+                    f"'{u.text}' is {x.type}",
+                    u.span,
+                )
             if (
                 not isinstance(x, Const)
                 or not isinstance(x.value, int)
@@ -489,12 +514,6 @@ class Builder:
                     f"the {what} of 'scf.for' in 'avial.schedule' must be a constant index "
                     f"('arith.constant' in the schedule region, or an integer literal), but "
                     f"'{u.text}' is {describe(x)}",
-                    u.span,
-                )
-            if x.type is not None and x.type != INDEX:
-                raise CompileError(
-                    f"the {what} of 'scf.for' in 'avial.schedule' must be an index, but "
-                    f"'{u.text}' is {x.type}",
                     u.span,
                 )
             if not int_fits(int(x.value), 64):
@@ -535,7 +554,7 @@ class Builder:
                         raise CompileError(
                             "'avial.target' must be outside the loops of the schedule", op.span
                         )
-                    self.schedule_op(op, targets, tasks, items)
+                    self.schedule_op(op, targets, tasks, items, in_loop=True)
         finally:
             self.depth -= 1
         lb, ub, step = bounds

@@ -327,7 +327,9 @@ def write_stats() -> Iterator[None]:
 
 
 def draw_cases(data: st.DataObject) -> list[tuple[str, int]]:
-    return [(sync, data.draw(st.integers(1, 4), label=f"ranks ({sync})")) for sync in ("barrier", "p2p")]
+    return [
+        (sync, data.draw(st.integers(1, 4), label=f"ranks ({sync})")) for sync in ("barrier", "p2p")
+    ]
 
 
 @needs_mpi
@@ -406,7 +408,9 @@ def test_fuzzer_finds_defect_class(defect: str) -> None:
                 raise AssertionError(f"{failure.summary()}\n{failure.message}")
         for failure, found in zip(failures, classes, strict=True):
             if found == defect:
-                raise DefectFound(f"{OPEN_DEFECTS.get(defect, defect)}\n{note(failure, cases, seed)}")
+                raise DefectFound(
+                    f"{OPEN_DEFECTS.get(defect, defect)}\n{note(failure, cases, seed)}"
+                )
 
     run()
 
@@ -423,8 +427,12 @@ def test_classify_tells_the_open_defects_apart() -> None:
     assert classify(spec, Failure("generate", bounds)) == "D3"
     private = "'%v' is thread-private memory used across 'gpu.barrier'; --gpu emulate ..."
     assert classify(spec, Failure("generate", private)) == "D4"
-    assert classify(spec, Failure("cli", "%x as written: got int32 (1,), expected int32 ()")) == "D5"
-    assert classify(spec, Failure("cli", "%x as written: got int32 (2,), expected int32 (3,)")) is None
+    assert (
+        classify(spec, Failure("cli", "%x as written: got int32 (1,), expected int32 ()")) == "D5"
+    )
+    assert (
+        classify(spec, Failure("cli", "%x as written: got int32 (2,), expected int32 (3,)")) is None
+    )
     assert classify(spec, Failure("compare", "%x: arrays differ")) is None
     dashed = ProgramSpec(((),), ("i32",), ("x86_64",), (), memref_names=("-x",))
     refused = "run --interpret exited with 2: PROGRAM: error: argument --input: expected one"

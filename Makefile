@@ -26,7 +26,7 @@ help:
 	@echo "make test-fast                                      the tests that build and run nothing (under a minute)"
 	@echo "make lint                                           ruff and mypy --strict on the package"
 	@echo "make dag   [FILE=...]                               render the DAG of FILE to build/dag.svg"
-	@echo "make fuzz  [N=200 MUTANTS=10*N SAVE=build/fuzz]      fresh fuzzing: N programs built and run, MUTANTS judged against mlir-opt"
+	@echo "make fuzz  [N=200 MUTANTS=10*N SAVE=build/fuzz]      fresh fuzzing: N programs (and N with loops) built and run, MUTANTS judged against mlir-opt"
 	@echo "make bench                                          the benchmarks of tests/perf (prints ratios)"
 	@echo "make setup                                          install system packages and the venv"
 	@echo "make clean                                          remove build outputs (keeps the venv)"
@@ -75,10 +75,10 @@ MUTANTS ?= $(shell echo $$(( $(N) * 10 )))
 SAVE ?= build/fuzz
 
 # Fresh fuzzing: MUTANTS mutants judged by avial2c and mlir-opt-22
-# (tests/check/test_validity_fuzz.py), then N random programs built and run
-# against the interpreter (tests/e2e/test_fuzz.py).  Every finding is saved
-# under $(SAVE) (known defects under known/ and validity/D*, new ones
-# elsewhere); the counts are in $(SAVE)/*-stats.json.
+# (tests/check/test_validity_fuzz.py), then N random programs, and N with time
+# loops, built and run against the interpreter (tests/e2e/test_fuzz.py).
+# Every finding is saved under $(SAVE) (known defects under known/ and
+# validity/D*, new ones elsewhere); the counts are in $(SAVE)/*-stats.json.
 fuzz: setup
 	mkdir -p $(SAVE)
 	status=0; \

@@ -27,7 +27,18 @@ memory around ``gpu.barrier``, barriers inside ``scf.for`` loops whose
 bounds are computed from uniform values (``%bx + 1``, ``%bx * 2``,
 ``%c1 + %c1``, ``gpu.grid_dim``), nested such loops (phases within
 phases), and thread-private ``memref.alloca`` buffers live across
-barriers.  Not a test module.
+barriers.
+
+With ``programs(loops=True)`` the schedule also holds *time loops*
+(:class:`LoopSpec`): ``scf.for`` around contiguous runs of tasks, nested or
+side by side, with zero to a few trips, steps of 1 or 2 and lower bounds
+that are not always 0 (bounds are integer literals in the seed spelling,
+``arith.constant`` index values of the schedule region otherwise).  Tasks
+are then drawn alone or as *ping-pong* pairs (one reads u and writes v, the
+next reads v and writes u), and written values often build on the value
+read, so that the results depend on the number of iterations; a task in a
+loop may add an enclosing loop's induction variable to what it stores
+(``TaskSpec.iv``).  Not a test module.
 """
 
 from __future__ import annotations
@@ -110,6 +121,27 @@ class TaskSpec:
     rank: int | None = None
     bound: str = "const"  # GPU barrier loops: one of UNIFORM_BOUNDS
     label: str | None = None  # {name = "..."}, an MLIR string body (escapes kept)
+    # Inside time loops: each written value gets the induction variable of
+    # the IV-th enclosing loop (0: the innermost; modulo their number) added.
+    iv: int | None = None
+
+
+@dataclass(frozen=True)
+class LoopSpec:
+    """A time loop: ``scf.for %iv = lb to ub step step`` around the tasks
+    ``first .. last - 1`` of the schedule.  Two loops of a program are
+    disjoint or nested; of two loops around the same tasks, the earlier in
+    ``ProgramSpec.loops`` is the outer one."""
+
+    first: int
+    last: int  # exclusive; > first
+    lb: int
+    ub: int
+    step: int  # > 0
+
+    @property
+    def trips(self) -> int:
+        return max(0, -(-(self.ub - self.lb) // self.step))
 
 
 @dataclass(frozen=True)
@@ -125,12 +157,17 @@ class ProgramSpec:
     task_names: tuple[str, ...] = ()
     value_names: tuple[str, ...] = ()
     func_name: str = "@main"
+    loops: tuple[LoopSpec, ...] = ()  # time loops around runs of tasks
+    loop_names: tuple[str, ...] = ()  # of their induction variables (empty: time0..)
 
     def memref(self, k: int) -> str:
         return "%" + (self.memref_names[k] if self.memref_names else f"m{k}")
 
     def task_name(self, i: int) -> str:
         return "%" + (self.task_names[i] if self.task_names else f"t{i}")
+
+    def iv_name(self, j: int) -> str:
+        return "%" + (self.loop_names[j] if self.loop_names else f"time{j}")
 
 
 # --------------------------------------------------------------------------
@@ -164,6 +201,12 @@ def exprs(reads: tuple[int, ...], depth: int) -> st.SearchStrategy[Expr]:
     )  # fmt: skip
 
 
+# How an *update* combines the value read with the rest of the expression:
+# written values that build on the old ones make results depend on how often
+# a time loop runs its tasks.
+UPDATE_OPS = ["addi", "addf", "subi", "subf", "xori"]
+
+
 @st.composite
 def task_specs(
     draw: st.DrawFn,
@@ -171,13 +214,22 @@ def task_specs(
     targets: tuple[str, ...],
     gpu_kinds: tuple[str, ...] = tuple(GPU_KINDS),
     hostile: bool = False,
+    loops: bool = False,
+    io: tuple[tuple[int, ...], tuple[int, ...]] | None = None,
 ) -> TaskSpec:
+    """A task.  LOOPS: for a program with time loops (the task may update a
+    memref and use an induction variable); IO: its reads and writes, given
+    (then its first write is an update of its first read)."""
     n = len(shapes)
-    first = draw(st.integers(0, n - 1))
-    same = [k for k in range(n) if shapes[k] == shapes[first] and k != first]
-    extra = draw(st.lists(st.sampled_from(same), max_size=1, unique=True)) if same else []
-    writes = tuple([first, *extra])
-    reads = tuple(draw(st.lists(st.integers(0, n - 1), max_size=3, unique=True)))
+    if io is None:
+        first = draw(st.integers(0, n - 1))
+        same = [k for k in range(n) if shapes[k] == shapes[first] and k != first]
+        extra = draw(st.lists(st.sampled_from(same), max_size=1, unique=True)) if same else []
+        writes = tuple([first, *extra])
+        reads = tuple(draw(st.lists(st.integers(0, n - 1), max_size=3, unique=True)))
+    else:
+        reads, writes = io
+        first = writes[0]
     target = draw(st.integers(0, len(targets) - 1))
     gpu = targets[target] in GPU_ARCHS
     if gpu:
@@ -186,16 +238,98 @@ def task_specs(
         kind = draw(st.sampled_from(["parallel", "reduce"]))
     else:
         kind = draw(st.sampled_from(CPU_KINDS))
-    body = tuple(draw(exprs(reads, 2)) for _ in writes)
+    if not loops:
+        body = tuple(draw(exprs(reads, 2)) for _ in writes)
+    else:
+        source = reads[0] if io is not None else (first if draw(st.booleans()) else None)
+        if source is not None and source not in reads:
+            reads = (source, *reads)
+        body = tuple(draw(exprs(reads, 2)) for _ in writes[1:])
+        if source is None:
+            body = (draw(exprs(reads, 2)), *body)
+        else:
+            op = draw(st.sampled_from(UPDATE_OPS))
+            more = draw(exprs(reads, 1))
+            body = (Expr("bin", op, (Expr("load", source), more)), *body)
     rank = draw(st.none() | st.none() | st.integers(0, 5) | st.sampled_from(RANKS))
     bound = draw(st.sampled_from(UNIFORM_BOUNDS))
     label = draw(st.none() | st.sampled_from(HOSTILE_STRINGS)) if hostile else None
-    return TaskSpec(kind, target, reads, writes, body, rank, bound, label)
+    iv = draw(st.none() | st.integers(0, 2)) if loops else None
+    return TaskSpec(kind, target, reads, writes, body, rank, bound, label, iv)
+
+
+@st.composite
+def loop_bounds(draw: st.DrawFn) -> tuple[int, int, int]:
+    """(lb, ub, step) of a time loop: 0 to 4 trips (0: ub == lb, or below
+    it), step 1 or 2, an upper bound that is sometimes not lb + trips * step."""
+    trips = draw(st.sampled_from([1, 2, 3, 4, 2, 3, 0]))
+    step = draw(st.integers(1, 2))
+    lb = draw(st.sampled_from([0, 0, 0, 1, 3, -2]))
+    slack = draw(st.integers(0, step - 1 if trips else 1))
+    return lb, lb + trips * step - slack, step
+
+
+@st.composite
+def ping_pong(
+    draw: st.DrawFn,
+    shapes: tuple[tuple[int, ...], ...],
+    targets: tuple[str, ...],
+    gpu_kinds: tuple[str, ...],
+    hostile: bool,
+) -> tuple[TaskSpec, TaskSpec]:
+    """Two tasks, the first reads U and writes V, the second reads V and
+    writes U, each updating what it reads (U and V may be the same memref)."""
+    n = len(shapes)
+    u, v = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+    others = tuple(draw(st.lists(st.integers(0, n - 1), max_size=1)))
+    there = draw(task_specs(shapes, targets, gpu_kinds, hostile, True, ((u, *others), (v,))))
+    back = draw(task_specs(shapes, targets, gpu_kinds, hostile, True, ((v,), (u,))))
+    return there, back
+
+
+def laminar(a: LoopSpec, b: LoopSpec) -> bool:
+    """Whether A and B are disjoint or one holds the other."""
+    if a.last <= b.first or b.last <= a.first:
+        return True
+    return (a.first <= b.first and b.last <= a.last) or (b.first <= a.first and a.last <= b.last)
+
+
+@st.composite
+def looped_tasks(
+    draw: st.DrawFn,
+    shapes: tuple[tuple[int, ...], ...],
+    targets: tuple[str, ...],
+    gpu_kinds: tuple[str, ...],
+    hostile: bool,
+) -> tuple[tuple[TaskSpec, ...], tuple[LoopSpec, ...]]:
+    """Tasks (alone or in ping-pong pairs) and at least one time loop: most
+    pairs in a loop of their own, a few more loops around runs of tasks
+    (nested in those or around them; one that would cross another is left out)."""
+    single = task_specs(shapes, targets, gpu_kinds, hostile, loops=True).map(lambda t: (t,))
+    pair = ping_pong(shapes, targets, gpu_kinds, hostile)
+    bounds = loop_bounds()
+    groups = draw(st.lists(st.tuples(st.one_of(single, pair, pair), st.none() | bounds | bounds),
+                           min_size=1, max_size=4))  # fmt: skip
+    tasks: list[TaskSpec] = []
+    loops: list[LoopSpec] = []
+    for group, around in groups:
+        if around is not None:
+            loops.append(LoopSpec(len(tasks), len(tasks) + len(group), *around))
+        tasks += group
+    n = len(tasks)
+    more = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(1, n), bounds),
+                         min_size=0 if loops else 1, max_size=2))  # fmt: skip
+    for first, last, around in more:
+        loop = LoopSpec(first, max(first + 1, last), *around)
+        if all(laminar(loop, other) for other in loops):
+            loops.append(loop)
+    return tuple(tasks), tuple(loops)
 
 
 # The names progen itself gives (targets, loop variables, launch ids, the
-# fallback value names): hostile names must not take them.
-OWN_NAMES = re.compile(r"(?:tgt\d+|t\d+|i\d+|j\d+|k|it\d+|[bgst][xyz]|v\d+|m\d+)\Z")
+# fallback value names, time loops' induction variables and bounds): hostile
+# names must not take them.
+OWN_NAMES = re.compile(r"(?:tgt\d+|t\d+|time\d+|tc\d+|i\d+|j\d+|k|it\d+|[bgst][xyz]|v\d+|m\d+)\Z")
 
 
 @st.composite
@@ -233,11 +367,13 @@ def programs(
     shapes: tuple[tuple[int, ...], ...] = tuple(SHAPES),
     targets: str = "any",
     names: tuple[str, ...] | None = None,
+    loops: bool = False,
 ) -> ProgramSpec:
     """A random program.  HOSTILE (None: drawn) gives hostile names; GPU (None:
     drawn) adds a GPU target, whose tasks are of GPU_KINDS (TARGETS "gpu":
     the only target, so every task is a GPU task); SHAPES are the memref
-    shapes drawn from; NAMES, if given, the hostile names."""
+    shapes drawn from; NAMES, if given, the hostile names; LOOPS: time loops
+    in the schedule (see :func:`looped_tasks`; without, none are drawn)."""
     n = draw(st.integers(2, 8))
     shape_list = tuple(draw(st.lists(st.sampled_from(shapes), min_size=n, max_size=n)))
     elems = tuple(draw(st.lists(st.sampled_from(ELEMS), min_size=n, max_size=n)))
@@ -248,16 +384,22 @@ def programs(
     if targets == "gpu":
         chosen = (arch,)
     is_hostile = draw(st.booleans()) if hostile is None else hostile
-    tasks = tuple(draw(st.lists(task_specs(shape_list, chosen, gpu_kinds, is_hostile),
-                                min_size=1, max_size=6)))  # fmt: skip
+    time_loops: tuple[LoopSpec, ...] = ()
+    if loops:
+        tasks, time_loops = draw(looped_tasks(shape_list, chosen, gpu_kinds, is_hostile))
+    else:
+        tasks = tuple(draw(st.lists(task_specs(shape_list, chosen, gpu_kinds, is_hostile),
+                                    min_size=1, max_size=6)))  # fmt: skip
     spelling = draw(st.sampled_from(SPELLINGS))
     if not is_hostile:
-        return ProgramSpec(shape_list, elems, chosen, tasks, spelling)
-    memref_names, task_names, value_names = draw(hostile_names(n, len(tasks), names))
+        return ProgramSpec(shape_list, elems, chosen, tasks, spelling, loops=time_loops)
+    n_named = len(tasks) + len(time_loops)
+    memref_names, named, value_names = draw(hostile_names(n, n_named, names))
     func_name = draw(st.sampled_from(["@main", '@"ünïcödé main"', "@MPI_Init", "@_start",
                                       '@"a b"', "@INT32_MAX"]))  # fmt: skip
-    return ProgramSpec(shape_list, elems, chosen, tasks, spelling, memref_names, task_names,
-                       value_names, func_name)  # fmt: skip
+    return ProgramSpec(shape_list, elems, chosen, tasks, spelling, memref_names,
+                       named[: len(tasks)], value_names, func_name, time_loops,
+                       named[len(tasks) :])  # fmt: skip
 
 
 # --------------------------------------------------------------------------
@@ -269,34 +411,134 @@ def memref_type(spec: ProgramSpec, k: int) -> str:
     return f"memref<{dims}{spec.elems[k]}>"
 
 
-def render(spec: ProgramSpec, mlir_opt: bool = False) -> str:
-    """The program as text in the typed custom form; ``spelling`` generic is
-    done by the caller with avial2c's printer (see test_fuzz.py).  MLIR_OPT
-    writes the avial ops in the generic form (the upstream ops stay in their
-    custom syntax, the names stay), which mlir-opt reads too."""
+def frame(spec: ProgramSpec, mlir_opt: bool = False) -> tuple[list[str], list[str]]:
+    """The lines before the tasks (the function, the schedule and its
+    targets) and those after them, as :func:`render` writes them."""
     n = len(spec.shapes)
     args = ", ".join(f"{spec.memref(k)}: {memref_type(spec, k)}" for k in range(n))
     names = ", ".join(spec.memref(k) for k in range(n))
     types = ", ".join(memref_type(spec, k) for k in range(n))
-    lines = [
+    head = [
         "// generated by tests/progen.py",
         f"func.func {spec.func_name}({args}) {{",
-        f'  "avial.schedule"({names}) ({{' if mlir_opt else f"  avial.schedule {names} : {types} {{",
+        f'  "avial.schedule"({names}) ({{'
+        if mlir_opt
+        else f"  avial.schedule {names} : {types} {{",
     ]
     for j, arch in enumerate(spec.targets):
         if mlir_opt:
-            lines.append(f'    %tgt{j} = "avial.target"() {{arch = "{arch}"}} : () -> !avial.target')
+            head.append(f'    %tgt{j} = "avial.target"() {{arch = "{arch}"}} : () -> !avial.target')
         else:
-            lines.append(f'    %tgt{j} = avial.target {{arch = "{arch}"}}')
-    for i, task in enumerate(spec.tasks):
-        writer = TaskWriter(spec, task, spec.task_name(i))
-        lines += writer.generic_lines() if mlir_opt else writer.lines()
-    if mlir_opt:
-        lines += ['    "avial.yield"() : () -> ()', f"  }}) : ({types}) -> ()"]
-    else:
-        lines.append("  }")
-    lines += ["  return", "}", ""]
-    return "\n".join(lines)
+            head.append(f'    %tgt{j} = avial.target {{arch = "{arch}"}}')
+    close = ['    "avial.yield"() : () -> ()', f"  }}) : ({types}) -> ()"] if mlir_opt else ["  }"]
+    return head, [*close, "  return", "}", ""]
+
+
+def task_lines(
+    spec: ProgramSpec,
+    i: int,
+    name: str | None = None,
+    loop_ivs: tuple[str, ...] = (),
+    mlir_opt: bool = False,
+    depth: int = 0,
+) -> list[str]:
+    """Task I, named NAME (its own name if None), in the schedule region
+    (indented for DEPTH loops); LOOP_IVS are the values its ``iv`` picks
+    from: the induction variables of its loops, outermost first."""
+    writer = TaskWriter(spec, spec.tasks[i], name or spec.task_name(i), loop_ivs=loop_ivs)
+    lines = writer.generic_lines() if mlir_opt else writer.lines()
+    return ["  " * depth + line for line in lines]
+
+
+@dataclass(frozen=True)
+class Nest:
+    """A time loop (index into ``ProgramSpec.loops``) and its body: task
+    indices and nested loops, in program order."""
+
+    loop: int
+    items: tuple[int | Nest, ...]
+
+
+def schedule_items(spec: ProgramSpec) -> tuple[int | Nest, ...]:
+    """The schedule region of SPEC as a tree: task indices and loops."""
+    n = len(spec.tasks)
+    for j, loop in enumerate(spec.loops):
+        if not (0 <= loop.first < loop.last <= n and loop.step > 0):
+            raise ValueError(f"loop {j} ({loop}) is not around tasks of the program")
+        if not all(laminar(loop, other) for other in spec.loops):
+            raise ValueError(f"loop {j} ({loop}) crosses another")
+    # Outer loops first: the earliest start, then the latest end, then list order.
+    order = sorted(range(len(spec.loops)),
+                   key=lambda j: (spec.loops[j].first, -spec.loops[j].last, j))  # fmt: skip
+    top: list[int | Nest] = []
+    open_loops: list[tuple[int, list[int | Nest]]] = []
+
+    def close() -> None:
+        j, items = open_loops.pop()
+        (open_loops[-1][1] if open_loops else top).append(Nest(j, tuple(items)))
+
+    for i in range(n):
+        while open_loops and spec.loops[open_loops[-1][0]].last <= i:
+            close()
+        while order and spec.loops[order[0]].first == i:
+            open_loops.append((order.pop(0), []))
+        (open_loops[-1][1] if open_loops else top).append(i)
+    while open_loops:
+        close()
+    return tuple(top)
+
+
+@dataclass
+class ScheduleWriter:
+    """The schedule region's tasks and time loops.  Loop bounds are integer
+    literals in the seed spelling, else ``arith.constant`` index values
+    written before the loop (%tc0, %tc1, ...)."""
+
+    spec: ProgramSpec
+    mlir_opt: bool
+    out: list[str] = field(default_factory=list)
+    consts: int = 0
+
+    def items(self, items: tuple[int | Nest, ...], ivs: tuple[str, ...], depth: int) -> None:
+        for item in items:
+            if isinstance(item, Nest):
+                self.loop(item, ivs, depth)
+            else:
+                self.out += task_lines(self.spec, item, None, ivs, self.mlir_opt, depth)
+
+    def loop(self, nest: Nest, ivs: tuple[str, ...], depth: int) -> None:
+        j, loop = nest.loop, self.spec.loops[nest.loop]
+        pad = "    " + "  " * depth
+        iv = self.spec.iv_name(j)
+        literals = self.spec.spelling == "seed" and not self.mlir_opt
+        if literals:
+            step = "" if loop.step == 1 and j % 2 else f" step {loop.step}"
+            self.out.append(f"{pad}scf.for {iv} = {loop.lb} to {loop.ub}{step} {{")
+        else:
+            lb, ub, step = (self.const(x, pad) for x in (loop.lb, loop.ub, loop.step))
+            self.out.append(f"{pad}scf.for {iv} = {lb} to {ub} step {step} {{")
+        self.items(nest.items, (*ivs, iv), depth + 1)
+        if j % 2 and not literals:
+            self.out.append(f"{pad}  scf.yield")
+        self.out.append(f"{pad}}}")
+
+    def const(self, value: int, pad: str) -> str:
+        name = f"%tc{self.consts}"
+        self.consts += 1
+        self.out.append(f"{pad}{name} = arith.constant {value} : index")
+        return name
+
+
+def render(spec: ProgramSpec, mlir_opt: bool = False) -> str:
+    """The program as text in the typed custom form (time loops in the
+    schedule: see :class:`ScheduleWriter`); ``spelling`` generic is
+    done by the caller with avial2c's printer (see test_fuzz.py).  MLIR_OPT
+    writes the avial ops in the generic form (the upstream ops stay in their
+    custom syntax, the names stay), which mlir-opt reads too."""
+    head, tail = frame(spec, mlir_opt)
+    writer = ScheduleWriter(spec, mlir_opt)
+    writer.items(schedule_items(spec), (), 0)
+    return "\n".join([*head, *writer.out, *tail])
 
 
 @dataclass
@@ -309,6 +551,7 @@ class TaskWriter:
     ivs: list[str] = field(default_factory=list)
     loop_shape: tuple[int, ...] = ()  # the extents the ivs run over
     indent: str = "      "
+    loop_ivs: tuple[str, ...] = ()  # of the enclosing time loops, outermost first
 
     # values
 
@@ -557,12 +800,24 @@ class TaskWriter:
             return self.cast(r, wide, dst)
         return self.cast(v, src, dst)
 
+    def value(self, e: Expr, t: str) -> str:
+        """E as a value of type T, to be written: plus the induction variable
+        of an enclosing time loop if the task uses one (``TaskSpec.iv``)."""
+        v = self.expr(e, t)
+        if self.task.iv is None or not self.loop_ivs:
+            return v
+        iv = self.loop_ivs[-1 - self.task.iv % len(self.loop_ivs)]
+        n = self.cast_any(iv, "index", t)
+        r = self.fresh()
+        self.emit(f"{r} = arith.{'addf' if is_float(t) else 'addi'} {v}, {n} : {t}")
+        return r
+
     # stores
 
     def stores(self) -> None:
         for w, e in zip(self.task.writes, self.task.exprs, strict=True):
             t = self.spec.elems[w]
-            v = self.expr(e, t)
+            v = self.value(e, t)
             idx = self.indices(w)
             self.emit(f"memref.store {v}, {self.mem(w)}[{idx}] : {memref_type(self.spec, w)}")
 
@@ -583,14 +838,18 @@ class TaskWriter:
         if self.spec.spelling == "seed" and len(t.writes) == 1:
             operands = "".join(f", {self.mem(k)}" for k in [*t.reads, t.writes[0]])
             return f"    {self.name} = avial.task %tgt{t.target}{operands}{attrs} {{"
-        return f"    {self.name} = avial.task %tgt{t.target} reads({reads}) writes({writes}){attrs} {{"
+        return (
+            f"    {self.name} = avial.task %tgt{t.target} reads({reads}) writes({writes}){attrs} {{"
+        )
 
     def generic_lines(self) -> list[str]:
         """The task with the avial ops in the generic form."""
         t = self.task
         self.lines()
         operands = ", ".join([f"%tgt{t.target}", *(self.mem(k) for k in [*t.reads, *t.writes])])
-        types = ", ".join(["!avial.target", *(memref_type(self.spec, k) for k in [*t.reads, *t.writes])])
+        types = ", ".join(
+            ["!avial.target", *(memref_type(self.spec, k) for k in [*t.reads, *t.writes])]
+        )
         sizes = f"array<i32: 1, {len(t.reads)}, {len(t.writes)}>"
         return [
             f'    {self.name} = "avial.task"({operands}) <{{operandSegmentSizes = {sizes}}}> ({{',
@@ -665,11 +924,13 @@ class TaskWriter:
             acc_t = "i8" if t == "i1" else t
             init = self.const(0, acc_t)
             r, acc = self.fresh(), self.fresh()
-            self.emit(f"{r} = scf.for %k = {c0} to {ub} step {c1} iter_args({acc} = {init}) -> ({acc_t}) {{")
+            self.emit(
+                f"{r} = scf.for %k = {c0} to {ub} step {c1} iter_args({acc} = {init}) -> ({acc_t}) {{"
+            )
             self.indent += "  "
             self.ivs = ["%k"]
             self.loop_shape = (extent,)
-            x = self.expr(e, acc_t)
+            x = self.value(e, acc_t)
             s = self.fresh()
             self.emit(f"{s} = arith.{'addf' if is_float(acc_t) else 'addi'} {acc}, {x} : {acc_t}")
             self.emit(f"scf.yield {s} : {acc_t}")
@@ -722,9 +983,11 @@ class TaskWriter:
             init = self.const(0, acc_t)
             r = self.fresh()
             ivs = ", ".join(self.ivs)
-            self.emit(f"{r} = scf.parallel ({ivs}) = ({lb}) to ({ub}) step ({step}) init ({init}) -> {acc_t} {{")
+            self.emit(
+                f"{r} = scf.parallel ({ivs}) = ({lb}) to ({ub}) step ({step}) init ({init}) -> {acc_t} {{"
+            )
             self.indent += "  "
-            x = self.expr(e, acc_t)
+            x = self.value(e, acc_t)
             self.emit(f"scf.reduce({x} : {acc_t}) {{")
             lhs, rhs, s = self.fresh(), self.fresh(), self.fresh()
             self.emit(f"^bb0({lhs}: {acc_t}, {rhs}: {acc_t}):")
@@ -758,7 +1021,9 @@ class TaskWriter:
         for w in self.task.writes:
             tile = self.fresh()
             t = self.spec.elems[w]
-            self.emit(f"{tile} = memref.alloca() : memref<{block}x{t}, #gpu.address_space<workgroup>>")
+            self.emit(
+                f"{tile} = memref.alloca() : memref<{block}x{t}, #gpu.address_space<workgroup>>"
+            )
             tiles.append(tile)
         g = self.fresh()
         self.emit(f"{g} = gpu.global_id x")
@@ -766,15 +1031,19 @@ class TaskWriter:
         self.loop_shape = shape
         for tile, w, e in zip(tiles, self.task.writes, self.task.exprs, strict=True):
             t = self.spec.elems[w]
-            v = self.expr(e, t)
-            self.emit(f"memref.store {v}, {tile}[%tx] : memref<{block}x{t}, #gpu.address_space<workgroup>>")
+            v = self.value(e, t)
+            self.emit(
+                f"memref.store {v}, {tile}[%tx] : memref<{block}x{t}, #gpu.address_space<workgroup>>"
+            )
         self.emit("gpu.barrier")
         mirror = self.fresh()
         self.emit(f"{mirror} = arith.subi {self.index_const(block - 1)}, %tx : index")
         for tile, w in zip(tiles, self.task.writes, strict=True):
             t = self.spec.elems[w]
             v = self.fresh()
-            self.emit(f"{v} = memref.load {tile}[{mirror}] : memref<{block}x{t}, #gpu.address_space<workgroup>>")
+            self.emit(
+                f"{v} = memref.load {tile}[{mirror}] : memref<{block}x{t}, #gpu.address_space<workgroup>>"
+            )
             idx = self.indices(w)
             self.emit(f"memref.store {v}, {self.mem(w)}[{idx}] : {memref_type(self.spec, w)}")
         self.emit("gpu.terminator")
@@ -841,7 +1110,9 @@ class TaskWriter:
         tiles = []
         for t in types:
             tile = self.fresh()
-            self.emit(f"{tile} = memref.alloca() : memref<{block}x{t}, #gpu.address_space<workgroup>>")
+            self.emit(
+                f"{tile} = memref.alloca() : memref<{block}x{t}, #gpu.address_space<workgroup>>"
+            )
             tiles.append(tile)
         g = self.fresh()
         self.emit(f"{g} = gpu.global_id x")
@@ -849,7 +1120,7 @@ class TaskWriter:
         self.loop_shape = shape
         mirror = self.fresh()
         self.emit(f"{mirror} = arith.subi {self.index_const(block - 1)}, %tx : index")
-        values = [self.expr(e, t) for e, t in zip(self.task.exprs, types, strict=True)]
+        values = [self.value(e, t) for e, t in zip(self.task.exprs, types, strict=True)]
         keep: list[str] = []
         if private:
             c0 = self.index_const(0)
@@ -886,7 +1157,9 @@ class TaskWriter:
             selected = [f"{results[0]}#{k}" for k in range(len(results))]
         inits = ", ".join(f"{a} = {v}" for a, v in zip(accs, values, strict=True))
         tlist = ", ".join(types)
-        self.emit(f"{head} = scf.for {iv} = {lb} to {ub} step {c1} iter_args({inits}) -> ({tlist}) {{")
+        self.emit(
+            f"{head} = scf.for {iv} = {lb} to {ub} step {c1} iter_args({inits}) -> ({tlist}) {{"
+        )
         self.indent += "  "
         for acc, tile, t in zip(accs, tiles, types, strict=True):
             mt = f"memref<{block}x{t}, #gpu.address_space<workgroup>>"
@@ -895,7 +1168,9 @@ class TaskWriter:
         others = []
         for tile, t in zip(tiles, types, strict=True):
             o = self.fresh()
-            self.emit(f"{o} = memref.load {tile}[{mirror}] : memref<{block}x{t}, #gpu.address_space<workgroup>>")
+            self.emit(
+                f"{o} = memref.load {tile}[{mirror}] : memref<{block}x{t}, #gpu.address_space<workgroup>>"
+            )
             others.append(o)
         self.emit("gpu.barrier")
         new = [self.combine(a, o, iv, t) for a, o, t in zip(accs, others, types, strict=True)]

@@ -26,11 +26,13 @@ from avial2c.diagnostics import CompileError, DiagnosticEngine
 from avial2c.frontend.parse import parse_program
 from avial2c.interp.run import interpret
 from avial2c.ir import NO_SPAN, Program, Span
-from avial2c.launch import LAUNCHERS, LaunchError, launch
+from avial2c.launch import LAUNCHERS, LaunchError, launch, physical_cores
+from avial2c.machine import Machine, MachineError, default_machine, load_machine
 from avial2c.npyio import InputError, format_memref, load_input, write_outputs, written_memrefs
 from avial2c.plan.emit import plan_dot, plan_json, plan_text
-from avial2c.plan.plan import place
-from avial2c.plan.schedule import SPLIT_MODES, Schedule, make_schedule
+from avial2c.plan.heft import NoRank
+from avial2c.plan.plan import heft_schedule, place
+from avial2c.plan.schedule import PLACEMENTS, SPLIT_MODES, Schedule, make_schedule
 from avial2c.printer.custom import print_custom
 from avial2c.printer.generic import print_generic
 
@@ -95,9 +97,56 @@ def load_program(
     return program
 
 
+def machine_of(args: argparse.Namespace) -> Machine | None:
+    """The machine of --machine, or the default one for --placement heft on
+    the world size given (--ranks, run's -n); None when neither is needed."""
+    machine = None
+    if args.machine is not None:
+        try:
+            machine = load_machine(args.machine)
+        except MachineError as e:
+            raise UsageError(str(e)) from e
+    size = world_size(args)
+    if machine is not None and size is not None and size != machine.size:
+        raise UsageError(
+            f"avial2c: error: {args.machine} describes {machine.size} ranks, but "
+            f"{size} are asked for"
+        )
+    if machine is None and args.placement == "heft":
+        if size is None:
+            raise UsageError(
+                "avial2c: error: --placement heft places the tasks for one number of "
+                "ranks: give it with --ranks N (run: -n N) or --machine FILE.toml"
+            )
+        machine = default_machine(size, physical_cores())
+    return machine
+
+
+def world_size(args: argparse.Namespace) -> int | None:
+    """The number of ranks asked for on the command line, if any."""
+    if getattr(args, "np", None) is not None:
+        return int(args.np)
+    if getattr(args, "ranks", None) is not None:
+        return int(args.ranks)
+    return None
+
+
 def schedule_of(program: Program, args: argparse.Namespace) -> Schedule:
-    """The schedule for --sync and --split; --split auto notes why big tasks stay whole."""
-    schedule = make_schedule(program, args.sync, args.split)
+    """The schedule for --sync, --split and --placement; --split auto notes why
+    big tasks stay whole."""
+    machine = machine_of(args)
+    try:
+        if args.placement == "heft":
+            assert machine is not None
+            schedule = heft_schedule(program, args.sync, args.split, machine)
+        else:
+            schedule = make_schedule(program, args.sync, args.split, args.placement, machine)
+    except NoRank as e:
+        task = program.tasks[e.task]
+        raise CompileError(f"--placement heft: no rank can run '%{task.value.name}': {e.why}",
+                           task.span) from e  # fmt: skip
+    if schedule.placement_note:
+        print(f"avial2c: note: --placement heft: {schedule.placement_note}", file=sys.stderr)
     for k, why in schedule.notes:
         task = program.tasks[k]
         span = task.span
@@ -137,7 +186,10 @@ def emit(program: Program, kind: str, args: argparse.Namespace) -> str:
             )
         return out.c
 
-    plan = place(schedule_of(program, args), args.ranks)
+    schedule = schedule_of(program, args)
+    machine = machine_of(args)
+    size = schedule.size or args.ranks or (machine.size if machine is not None else 2)
+    plan = place(schedule, size, machine)
     return {"plan": plan_text, "plan-json": plan_json, "dot": plan_dot}[kind](plan)
 
 
@@ -176,10 +228,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _stage.what = "building"
     stem = "stdin" if args.file == "-" else Path(args.file).stem
-    exe = build(program, Path("build") / stem, sync=args.sync, gpu=args.gpu,
-                schedule=schedule_of(program, args))  # fmt: skip
+    schedule = schedule_of(program, args)
+    exe = build(program, Path("build") / stem, sync=args.sync, gpu=args.gpu, schedule=schedule)
     _stage.what = "running"
-    return launch(exe, args.np, args.program_args, args.launcher, args.launcher_args, args.threads)
+    np = args.np if args.np is not None else schedule.size  # heft: the size it is placed for
+    return launch(exe, np, args.program_args, args.launcher, args.launcher_args, args.threads)
 
 
 def run_interpreted(program: Program, program_args: Sequence[str]) -> int:
@@ -256,6 +309,16 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="GPU tasks as CUDA kernels (cuda), as loop nests on the CPU (emulate), or cuda "
         "when nvcc and a device are there (auto)",
     )  # fmt: skip
+    p.add_argument(
+        "--placement", choices=PLACEMENTS, default="roundrobin",
+        help="task k of a level on rank k %% size, for any size (roundrobin), or each task on "
+        "the rank where it finishes first for one size (heft: --ranks N or --machine)",
+    )  # fmt: skip
+    p.add_argument(
+        "--machine", metavar="FILE.toml", default=None,
+        help="the ranks (cores, speed, GPUs) and network the cost model uses "
+        "(avial2c calibrate writes one)",
+    )  # fmt: skip
     p.add_argument("-v", "--verbose", action="store_true", help="every note, one by one")
     p.add_argument("-q", "--quiet", action="store_true", help="errors only")
     p.add_argument(
@@ -283,7 +346,10 @@ def translate_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--emit", choices=EMIT_KINDS, help="what to print (default: only check)")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
-    p.add_argument("--ranks", type=int, default=2, help="world size the plan is made for")
+    p.add_argument(
+        "--ranks", type=int, default=None,
+        help="world size the plan is made for (default: the machine file's, else 2)",
+    )  # fmt: skip
     return p
 
 
@@ -291,6 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = _ArgParser(prog="avial2c build", description="Translate and compile a program.")
     _common(p)
     p.add_argument("-o", "--output", required=True, metavar="PROG")
+    p.add_argument(
+        "--ranks", type=int, default=None,
+        help="--placement heft: the number of ranks the program is placed for (and runs on)",
+    )  # fmt: skip
     return p
 
 
@@ -347,8 +417,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     else:
         ns = translate_parser().parse_args(argv)
         ns.command = cmd_translate
-        if ns.ranks < 1:
-            raise UsageError("avial2c: error: --ranks must be at least 1")
+    if (getattr(ns, "ranks", None) or 1) < 1:
+        raise UsageError("avial2c: error: --ranks must be at least 1")
     if (getattr(ns, "np", None) or 1) < 1 or (getattr(ns, "threads", None) or 1) < 1:
         raise UsageError("avial2c run: error: -n and --threads must be at least 1")
     ns.program_args = program_args

@@ -64,3 +64,24 @@ def test_options_may_come_before_the_command() -> None:
     ns = parse_args(["-q", "run", SEED, "-n", "3", "--", "--trace", "t.json"])
     assert ns.command is cmd_run and ns.np == 3 and ns.quiet
     assert ns.program_args == ["--trace", "t.json"]
+
+
+def test_heft_needs_a_number_of_ranks(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = main(["build", str(SEED), "--placement", "heft", "-o", str(tmp_path / "p")])
+    assert code == 2
+    assert "--placement heft places the tasks for one number of ranks" in capsys.readouterr().err
+
+
+def test_heft_plan_from_a_machine_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    m = tmp_path / "m.toml"
+    m.write_text('[[rank]]\ncores = 2\n\n[[rank]]\ncores = 2\ngpus = ["sm_90"]\n\n[[rank]]\n')
+    assert main([str(SEED), "--emit", "plan", "--placement", "heft", "--machine", str(m)]) == 0
+    out = capsys.readouterr().out
+    assert "on 3 ranks; placement heft" in out
+    assert f"machine: {m}" in out
+    # Every GPU task of the seed goes to rank 1, the only one with a GPU.
+    assert "on %gpu (sm_90) -> rank 1" in out and "on %gpu (sm_90) -> rank 0" not in out
+    code = main([str(SEED), "--emit", "plan", "--placement", "heft", "--machine", str(m),
+                 "--ranks", "2"])  # fmt: skip
+    assert code == 2
+    assert "describes 3 ranks, but 2 are asked for" in capsys.readouterr().err

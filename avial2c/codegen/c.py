@@ -119,7 +119,8 @@ def file_view(program: Program, schedule: Schedule, gpu: str) -> FileView:
     return FileView(
         source=program.file,
         version=__version__,
-        command=f"avial2c {program.file} --emit c --sync {sync} --gpu {gpu}",
+        command=f"avial2c {program.file} --emit c --sync {sync} --gpu {gpu}"
+        + (f" --placement heft --ranks {schedule.size}" if schedule.size else ""),
         summary=f"{plural(len(program.tasks), 'task')} in {plural(len(levels), 'level')} "
         f"over {plural(len(memrefs), 'memref')}.",
         sync=sync,
@@ -132,6 +133,8 @@ def file_view(program: Program, schedule: Schedule, gpu: str) -> FileView:
         final=steps.final(gather_name),
         local=local,
         main=main_lines(schedule, levels, ivs),
+        fixed_size=schedule.size,
+        machine=schedule.machine or "",
     )
 
 

@@ -173,3 +173,5 @@ class FileView:
     final: LevelView  # the gathering of the results on rank 0
     local: LevelLocals
     main: tuple[str, ...] = ()  # main()'s level calls and time loops, one C line each
+    fixed_size: int | None = None  # --placement heft: the only world size it runs on
+    machine: str = ""  # --placement heft: the machine file, or "defaults"

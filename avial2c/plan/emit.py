@@ -105,6 +105,8 @@ def header(plan: Plan) -> list[str]:
         f"plan of {plan.file}",
         f"  {plural(len(plan.tasks), 'task')} in {plural(len(plan.levels), 'level')} "
         f"on {plural(plan.size, 'rank')}; placement {plan.policy}; sync {plan.sync}",
+        "  (est.: the cost model's time, see --machine)",
+        *([f"  placement: {plan.placement_note}"] if plan.placement_note else []),
         "",
     ]
 
@@ -138,9 +140,14 @@ def level_lines(plan: Plan, level: Level) -> list[str]:
     if level.runs != 1 or level.later:
         lines[0] += f" (runs {plural(level.runs, 'time')})"
     first = "" if not level.later else f" (run 1 of {level.runs})"
+    est = plan.estimates
     if level.transfers:
         lines.append(f"  transfers before level {level.index}{first}:")
-        lines += [f"    {transfer_line(t)}" for t in level.transfers]
+        times = est.transfers[level.index] if est is not None else ()
+        lines += [
+            f"    {transfer_line(t, times[n] if n < len(times) else None)}"
+            for n, t in enumerate(level.transfers)
+        ]
     elif level.later:
         lines.append(f"  no transfers before level {level.index} in its first run")
     for transfers, count in level.later:
@@ -149,7 +156,7 @@ def level_lines(plan: Plan, level: Level) -> list[str]:
         if not transfers:
             lines.append("    none")
     for k in level.tasks:
-        lines += task_lines(plan.tasks[k])
+        lines += task_lines(plan.tasks[k], est.tasks[k] if est is not None else None)
     if level.barrier:
         lines.append(f"  barrier: MPI_Barrier after level {level.index}")
     else:
@@ -157,7 +164,18 @@ def level_lines(plan: Plan, level: Level) -> list[str]:
     return [*lines, ""]
 
 
-def task_lines(task: TaskPlan) -> list[str]:
+def seconds(t: float) -> str:
+    """A duration for people: 1.23 s, 45.6 ms, 7.89 us, 12 ns."""
+    if t >= 1:
+        return f"{t:.3g} s"
+    if t >= 1e-3:
+        return f"{t * 1e3:.3g} ms"
+    if t >= 1e-6:
+        return f"{t * 1e6:.3g} us"
+    return f"{t * 1e9:.3g} ns"
+
+
+def task_lines(task: TaskPlan, estimate: float | None = None) -> list[str]:
     name = task.name if task.name == task.value else f"{task.name} (%{task.value})"
     pinned = f" (pinned: rank = {task.slot})" if task.pinned else ""
     if task.split is not None:
@@ -172,20 +190,27 @@ def task_lines(task: TaskPlan) -> list[str]:
         lines.append("      reads " + ", ".join(f"%{m}" for m in task.reads))
     for c in task.write_cases:
         lines.append(f"      writes %{c.memref}: {c.case} ({c.reason})")
+    if estimate is not None:
+        slowest = " (its slowest block)" if task.split is not None else ""
+        lines.append(f"      est. {seconds(estimate)}{slowest}")
     return lines
 
 
-def transfer_line(t: Transfer) -> str:
+def transfer_line(t: Transfer, estimate: float | None = None) -> str:
     rows = "" if t.whole else f" rows [{t.lo}, {t.hi})"
+    est = f" (est. {seconds(estimate)})" if estimate is not None else ""
     return (
         f"rank {t.src} -> rank {t.dst}  %{t.memref}{rows}  {plural(t.nbytes, 'byte')}  "
-        f"tag {t.tag}: {t.reason}"
+        f"tag {t.tag}: {t.reason}{est}"
     )
 
 
 def final_lines(plan: Plan) -> list[str]:
     lines = ["final gathering to rank 0"]
-    lines += [f"  {transfer_line(t)}" for t in plan.final]
+    times = plan.estimates.final if plan.estimates is not None else ()
+    lines += [
+        f"  {transfer_line(t, times[n] if times else None)}" for n, t in enumerate(plan.final)
+    ]
     if not plan.final:
         lines.append("  nothing to move: every written memref is valid on rank 0")
     return [*lines, ""]
@@ -230,6 +255,11 @@ def total_lines(plan: Plan) -> list[str]:
         "each cross-rank dependency moved once)",
         f"  barriers: {barrier_count(plan)}",
     ]
+    est = plan.estimates
+    if est is not None:
+        busy = ", ".join(seconds(b) for b in est.busy)
+        lines.append(f"  predicted makespan: {seconds(est.makespan)} (cost model, machine: "
+                     f"{est.machine}; time in tasks per rank: {busy})")  # fmt: skip
     if any(t.gpu for t in plan.tasks):
         lines.append(
             f"  GPU copies: {len(plan.device_copies)}, {plural(device_bytes(plan), 'byte')}"
@@ -262,6 +292,8 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "device_kept": [asdict(k) for k in plan.device_kept],
         "loops": [loop_dict(plan, n) for n in range(len(plan.loops))],
         "carried": [asdict(e) for e in plan.carried],
+        "estimates": asdict(plan.estimates) if plan.estimates is not None else None,
+        "placement_note": plan.placement_note,
         "totals": {
             "tasks": len(plan.tasks),
             "levels": len(plan.levels),

@@ -35,11 +35,13 @@ for in order, exactly as the generated program asks at run time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from avial2c.ir import Program
+from avial2c.machine import Machine, default_machine
+from avial2c.plan.cost import fits, task_time
 from avial2c.plan.owners import TAG_LIMIT, Owners, block
 from avial2c.plan.schedule import (
     HAZARDS,
@@ -128,6 +130,18 @@ class Level:
 
 
 @dataclass(frozen=True)
+class Estimates:
+    """What the cost model (plan/cost.py) expects on a machine, in seconds."""
+
+    machine: str  # where the machine came from: a file, or "defaults"
+    tasks: tuple[float, ...]  # one run of each task on its rank (split: its slowest block)
+    transfers: tuple[tuple[float, ...], ...]  # per level, each transfer of its first run
+    final: tuple[float, ...]  # each transfer of the final gathering
+    makespan: float  # the whole run, every iteration of every loop included
+    busy: tuple[float, ...]  # per rank: time in tasks over the whole run
+
+
+@dataclass(frozen=True)
 class LoopPlan:
     """A time loop on SIZE ranks: from which iteration on every iteration
     posts the same transfers, and the owner table at the head of those."""
@@ -156,6 +170,8 @@ class Plan:
     loop_plans: tuple[LoopPlan, ...] = ()
     order: tuple[int | LoopStep, ...] = ()  # what main() runs (Schedule.order)
     carried: tuple[Edge, ...] = ()  # loop-carried dependences
+    estimates: Estimates | None = None  # the cost model's times on `machine`
+    placement_note: str | None = None  # Schedule.placement_note
 
     @property
     def transfers(self) -> tuple[Transfer, ...]:
@@ -182,24 +198,71 @@ class Plan:
         return total
 
 
-def make_plan(program: Program, size: int, sync: str = "barrier", split: str = "declared") -> Plan:
-    """The plan of PROGRAM (checked) for SIZE ranks, sync mode SYNC and split mode SPLIT."""
+def make_plan(
+    program: Program,
+    size: int,
+    sync: str = "barrier",
+    split: str = "declared",
+    placement: str = POLICY,
+    machine: Machine | None = None,
+) -> Plan:
+    """The plan of PROGRAM (checked) for SIZE ranks, sync mode SYNC, split mode
+    SPLIT and PLACEMENT (heft: on MACHINE, by default SIZE ranks of this one)."""
     if size < 1:
         raise ValueError(f"the number of ranks must be at least 1, not {size}")
-    return place(make_schedule(program, sync, split), size)
+    if placement == "heft":
+        machine = machine if machine is not None else default_machine(size)
+        return place(heft_schedule(program, sync, split, machine), size, machine)
+    return place(make_schedule(program, sync, split, placement, machine), size, machine)
 
 
-def place(schedule: Schedule, size: int) -> Plan:
-    """SCHEDULE on SIZE ranks: the ranks of its tasks and its transfers."""
+def heft_schedule(
+    program: Program, sync: str, split: str, machine: Machine
+) -> Schedule:
+    """``--placement heft`` for MACHINE: HEFT's placement, unless the cost model
+    predicts round robin on the same ranks to be faster (and round robin puts
+    no GPU task on a rank without a GPU for it); then round robin, and the
+    schedule says so.  So under the model heft is never slower."""
+    heft = make_schedule(program, sync, split, "heft", machine)
+    plain = make_schedule(program, sync, split)
+    plain = replace(plain, policy="heft", size=machine.size, machine=machine.source)
+    allowed = all(
+        fits(t.arch, machine.ranks[t.slot % machine.size], machine)
+        for t in plain.tasks
+        if t.split is None
+    )
+    if not allowed:  # round robin would put a GPU task where there is no GPU for it
+        return heft
+    ours = place(heft, machine.size, machine).estimates
+    theirs = place(plain, machine.size, machine).estimates
+    assert ours is not None and theirs is not None
+    if theirs.makespan < ours.makespan:
+        return replace(plain, placement_note=(
+            f"round robin kept: the cost model predicts {theirs.makespan:.3g} s for it and "
+            f"{ours.makespan:.3g} s for HEFT's placement"))  # fmt: skip
+    return heft
+
+
+def place(schedule: Schedule, size: int, machine: Machine | None = None) -> Plan:
+    """SCHEDULE on SIZE ranks: the ranks of its tasks and its transfers, and
+    the cost model's estimates on MACHINE (default: SIZE ranks of this one)."""
+    if schedule.size is not None and size != schedule.size:
+        raise ValueError(
+            f"the tasks are placed for {schedule.size} ranks (--placement {schedule.policy}), "
+            f"not {size}"
+        )
     tasks = tuple(placed(t, size) for t in schedule.tasks)
     owners = Owners([(m.name, m.rows) for m in schedule.memrefs], size)
     replay = Replay(tasks, {m.name: m for m in schedule.memrefs}, owners)
-    run = Run(schedule, tasks, replay, size)
+    if machine is None or machine.size != size:
+        machine = default_machine(size)
+    run = Run(schedule, tasks, replay, size, machine)
     run.steps(schedule.order or tuple(range(len(schedule.levels))))
     levels = tuple(run.level_plan(step) for step in schedule.levels)
     owners.phase()
     final = replay.fetches(len(levels), schedule.final)
     run.gathered(final)
+    run.clock.transfers(final)
     return Plan(
         schedule.file,
         size,
@@ -218,7 +281,72 @@ def place(schedule: Schedule, size: int) -> Plan:
         tuple(run.loop_plans[n] for n in sorted(run.loop_plans)),
         schedule.order,
         schedule.carried,
+        Estimates(
+            machine.source,
+            tuple(run.clock.task_time(t) for t in tasks),
+            tuple(
+                tuple(machine.transfer_time(t.nbytes) for t in level.transfers) for level in levels
+            ),
+            tuple(machine.transfer_time(t.nbytes) for t in final),
+            max(run.clock.now),
+            tuple(run.clock.busy),
+        ),
+        schedule.placement_note,
     )
+
+
+class Clock:
+    """The cost model replaying main(): when each rank is done so far.
+
+    Before a level its transfers run in order, each from when both ranks are
+    free and keeping both busy for latency + bytes / bandwidth; then each
+    rank runs its tasks of the level; with --sync barrier every rank then
+    waits for the slowest (plus a barrier's latency per doubling of ranks).
+    """
+
+    def __init__(self, tasks: Sequence[TaskPlan], machine: Machine, barrier: bool) -> None:
+        self.tasks = tasks
+        self.machine = machine
+        self.barrier = barrier
+        self.now = [0.0] * machine.size
+        self.busy = [0.0] * machine.size
+
+    def task_time(self, task: TaskPlan, rank: int | None = None) -> float:
+        """One run of TASK on RANK (default its own; a split task: its slowest block)."""
+        m = self.machine
+        copies = 0  # GPU tasks: host -> GPU copies are counted with the device copies
+        if task.split is None:
+            r = task.rank if rank is None else rank
+            return task_time(task.work, m.ranks[r], m, copies)
+        rows = max(task.split.hi - task.split.lo, 1)
+        times = [
+            task_time(task.work, m.ranks[q], m, copies) * (hi - lo) / rows
+            for q, (lo, hi) in enumerate(task.blocks)
+        ]
+        return max(times) if rank is None else times[rank]
+
+    def transfers(self, transfers: Sequence[Transfer]) -> None:
+        for t in transfers:
+            start = max(self.now[t.src], self.now[t.dst])
+            self.now[t.src] = self.now[t.dst] = start + self.machine.transfer_time(t.nbytes)
+
+    def level(self, transfers: Sequence[Transfer], group: Sequence[int]) -> None:
+        self.transfers(transfers)
+        for k in group:
+            task = self.tasks[k]
+            for q in task.ranks:
+                spent = self.task_time(task, q)
+                self.now[q] += spent
+                self.busy[q] += spent
+        if self.barrier:
+            hops = max(1, (len(self.now) - 1).bit_length())
+            top = max(self.now) + self.machine.latency * hops
+            self.now = [top] * len(self.now)
+
+    def repeat(self, before: Sequence[float], busy: Sequence[float], times: int) -> None:
+        """The iteration that moved the clocks from BEFORE runs TIMES more times."""
+        self.now = [n + (n - b) * times for n, b in zip(self.now, before, strict=True)]
+        self.busy = [n + (n - b) * times for n, b in zip(self.busy, busy, strict=True)]
 
 
 @dataclass
@@ -241,8 +369,14 @@ class Run:
     """
 
     def __init__(
-        self, schedule: Schedule, tasks: Sequence[TaskPlan], replay: Replay, size: int
+        self,
+        schedule: Schedule,
+        tasks: Sequence[TaskPlan],
+        replay: Replay,
+        size: int,
+        machine: Machine,
     ) -> None:
+        self.clock = Clock(tasks, machine, schedule.sync == "barrier")
         self.schedule = schedule
         self.tasks = tasks
         self.replay = replay
@@ -268,6 +402,7 @@ class Run:
         self.replay.owners.phase()
         transfers = self.replay.level(n, step.fetches, step.tasks)
         self.runs.append(LevelRun(n, transfers, 1))
+        self.clock.level(transfers, step.tasks)
         if self.device is not None:
             for t in transfers:
                 self.device.transfer(t, n)
@@ -281,6 +416,7 @@ class Run:
         before = self.state()
         for it in range(info.trips):
             mark, start = len(self.runs), self.least.total
+            clock, busy = list(self.clock.now), list(self.clock.busy)
             copies = len(self.device.copies) if self.device is not None else 0
             kept = len(self.device.kept) if self.device is not None else 0
             self.steps(step.body)
@@ -291,6 +427,7 @@ class Run:
                 for r in self.runs[mark:]:
                     r.count *= 1 + rest
                 self.least.total += (self.least.total - start) * rest
+                self.clock.repeat(clock, busy, rest)
                 if self.device is not None:  # listed one by one, as they happen
                     self.device.copies += self.device.copies[copies:] * rest
                     self.device.kept += self.device.kept[kept:] * rest

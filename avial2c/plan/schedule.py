@@ -33,13 +33,17 @@ ranks to get the transfers.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from avial2c.check.split import CannotSplit, RowSplit, int_const, row_split
 from avial2c.ir import Item, Loop, Program, Task, Value, is_gpu_arch, walk_ops
+from avial2c.machine import Machine
+from avial2c.plan.cost import Work, task_work
 from avial2c.plan.coverage import OVERWRITES, PARTIAL, overwrites_all
+from avial2c.plan.heft import heft_ranks
 
 SYNC_MODES = ("barrier", "p2p")
+PLACEMENTS = ("roundrobin", "heft")
 SPLIT_MODES = ("declared", "auto", "none")
 # --split auto splits the tasks that can be split and have at least this many iterations.
 AUTO_SPLIT_ITERATIONS = 65536
@@ -123,6 +127,7 @@ class TaskInfo:
     split: RowSplit | None = None  # split by rows: every rank runs its block of rows
     loops: tuple[int, ...] = ()  # the loops around it, outer first (LoopInfo.index)
     ivs: tuple[int, ...] = ()  # the loops whose induction variable its body uses, outer first
+    work: Work = field(default_factory=Work)  # its operations, for the cost model (plan/cost.py)
 
 
 @dataclass(frozen=True)
@@ -208,11 +213,25 @@ class Schedule:
     # What main() runs, in order: level indices, and loops around levels.
     order: tuple[int | LoopStep, ...] = ()
     carried: tuple[Edge, ...] = ()  # loop-carried dependences (src after dst in program order)
+    size: int | None = None  # --placement heft: the only world size it is placed for
+    machine: str | None = None  # --placement heft: where the machine came from (a file, or defaults)
+    placement_note: str | None = None  # why the placement is what it is, when that needs saying
 
 
-def make_schedule(program: Program, sync: str = "barrier", split: str = "declared") -> Schedule:
-    """The size-independent plan of PROGRAM (checked) for sync mode SYNC and
-    split mode SPLIT (which tasks are split by rows)."""
+def make_schedule(
+    program: Program,
+    sync: str = "barrier",
+    split: str = "declared",
+    placement: str = POLICY,
+    machine: Machine | None = None,
+) -> Schedule:
+    """The plan of PROGRAM (checked) for sync mode SYNC and split mode SPLIT
+    (which tasks are split by rows): for every number of ranks with
+    ``roundrobin`` placement, for MACHINE's ranks only with ``heft``."""
+    if placement not in PLACEMENTS:
+        raise ValueError(f"unknown placement {placement!r} (expected one of {', '.join(PLACEMENTS)})")
+    if placement == "heft" and machine is None:
+        raise ValueError("--placement heft needs the machine (its number of ranks)")
     if sync not in SYNC_MODES:
         raise ValueError(f"unknown sync mode {sync!r} (expected one of {', '.join(SYNC_MODES)})")
     if split not in SPLIT_MODES:
@@ -231,6 +250,23 @@ def make_schedule(program: Program, sync: str = "barrier", split: str = "declare
         for k, t in enumerate(program.tasks)
     )
     memrefs = memref_infos(program)
+    if placement == "heft":
+        assert machine is not None
+        ranks = heft_ranks(
+            program.tasks,
+            [t.needs for t in tasks],
+            [t.writes for t in tasks],
+            [t.split is not None for t in tasks],
+            levels,
+            [(e.src, e.dst, e.kind, e.memref) for e in edges],
+            {m.name: m.nbytes for m in memrefs},
+            machine,
+            sync == "barrier",
+        )
+        tasks = tuple(
+            t if t.pinned or ranks[k] < 0 else replace(t, slot=ranks[k])
+            for k, t in enumerate(tasks)
+        )
     holders = Holders(tasks)
     groups = level_groups(levels)
     fetches = holders.run(shape.order, groups, shape.loops)
@@ -241,7 +277,7 @@ def make_schedule(program: Program, sync: str = "barrier", split: str = "declare
     return Schedule(
         program.file,
         sync,
-        POLICY,
+        placement,
         tuple(TargetInfo(t.value.name, t.arch, is_gpu_arch(t.arch)) for t in program.targets),
         memrefs,
         tasks,
@@ -253,6 +289,8 @@ def make_schedule(program: Program, sync: str = "barrier", split: str = "declare
         loops,
         shape.order,
         carried,
+        machine.size if placement == "heft" and machine is not None else None,
+        machine.source if placement == "heft" and machine is not None else None,
     )
 
 
@@ -532,6 +570,7 @@ def task_info(
         split=split,
         loops=loops,
         ivs=ivs,
+        work=task_work(task),
     )
 
 

@@ -592,8 +592,10 @@ def test_plan_text_of_the_seed() -> None:
     assert "      writes %c: overwrite (body overwrites every element)\n" in text
     assert (
         "    rank 1 -> rank 0  %d  80 bytes  tag 0: "
-        "task3 (level 1, rank 0) reads %d written by task2 on rank 1\n"
+        "task3 (level 1, rank 0) reads %d written by task2 on rank 1 (est. 2.02 us)\n"
     ) in text
+    # The cost model's estimates: 80 bytes at the default 2 us + 5 GB/s.
+    assert "      est. " in text and "  predicted makespan: " in text
     assert "  barrier: MPI_Barrier after level 1\n" in text
     assert "  nothing to move: every written memref is valid on rank 0\n" in text
     assert "  bytes moved: 80 (minimum 80: each cross-rank dependency moved once)\n" in text
@@ -613,7 +615,8 @@ def test_plan_json_schema() -> None:
     assert data["schema"] == SCHEMA
     assert set(data) == {
         "schema", "file", "size", "sync", "policy", "targets", "memrefs", "tasks",
-        "edges", "levels", "final", "device_copies", "device_kept", "loops", "carried", "totals",
+        "edges", "levels", "final", "device_copies", "device_kept", "loops", "carried",
+        "estimates", "placement_note", "totals",
     }  # fmt: skip
     assert data["levels"][1]["transfers"][0] == {
         "src": 1, "dst": 0, "memref": "d", "nbytes": 80, "tag": 0, "level": 1,

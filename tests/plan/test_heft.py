@@ -1,0 +1,236 @@
+"""The machine file, the cost model and --placement heft."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from e2e import EXAMPLES, check_text, load
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from progen import ProgramSpec, programs, render
+
+from avial2c.codegen.c import generate
+from avial2c.driver import main
+from avial2c.machine import Machine, MachineError, RankSpec, load_machine, machine_toml
+from avial2c.plan.cost import compatible, task_work
+from avial2c.plan.emit import plan_json, plan_text
+from avial2c.plan.heft import NoRank
+from avial2c.plan.plan import heft_schedule, make_plan, place
+from avial2c.plan.schedule import make_schedule
+
+
+def chain_task(name: str, src: str, dst: str, n: int = 4096) -> str:
+    return f"""
+  %{name} = avial.task %cpu, %{src}, %{dst} {{
+    scf.parallel %i = 0 to {n} {{
+      %x = memref.load %{src}[%i] : memref<{n}xf64>
+      %y = arith.mulf %x, %x
+      %z = arith.addf %y, %x
+      memref.store %z, %{dst}[%i] : memref<{n}xf64>
+    }}
+  }}"""
+
+
+# Two independent chains whose tasks alternate in program order, so that round
+# robin puts each chain on the other rank at every level: its data ping-pongs.
+CHAINS = (
+    "avial.schedule %ma0, %ma1, %ma2, %ma3, %mb0, %mb1, %mb2, %mb3 {\n"
+    '  %cpu = avial.target {arch = "x86_64"}'
+    + chain_task("a1", "ma0", "ma1") + chain_task("b1", "mb0", "mb1")
+    + chain_task("b2", "mb1", "mb2") + chain_task("a2", "ma1", "ma2")
+    + chain_task("a3", "ma2", "ma3") + chain_task("b3", "mb2", "mb3")
+    + "\n}\n"
+)  # fmt: skip
+
+
+def heavy_task(name: str, src: str, dst: str, inner: int) -> str:
+    return f"""
+  %{name} = avial.task %cpu, %{src}, %{dst} {{
+    scf.parallel %i = 0 to 256 {{
+      %x = memref.load %{src}[%i] : memref<256xf64>
+      %s = scf.for %k = 0 to {inner} iter_args(%acc = %x) -> (f64) {{
+        %y = arith.mulf %acc, %x
+        %z = arith.addf %y, %x
+        scf.yield %z : f64
+      }}
+      memref.store %s, %{dst}[%i] : memref<256xf64>
+    }}
+  }}"""
+
+
+# One level of four independent tasks, one of them 100 times heavier.
+UNBALANCED = (
+    "avial.schedule %in, %o0, %o1, %o2, %o3 {\n"
+    '  %cpu = avial.target {arch = "x86_64"}'
+    + heavy_task("big", "in", "o0", 1000) + heavy_task("s1", "in", "o1", 10)
+    + heavy_task("s2", "in", "o2", 10) + heavy_task("s3", "in", "o3", 10)
+    + "\n}\n"
+)  # fmt: skip
+
+
+def two_ranks(cores: int = 1) -> Machine:
+    return Machine((RankSpec(cores), RankSpec(cores)))
+
+
+# --------------------------------------------------------------------------
+# The machine file
+
+
+def test_machine_file_round_trips_and_defaults_fill_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(
+        "[network]\nlatency_us = 3.5\n\n[[rank]]\ncores = 4\ngpus = [\"sm_90\"]\n\n"
+        "[[rank]]\ncount = 2\nspeed = 0.5\n"
+    )
+    m = load_machine(str(path))
+    assert [(r.cores, r.speed, r.gpus) for r in m.ranks] == [
+        (4, 1.0, ("sm_90",)), (1, 0.5, ()), (1, 0.5, ()),
+    ]  # fmt: skip
+    assert m.latency == pytest.approx(3.5e-6) and m.bandwidth == 5e9 and m.lists_gpus
+    again = tmp_path / "again.toml"
+    again.write_text(machine_toml(m))
+    m2 = load_machine(str(again))
+    assert m2.ranks == m.ranks and m2.latency == pytest.approx(m.latency)
+    assert m2.rates == pytest.approx(m.rates)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[rank]]\ncores = 0\n", "cores of [rank] must be a positive integer"),
+        ("[[rank]]\nthreads = 2\n", "unknown key 'threads' in [rank]"),
+        ("[nodes]\n", "unknown section [nodes]"),
+        ("[network]\nlatency_us = -1\n[[rank]]\n", "latency_us of [network] must be a positive"),
+        ("[network]\nbandwidth_gbs = 1\n", "no [[rank]] table"),
+        ('[[rank]]\ngpus = ["x86_64"]\n', "gpus of [[rank]] must be a list of CUDA archs"),
+        ("[[rank]\n", "not a valid TOML file"),
+    ],
+)
+def test_bad_machine_files_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(MachineError, match=None) as e:
+        load_machine(str(path))
+    assert str(e.value).startswith(f"{path}: error: ") and message in str(e.value)
+
+
+def test_a_bad_machine_file_is_exit_2_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("[[rank]]\ncores = 'two'\n")
+    assert main([str(EXAMPLES / "seed.mlir"), "--machine", str(path), "--emit", "plan"]) == 2
+    err = capsys.readouterr().err
+    assert "cores of [rank] must be a positive integer" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------
+# The cost model
+
+
+def test_work_counts_operations_times_trip_counts() -> None:
+    program = check_text(UNBALANCED)
+    big, small = task_work(program.tasks[0]), task_work(program.tasks[1])
+    # 256 iterations of (load, store) + 256 x 1000 of (mulf, addf): all f64.
+    assert big.f64 == 256 * 2 + 256 * 1000 * 2
+    assert small.f64 == 256 * 2 + 256 * 10 * 2
+    assert big.parallel and not big.gpu
+    gpu = load(EXAMPLES / "gpu_chain.mlir")
+    w = task_work(gpu.tasks[0])
+    assert w.gpu and w.launches == 1 and w.f32 > 0
+
+
+def test_gpu_arch_compatibility() -> None:
+    assert compatible("sm_80", "sm_90") and not compatible("sm_90", "sm_80")
+    assert compatible("gpu", "sm_70") and compatible("sm_90a", "sm_90a")
+    assert not compatible("sm_90a", "sm_100")
+
+
+# --------------------------------------------------------------------------
+# HEFT on small DAGs with known optima
+
+
+def test_heft_keeps_each_chain_on_one_rank() -> None:
+    program = check_text(CHAINS)
+    rr = make_plan(program, 2)
+    heft = make_plan(program, 2, placement="heft", machine=two_ranks())
+    # Round robin moves a chain's data at every level; HEFT never does, and
+    # only the chain that ends on rank 1 comes to rank 0 at the end.
+    assert sum(len(level.transfers) for level in rr.levels) == 4
+    assert all(level.transfers == () for level in heft.levels)
+    ranks = {t.name: t.rank for t in heft.tasks}
+    assert ranks["a1"] == ranks["a2"] == ranks["a3"] != ranks["b1"] == ranks["b2"] == ranks["b3"]
+    assert heft.bytes_moved == 3 * 4096 * 8 == heft.min_bytes
+    assert heft.estimates is not None and rr.estimates is not None
+    assert heft.estimates.makespan < rr.estimates.makespan
+
+
+def test_heft_puts_the_heavy_task_alone() -> None:
+    program = check_text(UNBALANCED)
+    heft = make_plan(program, 2, placement="heft", machine=two_ranks())
+    ranks = {t.name: t.rank for t in heft.tasks}
+    assert ranks["s1"] == ranks["s2"] == ranks["s3"] != ranks["big"]
+    rr = make_plan(program, 2)
+    assert {t.name: t.rank for t in rr.tasks} == {"big": 0, "s1": 1, "s2": 0, "s3": 1}
+    assert heft.estimates is not None and rr.estimates is not None
+    assert heft.estimates.makespan < rr.estimates.makespan
+
+
+def test_a_faster_rank_gets_the_heavy_work() -> None:
+    program = check_text(UNBALANCED)
+    machine = Machine((RankSpec(1, 1.0), RankSpec(1, 8.0)))
+    heft = make_plan(program, 2, placement="heft", machine=machine)
+    assert {t.name: t.rank for t in heft.tasks}["big"] == 1
+
+
+def test_gpu_tasks_go_only_to_ranks_with_a_compatible_gpu() -> None:
+    program = load(EXAMPLES / "gpu_chain.mlir")
+    machine = Machine((RankSpec(2), RankSpec(2, gpus=("sm_90",)), RankSpec(2)))
+    plan = make_plan(program, 3, placement="heft", machine=machine)
+    for t in plan.tasks:
+        if t.gpu:
+            assert t.rank == 1, t.name
+    no_gpu = Machine((RankSpec(2), RankSpec(2, gpus=("sm_70",))))
+    with pytest.raises(NoRank, match="no rank with a GPU of a compatible arch for sm_90"):
+        make_schedule(program, placement="heft", machine=no_gpu)
+
+
+def test_pinned_tasks_stay_pinned_under_heft() -> None:
+    program = load(EXAMPLES / "pipeline.mlir")
+    plan = make_plan(program, 3, placement="heft", machine=Machine(tuple(RankSpec(1) for _ in range(3))))
+    for t, task in zip(plan.tasks, program.tasks, strict=True):
+        if task.rank is not None:
+            assert t.rank == task.rank % 3
+
+
+def test_a_heft_schedule_is_for_its_size_only() -> None:
+    program = check_text(CHAINS)
+    schedule = heft_schedule(program, "barrier", "declared", two_ranks())
+    assert schedule.size == 2 and schedule.policy == "heft"
+    with pytest.raises(ValueError, match="placed for 2 ranks"):
+        place(schedule, 3)
+    text = plan_text(place(schedule, 2))
+    assert "placement heft" in text and "predicted makespan" in text
+    data = json.loads(plan_json(place(schedule, 2)))
+    assert data["policy"] == "heft" and data["estimates"]["makespan"] > 0
+
+
+def test_heft_c_refuses_other_world_sizes() -> None:
+    program = check_text(CHAINS)
+    c = generate(program, heft_schedule(program, "barrier", "declared", two_ranks())).c
+    assert '#include "av_place.h"' in c
+    assert 'av_require_size(&ctx, 2, "--placement heft placed its tasks for 2 ranks");' in c
+    assert "Placement (heft, for 2 ranks, machine: defaults)" in c
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(spec=programs(), ranks=st.integers(1, 4))
+def test_heft_is_never_predicted_slower_than_round_robin(spec: ProgramSpec, ranks: int) -> None:
+    program = check_text(render(spec))
+    machine = Machine(tuple(RankSpec(1 + r % 2) for r in range(ranks)))
+    heft = make_plan(program, ranks, placement="heft", machine=machine)
+    rr = make_plan(program, ranks, machine=machine)
+    assert heft.estimates is not None and rr.estimates is not None
+    assert heft.estimates.makespan <= rr.estimates.makespan * (1 + 1e-9)

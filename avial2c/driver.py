@@ -35,6 +35,7 @@ from avial2c.plan.plan import heft_schedule, place
 from avial2c.plan.schedule import PLACEMENTS, SPLIT_MODES, Schedule, make_schedule
 from avial2c.printer.custom import print_custom
 from avial2c.printer.generic import print_generic
+from avial2c.transforms.fuse import fuse_program
 
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_RUNTIME_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EMIT_KINDS = ("mlir", "generic", "plan", "plan-json", "dot", "c")
@@ -131,6 +132,20 @@ def world_size(args: argparse.Namespace) -> int | None:
     return None
 
 
+def fused(program: Program, args: argparse.Namespace) -> Program:
+    """PROGRAM with --fuse applied (a note per fusion); PROGRAM itself without it."""
+    if not getattr(args, "fuse", False):
+        return program
+    _stage.what = "fusing tasks"
+    result, done = fuse_program(program)
+    if not args.quiet:
+        for f in done:
+            kind = "tasks and loops" if f.loops else "tasks"
+            print(f"{program.file}: note: --fuse: {kind} '{f.first}' and '{f.second}' run as "
+                  f"one: {f.why}", file=sys.stderr)  # fmt: skip
+    return result
+
+
 def schedule_of(program: Program, args: argparse.Namespace) -> Schedule:
     """The schedule for --sync, --split and --placement; --split auto notes why
     big tasks stay whole."""
@@ -173,6 +188,7 @@ def emit(program: Program, kind: str, args: argparse.Namespace) -> str:
         return print_custom(program)
     if kind == "generic":
         return print_generic(program)
+    program = fused(program, args)
     if kind == "c":
         out = generate(program, schedule_of(program, args), _emit_gpu_mode(args.gpu))
         if out.cuda is not None and args.output:
@@ -216,6 +232,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     program = load_program(args.file, infer_accesses=args.infer_accesses, args=args)
 
     _stage.what = "building"
+    program = fused(program, args)
     build(program, Path(args.output), sync=args.sync, gpu=args.gpu,
           schedule=schedule_of(program, args))  # fmt: skip
     return EXIT_OK
@@ -228,6 +245,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _stage.what = "building"
     stem = "stdin" if args.file == "-" else Path(args.file).stem
+    program = fused(program, args)
     schedule = schedule_of(program, args)
     exe = build(program, Path("build") / stem, sync=args.sync, gpu=args.gpu, schedule=schedule)
     _stage.what = "running"
@@ -318,6 +336,11 @@ def _common(p: argparse.ArgumentParser) -> None:
         "--machine", metavar="FILE.toml", default=None,
         help="the ranks (cores, speed, GPUs) and network the cost model uses "
         "(avial2c calibrate writes one)",
+    )  # fmt: skip
+    p.add_argument(
+        "--fuse", action="store_true",
+        help="run a task and the next one, when it consumes the first's output, as one task "
+        "(their loops fused when elementwise)",
     )  # fmt: skip
     p.add_argument("-v", "--verbose", action="store_true", help="every note, one by one")
     p.add_argument("-q", "--quiet", action="store_true", help="errors only")

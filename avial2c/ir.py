@@ -310,6 +310,8 @@ class Program:
     # The schedule region as written: tasks and loops.  Empty when it holds
     # no loop; then the region is ``tasks``.
     loops_body: tuple[Item, ...] = ()
+    # What transforms did to it that the plan should say (--fuse: each fusion and why).
+    transformed: tuple[str, ...] = ()
 
     @property
     def items(self) -> tuple[Item, ...]:

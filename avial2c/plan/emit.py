@@ -107,6 +107,7 @@ def header(plan: Plan) -> list[str]:
         f"on {plural(plan.size, 'rank')}; placement {plan.policy}; sync {plan.sync}",
         "  (est.: the cost model's time, see --machine)",
         *([f"  placement: {plan.placement_note}"] if plan.placement_note else []),
+        *[f"  fused (--fuse): {note}" for note in plan.fused],
         "",
     ]
 
@@ -294,6 +295,7 @@ def plan_dict(plan: Plan) -> dict[str, Any]:
         "carried": [asdict(e) for e in plan.carried],
         "estimates": asdict(plan.estimates) if plan.estimates is not None else None,
         "placement_note": plan.placement_note,
+        "fused": list(plan.fused),
         "totals": {
             "tasks": len(plan.tasks),
             "levels": len(plan.levels),

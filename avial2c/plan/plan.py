@@ -172,6 +172,7 @@ class Plan:
     carried: tuple[Edge, ...] = ()  # loop-carried dependences
     estimates: Estimates | None = None  # the cost model's times on `machine`
     placement_note: str | None = None  # Schedule.placement_note
+    fused: tuple[str, ...] = ()  # Schedule.fused
 
     @property
     def transfers(self) -> tuple[Transfer, ...]:
@@ -292,6 +293,7 @@ def place(schedule: Schedule, size: int, machine: Machine | None = None) -> Plan
             tuple(run.clock.busy),
         ),
         schedule.placement_note,
+        schedule.fused,
     )
 
 

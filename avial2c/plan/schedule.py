@@ -216,6 +216,7 @@ class Schedule:
     size: int | None = None  # --placement heft: the only world size it is placed for
     machine: str | None = None  # --placement heft: where the machine came from (a file, or defaults)
     placement_note: str | None = None  # why the placement is what it is, when that needs saying
+    fused: tuple[str, ...] = ()  # --fuse: what was fused and why (Program.transformed)
 
 
 def make_schedule(
@@ -291,6 +292,8 @@ def make_schedule(
         carried,
         machine.size if placement == "heft" and machine is not None else None,
         machine.source if placement == "heft" and machine is not None else None,
+        None,
+        program.transformed,
     )
 
 

@@ -616,7 +616,7 @@ def test_plan_json_schema() -> None:
     assert set(data) == {
         "schema", "file", "size", "sync", "policy", "targets", "memrefs", "tasks",
         "edges", "levels", "final", "device_copies", "device_kept", "loops", "carried",
-        "estimates", "placement_note", "totals",
+        "estimates", "placement_note", "fused", "totals",
     }  # fmt: skip
     assert data["levels"][1]["transfers"][0] == {
         "src": 1, "dst": 0, "memref": "d", "nbytes": 80, "tag": 0, "level": 1,

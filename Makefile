@@ -96,6 +96,7 @@ bench: setup
 	$(PY) tests/perf/bench_generated.py
 	$(PY) tests/perf/bench_split.py
 	$(PY) tests/perf/bench_loops.py
+	$(PY) tests/perf/bench_heft_sim.py
 	$(PY) tests/perf/bench_communication.py
 	$(PY) tests/perf/bench_compile.py
 

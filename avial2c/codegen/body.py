@@ -29,13 +29,13 @@ before the construct.  Structured ops map one to one:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from avial2c.codegen.expr import expr
 from avial2c.codegen.names import Namer, c_type, const_expr, storage_type, type_suffix
 from avial2c.diagnostics import CompileError
-from avial2c.ir import Block, Const, MemRefType, Op, Operand, ScalarType, Value, walk_ops
+from avial2c.ir import I1, Block, Const, MemRefType, Op, Operand, ScalarType, Value, walk_ops
 from avial2c.ops import GPU_ID_OPS
 
 MAX_SCRATCH_BYTES = 64 * 1024
@@ -162,6 +162,15 @@ def _combine(short: str, t: ScalarType) -> Combine | None:
 # Helpers
 
 
+FOLDED_CONDITIONS = ("arith.cmpi", "arith.ori", "arith.andi")
+
+
+def walk_nested(op: Op) -> Iterator[Op]:
+    """The ops inside OP's regions, at any depth."""
+    for region in op.regions:
+        yield from walk_ops(region)
+
+
 def used_values(block: Block) -> set[Value]:
     """Every value some op of BLOCK (nested ones included) uses as an operand."""
     return {x for op in walk_ops(block) for x in op.operands if isinstance(x, Value)}
@@ -268,6 +277,8 @@ class Translator:
     # A task split by rows: the C names of its first and last-plus-one row,
     # the bounds of the first dimension of its scf.parallel.
     row_bounds: tuple[str, str] | None = None
+    # i1 values written into their one use as a C expression (see plan_folds).
+    folds: set[Value] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.handlers = {
@@ -318,10 +329,53 @@ class Translator:
     # blocks
 
     def block(self, ops: Iterable[Op], in_parallel: bool) -> list[Stmt]:
+        ops = list(ops)
+        self.plan_folds(ops)
         out: list[Stmt] = []
         for op in ops:
             out += self.op(op, in_parallel)
         return out
+
+    def plan_folds(self, ops: Sequence[Op]) -> None:
+        """Conditions written as one C expression: an i1 from ``arith.cmpi`` on
+        integers, ``arith.ori`` or ``arith.andi`` whose only use is, in the same
+        block, the condition of an ``scf.if`` or an operand of ``arith.ori`` /
+        ``arith.andi``.  ``(i == 0) || (j == 0)`` then lets the compiler skip
+        the comparisons it does not need, where a chain of ``bool`` variables
+        joined by ``|`` makes it evaluate all of them at every point.  The ops
+        are pure and cannot trap, so evaluating fewer of them changes nothing."""
+        counts: dict[Value, int] = {}
+        for op in ops:
+            for inner in (op, *walk_nested(op)):
+                for x in inner.operands:
+                    if isinstance(x, Value):
+                        counts[x] = counts.get(x, 0) + 1
+        users: dict[Value, tuple[Op, int]] = {}
+        for op in ops:
+            for k, x in enumerate(op.operands):
+                if isinstance(x, Value):
+                    users[x] = (op, k)
+        for op in ops:
+            if op.name not in FOLDED_CONDITIONS or len(op.results) != 1:
+                continue
+            v = op.results[0]
+            if v.type != I1 or counts.get(v) != 1 or v not in users:
+                continue
+            user, k = users[v]
+            if not ((user.name == "scf.if" and k == 0) or user.name in ("arith.ori", "arith.andi")):
+                continue
+            if op.name == "arith.cmpi" and not all(
+                isinstance(x.type, ScalarType) and x.type.is_int for x in op.operands
+            ):
+                continue
+            self.folds.add(v)
+
+    def folded(self, op: Op) -> str:
+        """The C expression of a folded condition."""
+        if op.name == "arith.cmpi":
+            return f"({expr(op, self.operands(op.operands))})"
+        a, b = self.operands(op.operands)
+        return f"({a} {'||' if op.name == 'arith.ori' else '&&'} {b})"
 
     def scoped(self, ops: Iterable[Op], in_parallel: bool) -> list[Stmt]:
         """The ops of a region in a C scope of their own."""
@@ -332,6 +386,9 @@ class Translator:
             self.namer.pop()
 
     def op(self, op: Op, in_parallel: bool) -> list[Stmt]:
+        if op.results and op.results[0] in self.folds:
+            self.names[op.results[0]] = self.folded(op)
+            return []
         handler = self.handlers.get(op.name)
         if handler is not None:
             return handler(op, in_parallel)
@@ -621,6 +678,8 @@ class Translator:
     def if_op(self, op: Op, in_parallel: bool) -> list[Stmt]:
         out = self.results(op)
         cond = self.operand(op.operands[0])
+        if op.operands[0] in self.folds:
+            cond = cond[1:-1]  # if (...) has its own parentheses
         then = self.yield_into(op, op.regions[0], in_parallel)
         orelse = self.yield_into(op, op.regions[1], in_parallel) if len(op.regions) > 1 else []
         out.append(If(cond, tuple(then), tuple(orelse)))

@@ -70,8 +70,7 @@ static void task_scale(av_ctx *ctx)
     #pragma omp parallel for collapse(2)
     for (int64_t bx = 0; bx < 16; ++bx) {
         for (int64_t tx = 0; tx < 256; ++tx) {
-            const bool inside = (uint64_t)(bx * 256 + tx) < (uint64_t)4000;
-            if (inside) {
+            if ((uint64_t)(bx * 256 + tx) < (uint64_t)4000) {
                 const float v = x[(bx * 256 + tx)];
                 const float r = v * 2.0f;
                 y[(bx * 256 + tx)] = r;
@@ -96,8 +95,7 @@ static void task_shift(av_ctx *ctx)
     #pragma omp parallel for collapse(2)
     for (int64_t bx = 0; bx < 16; ++bx) {
         for (int64_t tx = 0; tx < 256; ++tx) {
-            const bool inside = (uint64_t)(bx * 256 + tx) < (uint64_t)4000;
-            if (inside) {
+            if ((uint64_t)(bx * 256 + tx) < (uint64_t)4000) {
                 const float v = y[(bx * 256 + tx)];
                 const float r = v + 1.5f;
                 z[(bx * 256 + tx)] = r;
@@ -123,8 +121,7 @@ static void task_mix(av_ctx *ctx)
     #pragma omp parallel for collapse(2)
     for (int64_t bx = 0; bx < 16; ++bx) {
         for (int64_t tx = 0; tx < 256; ++tx) {
-            const bool inside = (uint64_t)(bx * 256 + tx) < (uint64_t)4000;
-            if (inside) {
+            if ((uint64_t)(bx * 256 + tx) < (uint64_t)4000) {
                 const float a = y[(bx * 256 + tx)];
                 const float b = z[(bx * 256 + tx)];
                 const float r = a * b;

@@ -36,8 +36,7 @@ __global__ void task_scale_kernel(float *__restrict__ y, const float *__restrict
 {
     const int64_t bx = (int64_t)blockIdx.x;
     const int64_t tx = (int64_t)threadIdx.x;
-    const bool inside = (uint64_t)(bx * 256 + tx) < (uint64_t)4000;
-    if (inside) {
+    if ((uint64_t)(bx * 256 + tx) < (uint64_t)4000) {
         const float v = x[(bx * 256 + tx)];
         const float r = v * 2.0f;
         y[(bx * 256 + tx)] = r;
@@ -64,8 +63,7 @@ __global__ void task_shift_kernel(float *__restrict__ z, const float *__restrict
 {
     const int64_t bx = (int64_t)blockIdx.x;
     const int64_t tx = (int64_t)threadIdx.x;
-    const bool inside = (uint64_t)(bx * 256 + tx) < (uint64_t)4000;
-    if (inside) {
+    if ((uint64_t)(bx * 256 + tx) < (uint64_t)4000) {
         const float v = y[(bx * 256 + tx)];
         const float r = v + 1.5f;
         z[(bx * 256 + tx)] = r;
@@ -92,8 +90,7 @@ __global__ void task_mix_kernel(float *__restrict__ w, const float *__restrict__
 {
     const int64_t bx = (int64_t)blockIdx.x;
     const int64_t tx = (int64_t)threadIdx.x;
-    const bool inside = (uint64_t)(bx * 256 + tx) < (uint64_t)4000;
-    if (inside) {
+    if ((uint64_t)(bx * 256 + tx) < (uint64_t)4000) {
         const float a = y[(bx * 256 + tx)];
         const float b = z[(bx * 256 + tx)];
         const float r = a * b;

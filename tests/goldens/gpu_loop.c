@@ -64,8 +64,7 @@ static void task_bump(av_ctx *ctx, int64_t t_)
     #pragma omp parallel for collapse(2)
     for (int64_t bx = 0; bx < 4; ++bx) {
         for (int64_t tx = 0; tx < 256; ++tx) {
-            const bool inside = (uint64_t)(bx * 256 + tx) < (uint64_t)1000;
-            if (inside) {
+            if ((uint64_t)(bx * 256 + tx) < (uint64_t)1000) {
                 const float v = x[(bx * 256 + tx)];
                 const int32_t ti = (int32_t)t_;
                 const float tf = (float)ti;

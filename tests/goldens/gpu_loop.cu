@@ -33,8 +33,7 @@ __global__ void task_bump_kernel(float *__restrict__ x, int64_t t_)
 {
     const int64_t bx = (int64_t)blockIdx.x;
     const int64_t tx = (int64_t)threadIdx.x;
-    const bool inside = (uint64_t)(bx * 256 + tx) < (uint64_t)1000;
-    if (inside) {
+    if ((uint64_t)(bx * 256 + tx) < (uint64_t)1000) {
         const float v = x[(bx * 256 + tx)];
         const int32_t ti = (int32_t)t_;
         const float tf = (float)ti;

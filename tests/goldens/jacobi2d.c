@@ -57,15 +57,8 @@ static void task_sweep1(double *restrict v, const double *restrict u)
     #pragma omp parallel for collapse(2)
     for (int64_t i = 0; i < 16; ++i) {
         for (int64_t j = 0; j < 16; ++j) {
-            const bool top = i == 0;
-            const bool bottom = i == 15;
-            const bool left = j == 0;
-            const bool right = j == 15;
-            const bool rows = top | bottom;
-            const bool cols = left | right;
-            const bool edge = rows | cols;
             double new_;
-            if (edge) {
+            if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
                 const double old = u[i * 16 + j];
                 new_ = old;
             } else {
@@ -98,15 +91,8 @@ static void task_sweep2(double *restrict u, const double *restrict v)
     #pragma omp parallel for collapse(2)
     for (int64_t i = 0; i < 16; ++i) {
         for (int64_t j = 0; j < 16; ++j) {
-            const bool top = i == 0;
-            const bool bottom = i == 15;
-            const bool left = j == 0;
-            const bool right = j == 15;
-            const bool rows = top | bottom;
-            const bool cols = left | right;
-            const bool edge = rows | cols;
             double new_;
-            if (edge) {
+            if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
                 const double old = v[i * 16 + j];
                 new_ = old;
             } else {
@@ -139,15 +125,8 @@ static void task_sweep3(double *restrict v, const double *restrict u)
     #pragma omp parallel for collapse(2)
     for (int64_t i = 0; i < 16; ++i) {
         for (int64_t j = 0; j < 16; ++j) {
-            const bool top = i == 0;
-            const bool bottom = i == 15;
-            const bool left = j == 0;
-            const bool right = j == 15;
-            const bool rows = top | bottom;
-            const bool cols = left | right;
-            const bool edge = rows | cols;
             double new_;
-            if (edge) {
+            if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
                 const double old = u[i * 16 + j];
                 new_ = old;
             } else {
@@ -180,15 +159,8 @@ static void task_sweep4(double *restrict u, const double *restrict v)
     #pragma omp parallel for collapse(2)
     for (int64_t i = 0; i < 16; ++i) {
         for (int64_t j = 0; j < 16; ++j) {
-            const bool top = i == 0;
-            const bool bottom = i == 15;
-            const bool left = j == 0;
-            const bool right = j == 15;
-            const bool rows = top | bottom;
-            const bool cols = left | right;
-            const bool edge = rows | cols;
             double new_;
-            if (edge) {
+            if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
                 const double old = v[i * 16 + j];
                 new_ = old;
             } else {

@@ -305,9 +305,7 @@ static void task_ints(av_ctx *ctx)
         int32_t collatz_1;
         /* scf.while */
         while (true) {
-            const bool notone = v != 1;
-            const bool fuel = steps < 300;
-            const bool more = notone & fuel;
+            const bool more = (v != 1) & (steps < 300);
             collatz_0 = v;
             collatz_1 = steps;
             if (!more) break;

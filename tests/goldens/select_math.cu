@@ -118,9 +118,7 @@ __global__ void task_ints_kernel(int32_t *__restrict__ n, const int32_t *__restr
     int32_t collatz_1;
     /* scf.while */
     while (true) {
-        const bool notone = v != 1;
-        const bool fuel = steps < 300;
-        const bool more = notone & fuel;
+        const bool more = (v != 1) & (steps < 300);
         collatz_0 = v;
         collatz_1 = steps;
         if (!more) break;

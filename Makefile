@@ -18,12 +18,13 @@ export PATH := $(PATH):/usr/local/cuda/bin
 # oracle for MLIR syntax and semantics) and Graphviz for DAG drawings.
 APT_PACKAGES := openmpi-bin libopenmpi-dev gcc libgomp1 make mlir-22-tools graphviz python3-venv
 
-.PHONY: help setup system venv run test test-fast lint typecheck dag fuzz bench clean
+.PHONY: help setup system venv run test test-fast test-install test-slurm lint typecheck dag fuzz bench clean
 
 help:
 	@echo "make run   [FILE=examples/seed.mlir NP=2 ARGS=...]  set up, build and run a program"
 	@echo "make test  [PYTEST_ARGS=...]                        lint, type-check and run the test suite"
 	@echo "make test-fast                                      the tests that build and run nothing (under a minute)"
+	@echo "make test-install                                   the wheel, installed offline in a fresh venv, builds and runs the seed"
 	@echo "make lint                                           ruff and mypy --strict on the package"
 	@echo "make dag   [FILE=...]                               render the DAG of FILE to build/dag.svg"
 	@echo "make fuzz  [N=200 MUTANTS=10*N SAVE=build/fuzz]      fresh fuzzing: N programs built and run, MUTANTS judged against mlir-opt"
@@ -65,6 +66,11 @@ lint: venv
 
 test: setup lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The wheel installed offline in a fresh venv outside the checkout, whose
+# avial2c builds and runs examples/seed.mlir (part of `make test` too).
+test-install: setup
+	$(VENV)/bin/pytest tests/test_install.py $(PYTEST_ARGS)
 
 # Leaves out the `slow` tests: those that compile C or launch mpirun (tests/conftest.py).
 test-fast: venv

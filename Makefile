@@ -18,12 +18,14 @@ export PATH := $(PATH):/usr/local/cuda/bin
 # oracle for MLIR syntax and semantics) and Graphviz for DAG drawings.
 APT_PACKAGES := openmpi-bin libopenmpi-dev gcc libgomp1 make mlir-22-tools graphviz python3-venv
 
-.PHONY: help setup system venv run test test-fast lint typecheck dag fuzz bench clean
+.PHONY: help setup system venv run test test-fast test-install test-slurm lint typecheck dag fuzz bench clean
 
 help:
 	@echo "make run   [FILE=examples/seed.mlir NP=2 ARGS=...]  set up, build and run a program"
 	@echo "make test  [PYTEST_ARGS=...]                        lint, type-check and run the test suite"
 	@echo "make test-fast                                      the tests that build and run nothing (under a minute)"
+	@echo "make test-install                                   the wheel, installed offline in a fresh venv, builds and runs the seed"
+	@echo "make test-slurm                                     avial2c run inside salloc -n 2 and -n 1 on a one-node Slurm it starts"
 	@echo "make lint                                           ruff and mypy --strict on the package"
 	@echo "make dag   [FILE=...]                               render the DAG of FILE to build/dag.svg"
 	@echo "make fuzz  [N=200 MUTANTS=10*N SAVE=build/fuzz]      fresh fuzzing: N programs (and N with loops) built and run, MUTANTS judged against mlir-opt"
@@ -65,6 +67,19 @@ lint: venv
 
 test: setup lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The wheel installed offline in a fresh venv outside the checkout, whose
+# avial2c builds and runs examples/seed.mlir (part of `make test` too).
+test-install: setup
+	$(VENV)/bin/pytest tests/test_install.py $(PYTEST_ARGS)
+
+# A one-node Slurm (munge, slurmctld, slurmd from Debian's slurm-wlm, installed
+# when missing) started in a temporary folder, `avial2c run` inside `salloc -n 2`
+# and `salloc -n 1` on examples/seed.mlir, then stopped (.ci/test-slurm.sh).
+# Says SKIPPED, with the reason, when Slurm cannot be installed or started
+# (SLURM_REQUIRED=1 makes that a failure).  Not part of `make test`.
+test-slurm: setup
+	PY=$(PY) bash .ci/test-slurm.sh
 
 # Leaves out the `slow` tests: those that compile C or launch mpirun (tests/conftest.py).
 test-fast: venv

@@ -20,6 +20,16 @@ what it finds (it runs nothing but ``mpirun --version`` and ``srun
   ranks (at least 1), unless the user set ``OMP_NUM_THREADS`` or passed
   ``--threads``.
 * ``--launcher-args "..."`` are added to the launcher's own arguments.
+* ``MPIRUN`` in the environment names another mpirun (``MPIRUN=mpirun.mpich``),
+  as ``MPICC`` names another compiler for ``avial2c build``.
+* **Open MPI's exit banners.** A generated program exits with status 2 on
+  every rank, through ``MPI_Finalize``, after printing what was wrong with
+  its command line or its input files; Open MPI's mpirun then adds two
+  boxed banners (the job "terminated normally, but 1 process returned a
+  non-zero exit code", "mpirun detected that one or more processes exited
+  with non-zero status") that only repeat the status.  :func:`launch` leaves
+  those two out when the job's status is 2, and passes every other line of
+  mpirun's standard error through as it comes (:class:`BannerFilter`).
 """
 
 from __future__ import annotations
@@ -35,6 +45,9 @@ from pathlib import Path
 
 LAUNCHERS = ("auto", "mpirun", "srun")
 DEFAULT_RANKS = 2
+# The status of a generated program that refused its command line or an
+# input file, on every rank, after saying why (runtime_c/av_ctx.c).
+EXIT_BAD_INPUT = 2
 
 
 class LaunchError(Exception):
@@ -95,8 +108,16 @@ def probe(command: list[str]) -> str:
     return done.stdout + done.stderr
 
 
+def find_mpirun(environ: Mapping[str, str]) -> str | None:
+    """``MPIRUN`` when set (a name on PATH or a path), else ``mpirun`` on PATH."""
+    chosen = environ.get("MPIRUN", "")
+    if chosen:
+        return shutil.which(chosen) or (chosen if Path(chosen).exists() else None)
+    return shutil.which("mpirun")
+
+
 def this_machine() -> Machine:
-    mpirun = shutil.which("mpirun")
+    mpirun = find_mpirun(os.environ)
     srun = shutil.which("srun")
     kind = mpi_kind(probe([mpirun, "--version"])) if mpirun else "unknown"
     types: tuple[str, ...] = ()
@@ -147,6 +168,8 @@ def launch_command(
             cmd.append(f"--mpi={mpi_type}")
         return [*cmd, "-n", str(ranks), *extra, str(exe.resolve()), *args], env
     if machine.mpirun is None:
+        if environ.get("MPIRUN"):
+            raise LaunchError(f"MPIRUN={environ['MPIRUN']} not found")
         raise LaunchError("mpirun not found; install OpenMPI ('make setup' does)")
     cmd = [machine.mpirun, "-n", str(ranks)]
     if machine.mpi == "openmpi":
@@ -160,6 +183,79 @@ def launch_command(
     return [*cmd, *extra, str(exe.resolve()), *args], env
 
 
+class BannerFilter:
+    """Open MPI mpirun's standard error, line by line, less the two banners
+    that only repeat a status-2 exit (see the module).
+
+    A banner is a box: a line of dashes, its text, a line of dashes.  Lines
+    outside boxes pass at once, boxes when they close, except those two,
+    which are held until the job's status is known: :meth:`finish` gives
+    them back unless the status is 2."""
+
+    RULE = b"-" * 20
+    REPEATS_STATUS = (
+        b"terminated normally, but",
+        b"detected that one or more processes exited with non-zero status",
+    )
+
+    def __init__(self) -> None:
+        self.box: list[bytes] | None = None  # the open box, its first rule included
+        self.held: list[bytes] = []
+
+    def feed(self, line: bytes) -> list[bytes]:
+        """The lines to print now, given the next LINE of mpirun's stderr."""
+        ruled = line.strip().startswith(self.RULE) and not line.strip().strip(b"-")
+        if self.box is None:
+            if ruled:
+                self.box = [line]
+                return []
+            return [line]
+        self.box.append(line)
+        if not ruled:
+            return []
+        box, self.box = self.box, None
+        text = b" ".join(box[1:2])
+        if any(words in text for words in self.REPEATS_STATUS):
+            self.held += box
+            return []
+        return box
+
+    def finish(self, status: int) -> list[bytes]:
+        """The lines still to print once mpirun has ended with STATUS."""
+        rest = [] if status == EXIT_BAD_INPUT else self.held
+        return [*rest, *(self.box or [])]
+
+
+def _to_stderr(lines: list[bytes]) -> None:
+    if not lines:
+        return
+    out = getattr(sys.stderr, "buffer", None)
+    if out is None:  # a text stream without bytes underneath (tests)
+        sys.stderr.write(b"".join(lines).decode(errors="replace"))
+    else:
+        sys.stderr.flush()
+        out.writelines(lines)
+        out.flush()
+
+
+def run_filtered(cmd: list[str], env: Mapping[str, str]) -> int:
+    """Run CMD, its standard error through a :class:`BannerFilter`; its status."""
+    banners = BannerFilter()
+    status = 1
+    with subprocess.Popen(cmd, env=dict(env), stderr=subprocess.PIPE) as proc:
+        try:
+            assert proc.stderr is not None
+            for line in iter(proc.stderr.readline, b""):
+                _to_stderr(banners.feed(line))
+            status = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait()
+    _to_stderr(banners.finish(status))
+    return status
+
+
 def launch(
     exe: Path,
     np: int | None,
@@ -169,7 +265,11 @@ def launch(
     threads: int | None = None,
 ) -> int:
     """Run EXE on NP ranks; its exit status."""
-    cmd, env = launch_command(exe, np, args, this_machine(), os.environ, launcher,
-                              launcher_args, threads)  # fmt: skip
+    machine = this_machine()
+    cmd, env = launch_command(exe, np, args, machine, os.environ, launcher, launcher_args,
+                              threads)  # fmt: skip
     sys.stdout.flush()
+    sys.stderr.flush()
+    if machine.mpi == "openmpi" and cmd[0] == machine.mpirun:
+        return run_filtered(cmd, env)
     return subprocess.run(cmd, check=False, env=env).returncode

@@ -91,6 +91,11 @@ static void bcast_bytes(void *data, size_t n, const char *why) {
     }
 }
 
+/* Rank 0 reads and checks every --input; the broadcast of its outcome is the
+ * agreement step that makes a bad file an error of every rank, so that all
+ * leave together through MPI_Finalize with status 2 (exit_all), never
+ * through MPI_Abort, which is kept for failures only some ranks see
+ * (av_fail). */
 static void load_inputs(av_ctx *ctx) {
     int status = ctx->rank == 0 ? read_inputs(ctx) : 0;
     AV_MPI_CHECK(MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD), "loading inputs");

@@ -2,6 +2,10 @@
  * av_fail.c — failures: av_fail prints "error: WHAT: CALL failed: DETAIL"
  * and aborts every rank with status 3; av_mpi_fail does so for an MPI error
  * code.  Calls nothing else in the runtime, so every other file may call it.
+ * Only for failures that some ranks may see and others not (a failed MPI or
+ * CUDA call, memory exhausted): an error every rank agrees on, such as a
+ * bad command line or --input file, leaves through MPI_Finalize instead
+ * (av_ctx.c), without MPI_Abort's banner.
  */
 #include <stdio.h>
 #include <stdlib.h>

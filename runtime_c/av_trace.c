@@ -1,7 +1,8 @@
 /*
  * av_trace.c — the clock (av_now), trace records (tasks, transfers, waits,
  * barriers, device copies) and, at the end, gathering every rank's records
- * on rank 0 and writing them as Chrome/Perfetto trace JSON.
+ * on rank 0 and writing them as Chrome/Perfetto trace JSON, with a flow
+ * arrow from each send to the receive that matches it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -72,7 +73,11 @@ static void json_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-static void json_event(FILE *f, const av_event *e, int tid) {
+/* Writes one record as a complete ("X") slice and, for a message with a
+ * flow id, the flow event that binds to it: "s" (start) on a send, "f"
+ * (end, bound to the enclosing slice) on a receive, in the middle of the
+ * slice so that viewers bind it to this slice and no other. */
+static void json_event(FILE *f, const av_event *e, int tid, int64_t flow) {
     fprintf(f, ",\n{\"name\": ");
     json_string(f, e->name);
     fprintf(f, ", \"cat\": ");
@@ -86,13 +91,78 @@ static void json_event(FILE *f, const av_event *e, int tid) {
         fprintf(f, ", \"args\": {\"bytes\": %" PRId64 "}", e->bytes);
     }
     fprintf(f, "}");
+    if (flow <= 0) return;
+    int send = strcmp(e->cat, "send") == 0;
+    fprintf(f, ",\n{\"name\": \"message\", \"cat\": \"message\", \"ph\": \"%s\", \"id\": %" PRId64
+               ", \"ts\": %.3f, \"pid\": 0, \"tid\": %d%s}",
+            send ? "s" : "f", flow, (e->t0 + e->t1) / 2 * 1e6, tid, send ? "" : ", \"bp\": \"e\"");
+}
+
+/* ------------------------------------------------------------------------
+ * Flow arrows: which receive matches which send
+ * ---------------------------------------------------------------------- */
+
+/* A message end: a send from `src` or a receive on `dst`, and its record. */
+typedef struct msg_end {
+    int src, dst, tag;
+    int at; /* index of the record among all ranks' records */
+} msg_end;
+
+static int cmp_msg_end(const void *pa, const void *pb) {
+    const msg_end *a = pa, *b = pb;
+    if (a->src != b->src) return a->src < b->src ? -1 : 1;
+    if (a->dst != b->dst) return a->dst < b->dst ? -1 : 1;
+    if (a->tag != b->tag) return a->tag < b->tag ? -1 : 1;
+    return (a->at > b->at) - (a->at < b->at);
+}
+
+/* Sets flow[i] to the same id (from 1) for a send and the receive that
+ * matches it, 0 for every other record.  MPI does not let messages between
+ * two ranks with one tag overtake each other, so the k-th send from s to d
+ * with tag t is received by the k-th receive on d from s with tag t; each
+ * rank records its messages in the order it posted them. */
+static void match_messages(const av_event *all, const int *counts, int size, int64_t *flow) {
+    int total = 0;
+    for (int r = 0; r < size; r++) total += counts[r];
+    msg_end *sends = malloc((size_t)(total > 0 ? total : 1) * sizeof *sends);
+    msg_end *recvs = malloc((size_t)(total > 0 ? total : 1) * sizeof *recvs);
+    if (sends == NULL || recvs == NULL) av_fail("trace", "matching messages", "out of memory");
+    int ns = 0, nr = 0;
+    for (int r = 0, at = 0; r < size; at += counts[r], r++) {
+        for (int j = 0; j < counts[r]; j++) {
+            const av_event *e = &all[at + j];
+            flow[at + j] = 0;
+            if (e->peer < 0) continue;
+            if (strcmp(e->cat, "send") == 0) sends[ns++] = (msg_end){r, e->peer, e->tag, at + j};
+            else if (strcmp(e->cat, "recv") == 0) recvs[nr++] = (msg_end){e->peer, r, e->tag, at + j};
+        }
+    }
+    qsort(sends, (size_t)ns, sizeof *sends, cmp_msg_end);
+    qsort(recvs, (size_t)nr, sizeof *recvs, cmp_msg_end);
+    int64_t id = 0;
+    for (int i = 0, k = 0; i < ns && k < nr;) {
+        msg_end a = sends[i], b = recvs[k];
+        a.at = b.at = 0;
+        int c = cmp_msg_end(&a, &b);
+        if (c < 0) { i++; continue; }
+        if (c > 0) { k++; continue; }
+        flow[sends[i++].at] = flow[recvs[k++].at] = ++id;
+    }
+    free(sends);
+    free(recvs);
 }
 
 /* On rank 0: writes the gathered events (counts[r] from rank r); 0 or 2. */
 static int write_trace(const char *path, const av_event *all, const int *counts, int size) {
+    int total = 0;
+    for (int r = 0; r < size; r++) total += counts[r];
+    int64_t *flow = malloc((size_t)(total > 0 ? total : 1) * sizeof *flow);
+    if (flow == NULL) av_fail("trace", "matching messages", "out of memory");
+    match_messages(all, counts, size, flow);
     FILE *f = fopen(path, "w");
     if (f == NULL) {
         fprintf(stderr, "error: --trace %s: cannot write: %s\n", path, strerror(errno));
+        free(flow);
         return 2;
     }
     fprintf(f, "{\"traceEvents\": [\n{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": 0, "
@@ -102,8 +172,9 @@ static int write_trace(const char *path, const av_event *all, const int *counts,
                    "\"args\": {\"name\": \"rank %d\"}}", r, r);
     }
     for (int r = 0, at = 0; r < size; at += counts[r], r++) {
-        for (int j = 0; j < counts[r]; j++) json_event(f, &all[at + j], r);
+        for (int j = 0; j < counts[r]; j++) json_event(f, &all[at + j], r, flow[at + j]);
     }
+    free(flow);
     fprintf(f, "\n]}\n");
     if (fclose(f) != 0) {
         fprintf(stderr, "error: --trace %s: cannot write: %s\n", path, strerror(errno));

@@ -223,7 +223,7 @@ void av_args_free(av_args *a);
 /** One trace record (fixed size, so that rank 0 gathers them as bytes). */
 typedef struct av_event {
     char name[64];  /**< task name or `why` text (truncated) */
-    char cat[16];   /**< "task", "send", "recv", "wait", "barrier" */
+    char cat[16];   /**< "task", "send", "recv", "wait", "barrier", "h2d", "d2h" */
     double t0, t1;  /**< seconds since the common start */
     int64_t bytes;  /**< bytes moved (transfers), else 0 */
     int32_t peer;   /**< other rank (transfers), else -1 */
@@ -303,7 +303,8 @@ typedef struct av_pending {
     const char *why;
     int peer, tag, is_send;
     int64_t bytes;
-    double t0;
+    double t0;    /**< when it was posted (av_now) */
+    size_t mark;  /**< trace records made before it was posted */
 } av_pending;
 
 /** A set of posted non-blocking transfers, completed together by
@@ -338,7 +339,11 @@ MPI_Request *av_send_request(av_ctx *ctx, av_reqset *rs, int dst, int tag, int64
                              const char *why);
 
 /** Completes every transfer of `rs` (MPI_Waitall), records them when
- *  tracing, and empties `rs`.  An empty set is fine.  `why` names the wait. */
+ *  tracing, and empties `rs`.  An empty set is fine.  `why` names the wait.
+ *  In the trace, each send and receive is a slice of its posting only (from
+ *  its request until the next request, the next record or the wait), the
+ *  MPI_Waitall one "wait" slice after them, so the slices of one rank never
+ *  overlap; av_trace_gather joins each send to its receive by a flow arrow. */
 void av_wait_all(av_ctx *ctx, av_reqset *rs, const char *why);
 
 /** MPI_Barrier on MPI_COMM_WORLD, checked and traced; `why` says which

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from avial2c.launch import LaunchError, Machine, launch_command, mpi_kind, physical_cores
+from avial2c.launch import (
+    BannerFilter,
+    LaunchError,
+    Machine,
+    find_mpirun,
+    launch_command,
+    mpi_kind,
+    physical_cores,
+)
 
 EXE = Path("/tmp/prog")
 OPENMPI = Machine(2, "/usr/bin/mpirun", "openmpi", None, ())
@@ -79,3 +87,51 @@ def test_mpi_kind_and_physical_cores() -> None:
     assert physical_cores(cpuinfo, allowed=4) == 2
     assert physical_cores(cpuinfo, allowed=1) == 1
     assert physical_cores("", allowed=3) == 3
+
+
+def test_mpirun_from_the_environment() -> None:
+    assert find_mpirun({"MPIRUN": "/bin/sh"}) == "/bin/sh"
+    assert find_mpirun({"MPIRUN": "sh"}) is not None
+    assert find_mpirun({"MPIRUN": "/no/such/mpirun"}) is None
+    with pytest.raises(LaunchError, match="MPIRUN=/no/such/mpirun not found"):
+        nothing = Machine(2, None, "unknown", None, ())
+        launch_command(EXE, 2, [], nothing, {"MPIRUN": "/no/such/mpirun"})
+
+
+RULE = b"-" * 74 + b"\n"
+# What Open MPI 4.1's mpirun adds when the ranks exit with status 2.
+STATUS_BANNERS = [
+    RULE,
+    b"Primary job  terminated normally, but 1 process returned\n",
+    b"a non-zero exit code. Per user-direction, the job has been aborted.\n",
+    RULE,
+    RULE,
+    b"mpirun detected that one or more processes exited with non-zero status, thus causing\n",
+    b"the job to be terminated. The first process to do so was:\n",
+    b"\n",
+    b"  Process name: [[8756,1],1]\n",
+    b"  Exit code:    2\n",
+    RULE,
+]
+OTHER_BANNER = [RULE, b"mpirun noticed that process rank 1 with PID 7 exited on signal 9.\n", RULE]
+
+
+def filtered(lines: list[bytes], status: int) -> list[bytes]:
+    banners = BannerFilter()
+    out = [piece for line in lines for piece in banners.feed(line)]
+    return out + banners.finish(status)
+
+
+def test_open_mpi_banners_that_repeat_status_2_are_left_out() -> None:
+    error = [b"error: --input v=f32.npy: expected float64 (16, 16), found float32 (16, 16)\n"]
+    assert filtered(error + STATUS_BANNERS, 2) == error
+    # Any other status: everything, in order.
+    assert filtered(error + STATUS_BANNERS, 3) == error + STATUS_BANNERS
+    # Other boxes and plain lines pass, boxes when they close.
+    lines = [b"warning: something\n", *OTHER_BANNER, *STATUS_BANNERS]
+    assert filtered(lines, 2) == lines[:4]
+    banners = BannerFilter()
+    assert banners.feed(OTHER_BANNER[0]) == [] and banners.feed(OTHER_BANNER[1]) == []
+    assert banners.feed(OTHER_BANNER[2]) == OTHER_BANNER
+    # A box cut short by the end of the output is printed all the same.
+    assert filtered([RULE, b"half a box\n"], 2) == [RULE, b"half a box\n"]

@@ -6,7 +6,10 @@ input files cleanly, and a rank that dies mid-run ends the whole job.
   never 3, and no traceback is printed.
 * A generated program given a missing, truncated, wrong-dtype, wrong-shape or
   non-.npy input exits with status 2 on every rank, names the file and what
-  is wrong, and writes nothing.
+  is wrong, and writes nothing.  Rank 0 reads the files and broadcasts the
+  outcome, so every rank leaves through MPI_Finalize together: never
+  MPI_Abort and its banner.  Through `avial2c run` the error is the only
+  line on stderr (Open MPI's banners that repeat the status are left out).
 * A rank killed with SIGKILL while the others wait for it makes mpirun end
   with a non-zero status, well before the test's timeout.
 """
@@ -19,6 +22,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -135,7 +139,28 @@ def test_bad_npy_exits_2_and_writes_nothing(jacobi: Path, tmp_path: Path, case: 
     assert done.returncode == 2, done.stderr
     assert f"error: --input v={tmp_path}/{file}: {message}" in done.stderr.splitlines()
     assert done.stdout == ""
+    assert "MPI_ABORT was invoked" not in done.stderr
     assert not out.exists() and not trace.exists()
+
+
+@needs_mpi
+def test_bad_npy_through_avial2c_run_is_one_line(tmp_path: Path) -> None:
+    np.save(tmp_path / "f32.npy", np.zeros((16, 16), dtype=np.float32))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "avial2c", "run", str(EXAMPLES / "jacobi2d.mlir"), "-n", "2",
+           "--", "--input", f"v={tmp_path}/f32.npy", "--output-dir", str(out)]  # fmt: skip
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env=mpi_env(), check=False)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    message = "expected float64 (16, 16), found float32 (16, 16)"
+    # The error is the last line, and no launcher banner repeats the status
+    # (compiler warnings, were there any, would come before it).
+    assert done.stderr.endswith(f"\nerror: --input v={tmp_path}/f32.npy: {message}\n") or (
+        done.stderr == f"error: --input v={tmp_path}/f32.npy: {message}\n"
+    ), done.stderr
+    for banner in ("-" * 20, "non-zero", "MPI_ABORT", "BAD TERMINATION"):
+        assert banner not in done.stderr, done.stderr
+    assert done.stdout == "" and not out.exists()
 
 
 # --------------------------------------------------------------------------

@@ -155,6 +155,10 @@ def test_large_transfers_both_ways(build: Path, tmp_path: Path, nprocs: int) -> 
                                                       (rank + 1) % nprocs]
         assert {e["cat"] for e in mine} == {"task", "send", "recv", "wait", "barrier"}
         assert all(e["dur"] >= 0 and e["ts"] >= 0 for e in mine)
+    # A flow arrow from each send to its receive (tests/e2e/test_trace.py checks more).
+    starts = sorted(e["id"] for e in events if e["ph"] == "s")
+    ends = sorted(e["id"] for e in events if e["ph"] == "f" and e["bp"] == "e")
+    assert starts == ends == list(range(1, 3 * nprocs + 1))
 
 
 def test_failed_mpi_call_aborts_with_status_3(build: Path) -> None:

@@ -290,7 +290,7 @@ class ProgramArgs:
 
 
 def parse_program_args(argv: Sequence[str]) -> ProgramArgs:
-    """The generated program's own options (EXECUTION.md), for `--interpret`."""
+    """The generated program's own options (docs/execution.md), for `--interpret`."""
     p = _ArgParser(prog="PROGRAM", add_help=False)
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy")
     p.add_argument("--output-dir")

@@ -372,4 +372,4 @@ def is_gpu_arch(arch: str) -> bool:
 
 
 # --------------------------------------------------------------------------
-# What task bodies may contain (LANGUAGE.md, "Ops allowed in task bodies")
+# What task bodies may contain (docs/language.md, "Ops allowed in task bodies")

@@ -1,6 +1,6 @@
 """Initial values, `.npy` input and output, and the report lines of a program.
 
-These follow the interface of the generated programs (EXECUTION.md) and the
+These follow the interface of the generated programs (docs/execution.md) and the
 C runtime (``runtime_c/avial_rt.h``) exactly, so that ``avial2c run
 --interpret`` prints and writes what a compiled program does.
 """

@@ -34,7 +34,7 @@ OTHER_TOOLS = {
     "--strict",  # mypy
 }  # fmt: skip
 # Named only under "Not implemented" in docs/execution.md.
-NOT_IMPLEMENTED = {"--placement", "--machine", "--fuse", "--backend"}
+NOT_IMPLEMENTED = {"--backend"}
 
 OPTION = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*(?:=[\w-]+)?)")
 

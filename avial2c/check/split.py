@@ -1,6 +1,6 @@
 """Can a task be split by rows, and which rows of each memref does a block need?
 
-LANGUAGE.md, "Split tasks".  A task can be split when its body is one
+docs/language.md, "Split tasks".  A task can be split when its body is one
 ``scf.parallel`` whose first dimension ``%i`` runs over constant ``[lo, hi)``
 with step 1, every store into a schedule memref has ``%i`` itself as its
 first index, and every load from a schedule memref has as its first index

@@ -3,7 +3,7 @@
 Every scalar value, untyped constant and memref element type is a node;
 op rules unify nodes (same type) or fix them to a concrete type.  Nodes that
 end without a concrete type take the default of the arithmetic applied to
-them (integer ops → i32, float ops → f32), as LANGUAGE.md says.
+them (integer ops → i32, float ops → f32), as docs/language.md says.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The reference interpreter: the meaning of a program (LANGUAGE.md, "Meaning").
+"""The reference interpreter: the meaning of a program (docs/language.md, "Meaning").
 
 The tasks run one after another in program order on the schedule's memrefs;
 every op of a body runs with MLIR semantics.  The results are the oracle

@@ -1,6 +1,6 @@
 """Owner tracking by row ranges: which ranks hold valid copies of which rows.
 
-This is the one model of EXECUTION.md's "Data movement" and "ownership by
+This is the one model of docs/execution.md's "Data movement" and "ownership by
 row ranges".  Its C twin, ``runtime_c/av_owners.c``, is written to mirror it
 line for line: a generated program makes the same ``need``/``wrote`` calls at
 run time (it runs on any number of ranks), and

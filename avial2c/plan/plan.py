@@ -1,7 +1,7 @@
 """The plan for one number of ranks: the schedule placed, with its transfers.
 
 ``make_plan(program, size, sync)`` is a pure function of its arguments and
-returns an immutable :class:`Plan` (EXECUTION.md, "The plan"): the
+returns an immutable :class:`Plan` (docs/execution.md, "The plan"): the
 size-independent :class:`~avial2c.plan.schedule.Schedule`, each task on rank
 ``slot % size``, and the transfers that the owner table
 (:mod:`avial2c.plan.owners`) decides when the schedule's fetches are asked

@@ -35,6 +35,8 @@ def test_the_wheel_holds_the_package_data(wheel: Path) -> None:
     assert "avial2c/templates/program.c.j2" in names
     for f in ("avial_rt.h", "av_owners.c", "av_cuda.cu", "av_ops.h"):
         assert f"avial2c/runtime_c/{f}" in names, f
+    for f in ("av_calibrate.c", "av_calibrate.h", "av_calibrate_gpu.cu"):  # avial2c calibrate
+        assert f"avial2c/runtime_c/calibrate/{f}" in names, f
     assert "avial2c/codegen/c.py" in names and "avial2c/transforms/expand_launch.py" in names
 
 

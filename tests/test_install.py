@@ -63,6 +63,12 @@ def test_an_installed_copy_builds_and_runs_outside_the_repository(
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "%c = [" in run.stdout and "%d = [" in run.stdout
+    calibrated = subprocess.run(
+        [sys.executable, "-m", "avial2c", "calibrate", "-n", "1", "--quick", "-o", "m.toml"],
+        cwd=work, capture_output=True, text=True, timeout=300, env=env, check=False,
+    )  # fmt: skip
+    assert calibrated.returncode == 0, calibrated.stderr
+    assert (work / "m.toml").read_text().startswith("# avial2c machine file: measured by")
     where = subprocess.run(
         [sys.executable, "-c", "import avial2c.resources as r; print(r.GRAMMAR)"],
         cwd=work, capture_output=True, text=True, env=env, timeout=60, check=False,

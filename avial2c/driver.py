@@ -1,9 +1,10 @@
-"""The command line: translate, build, run.
+"""The command line: translate, build, run, calibrate.
 
     avial2c FILE --emit {mlir,generic,plan,plan-json,dot,c} [-o OUT] [--ranks N] [--sync MODE]
                  [--split declared|auto|none]
     avial2c build FILE -o PROG [--gpu auto|cuda|emulate] [--sync MODE] [--split MODE]
     avial2c run FILE [-n NP] [--interpret] [--sync MODE] [--gpu MODE] [--split MODE] [-- PROGRAM-ARGS]
+    avial2c calibrate [-n NP] -o FILE.toml [--quick] [--launcher L] [--launcher-args ARGS]
 
 Exit status: 0 success, 1 the input has errors, 2 bad runtime input (e.g. a
 wrong .npy), 3 internal error.  A Python traceback never reaches the user.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from avial2c import __version__
 from avial2c.build import ToolError, build
+from avial2c.calibrate import calibrate
 from avial2c.check.checker import check_program
 from avial2c.codegen.c import generate
 from avial2c.diagnostics import CompileError, DiagnosticEngine
@@ -253,6 +255,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     return launch(exe, np, args.program_args, args.launcher, args.launcher_args, args.threads)
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    _stage.what = "calibrating"
+    return calibrate(args.np, args.output, args.launcher, args.launcher_args, args.quick)
+
+
 def run_interpreted(program: Program, program_args: Sequence[str]) -> int:
     """`run --interpret`: the reference interpreter with the program's interface."""
 
@@ -363,7 +370,10 @@ def translate_parser() -> argparse.ArgumentParser:
         "  avial2c FILE [--emit KIND]        check, or print the IR, the plan, the DAG or the C\n"
         "  avial2c build FILE -o PROG        translate and compile (avial2c build --help)\n"
         "  avial2c run FILE [-n NP] [-- PROGRAM-ARGS]\n"
-        "                                    build and launch (avial2c run --help)",
+        "                                    build and launch (avial2c run --help)\n"
+        "  avial2c calibrate -n N -o FILE.toml\n"
+        "                                    measure this cluster into a machine file for\n"
+        "                                    --machine (avial2c calibrate --help)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(p)
@@ -399,6 +409,18 @@ def run_parser() -> argparse.ArgumentParser:
         "-n", "--np", type=int, default=None,
         help="number of MPI ranks (default: SLURM_NTASKS inside a Slurm allocation, else 2)",
     )  # fmt: skip
+    _launcher_options(p)
+    p.add_argument(
+        "--threads", type=int, default=None, metavar="N",
+        help="OpenMP threads per rank (default: OMP_NUM_THREADS, else cores / ranks)",
+    )  # fmt: skip
+    p.add_argument(
+        "--interpret", action="store_true", help="run the reference interpreter instead"
+    )
+    return p
+
+
+def _launcher_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--launcher", choices=LAUNCHERS, default="auto",
         help="srun inside a Slurm allocation, else mpirun (auto), or the one named",
@@ -407,13 +429,27 @@ def run_parser() -> argparse.ArgumentParser:
         "--launcher-args", default="", metavar="ARGS",
         help="more arguments for the launcher, e.g. --launcher-args='--map-by socket'",
     )  # fmt: skip
-    p.add_argument(
-        "--threads", type=int, default=None, metavar="N",
-        help="OpenMP threads per rank (default: OMP_NUM_THREADS, else cores / ranks)",
-    )  # fmt: skip
-    p.add_argument(
-        "--interpret", action="store_true", help="run the reference interpreter instead"
+
+
+def calibrate_parser() -> argparse.ArgumentParser:
+    p = _ArgParser(
+        prog="avial2c calibrate",
+        description="Measure, on NP ranks launched as `avial2c run` launches programs, the "
+        "network (ping-pong latency and bandwidth), one core's rate per element kind, each "
+        "rank's cores and GPUs, and write them as a machine file for --machine FILE.toml.",
     )
+    p.add_argument("--version", action="version", version=f"avial2c {__version__}")
+    p.add_argument(
+        "-n", "--np", type=int, default=None,
+        help="number of MPI ranks (default: SLURM_NTASKS inside a Slurm allocation, else 2)",
+    )  # fmt: skip
+    p.add_argument("-o", "--output", required=True, metavar="FILE.toml",
+                   help="the machine file to write")  # fmt: skip
+    _launcher_options(p)
+    p.add_argument(
+        "--quick", action="store_true",
+        help="short measurements (seconds; rougher figures), e.g. for tests",
+    )  # fmt: skip
     return p
 
 
@@ -437,12 +473,19 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     elif argv and argv[0] == "run":
         ns = run_parser().parse_args(argv[1:])
         ns.command = cmd_run
+    elif argv and argv[0] == "calibrate":
+        ns = calibrate_parser().parse_args(argv[1:])
+        ns.command = cmd_calibrate
+        if ns.np is not None and ns.np < 1:
+            raise UsageError(f"avial2c calibrate: error: -n must be at least 1, not {ns.np}")
+        if program_args:
+            raise UsageError("avial2c calibrate: error: it takes no program arguments (after --)")
     else:
         ns = translate_parser().parse_args(argv)
         ns.command = cmd_translate
-    if (getattr(ns, "ranks", None) or 1) < 1:
+    if getattr(ns, "ranks", None) is not None and ns.ranks < 1:
         raise UsageError("avial2c: error: --ranks must be at least 1")
-    if (getattr(ns, "np", None) or 1) < 1 or (getattr(ns, "threads", None) or 1) < 1:
+    if any(getattr(ns, k, None) is not None and getattr(ns, k) < 1 for k in ("np", "threads")):
         raise UsageError("avial2c run: error: -n and --threads must be at least 1")
     ns.program_args = program_args
     return ns

@@ -179,9 +179,12 @@ def positive(t: Mapping[str, Any], key: str, default: float, section: str) -> fl
 
 
 def machine_toml(m: Machine, comment: str = "") -> str:
-    """M as a machine file (what calibrate writes)."""
-    lines = ["# avial2c machine file" + (f": {comment}" if comment else ""), "",
-             "[network]", f"latency_us = {m.latency * 1e6:.3f}",
+    """M as a machine file (what calibrate writes); COMMENT's first line ends the
+    file's first line, its other lines follow it as comments."""
+    first, *more = comment.splitlines() or [""]
+    lines = ["# avial2c machine file" + (f": {first}" if first else "")]
+    lines += [f"# {line}".rstrip() for line in more]
+    lines += ["", "[network]", f"latency_us = {m.latency * 1e6:.3f}",
              f"bandwidth_gbs = {m.bandwidth / 1e9:.3f}", "", "[rates]"]  # fmt: skip
     lines += [f"{k} = {v:.4g}" for k, v in m.rates.items()]
     if m.lists_gpus:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from avial2c.driver import EMIT_KINDS, build_parser, run_parser, translate_parser
+from avial2c.driver import EMIT_KINDS, build_parser, calibrate_parser, run_parser, translate_parser
 from avial2c.launch import LAUNCHERS
 from avial2c.ops import SUPPORTED_OPS
 from avial2c.plan.schedule import SPLIT_MODES, SYNC_MODES
@@ -41,7 +41,7 @@ OPTION = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*(?:=[\w-]+)?)")
 
 def parsers() -> dict[str, argparse.ArgumentParser]:
     return {"avial2c": translate_parser(), "avial2c build": build_parser(),
-            "avial2c run": run_parser()}  # fmt: skip
+            "avial2c run": run_parser(), "avial2c calibrate": calibrate_parser()}  # fmt: skip
 
 
 def options(parser: argparse.ArgumentParser) -> set[str]:
@@ -77,7 +77,7 @@ def test_the_element_types_and_task_attributes_are_described() -> None:
         assert attr in LANGUAGE, attr
 
 
-@pytest.mark.parametrize("command", ["avial2c", "avial2c build", "avial2c run"])
+@pytest.mark.parametrize("command", ["avial2c", "avial2c build", "avial2c run", "avial2c calibrate"])
 def test_every_option_of_the_commands_is_in_the_execution_reference(command: str) -> None:
     for option in sorted(options(parsers()[command])):
         if option == "-W":

@@ -50,6 +50,8 @@ def test_the_wheel_holds_the_package_data(wheel: Path) -> None:
     assert "avial2c/templates/program.c.j2" in names
     for f in ("avial_rt.h", "av_owners.c", "av_cuda.cu", "av_ops.h"):
         assert f"avial2c/runtime_c/{f}" in names, f
+    for f in ("av_calibrate.c", "av_calibrate.h", "av_calibrate_gpu.cu"):  # avial2c calibrate
+        assert f"avial2c/runtime_c/calibrate/{f}" in names, f
     assert "avial2c/codegen/c.py" in names and "avial2c/transforms/expand_launch.py" in names
 
 
@@ -119,6 +121,9 @@ def test_the_wheel_in_a_fresh_venv_builds_and_runs_the_seed(venv: Path, tmp_path
     assert "%d = [" in ran.stdout and sorted(p.name for p in (work / "out").iterdir()) == [
         "c.npy", "d.npy"
     ]  # fmt: skip
+    calibrated = run(avial2c, "calibrate", "-n", "1", "--quick", "-o", "m.toml")
+    assert calibrated.returncode == 0, calibrated.stderr
+    assert (work / "m.toml").read_text().startswith("# avial2c machine file: measured by")
     # Everything came from the venv: the package, its grammar, templates and C runtime.
     where = run(str(venv / "bin" / "python"), "-c",
                 "import avial2c, avial2c.resources as r; print(avial2c.__file__, r.GRAMMAR, "

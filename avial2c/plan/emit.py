@@ -260,7 +260,8 @@ def total_lines(plan: Plan) -> list[str]:
     if est is not None:
         busy = ", ".join(seconds(b) for b in est.busy)
         lines.append(f"  predicted makespan: {seconds(est.makespan)} (cost model, machine: "
-                     f"{est.machine}; time in tasks per rank: {busy})")  # fmt: skip
+                     f"{est.machine}; time in tasks per rank: {busy}; then gathering the "
+                     f"outputs: {seconds(est.gather)})")  # fmt: skip
     if any(t.gpu for t in plan.tasks):
         lines.append(
             f"  GPU copies: {len(plan.device_copies)}, {plural(device_bytes(plan), 'byte')}"

@@ -91,12 +91,13 @@ def heft_ranks(
     for k, level in enumerate(levels):
         by_level.setdefault(level, []).append(k)
     for level in sorted(by_level):
+        phase = list(ready)  # when each rank reaches this level's transfers
         for k in sorted(by_level[level], key=lambda k: (-up[k], k)):
             if split[k]:
                 chosen[k] = -1
                 for r in range(size):
                     c = cost[k][r]
-                    ready[r] = arrival(k, r, needs, holders, avail, nbytes, machine, ready) + (
+                    ready[r] = arrival(k, r, needs, holders, avail, nbytes, machine, ready, phase) + (
                         c if c is not None else 0.0
                     )
                 for m in writes[k]:
@@ -108,7 +109,7 @@ def heft_ranks(
                 c = cost[k][r]
                 if c is None:
                     continue
-                finish = arrival(k, r, needs, holders, avail, nbytes, machine, ready) + c
+                finish = arrival(k, r, needs, holders, avail, nbytes, machine, ready, phase) + c
                 if best is None or finish < best[0] - 1e-15:
                     best = (finish, r)
             assert best is not None
@@ -135,14 +136,19 @@ def arrival(
     nbytes: dict[str, int],
     machine: Machine,
     ready: Sequence[float],
+    phase: Sequence[float],
 ) -> float:
-    """When task K could start on rank R: R is free and has all it needs."""
+    """When task K could start on rank R: R is free and has all it needs (a
+    holder sends what R lacks once it reaches the level's transfers, PHASE)."""
     start = ready[r]
     for m in needs[k]:
         if m not in avail:
             continue  # never written: every rank holds the initial contents
         t = avail[m]
-        if r not in holders.get(m, set()):
+        held = holders.get(m, set())
+        if r not in held:
+            # The holder sends it once it reaches this level (it runs levels in order).
+            t = max(t, min(phase[q] for q in held)) if held else t
             t += machine.transfer_time(nbytes[m])
         start = max(start, t)
     return start

@@ -137,8 +137,10 @@ class Estimates:
     tasks: tuple[float, ...]  # one run of each task on its rank (split: its slowest block)
     transfers: tuple[tuple[float, ...], ...]  # per level, each transfer of its first run
     final: tuple[float, ...]  # each transfer of the final gathering
-    makespan: float  # the whole run, every iteration of every loop included
+    makespan: float  # the whole run, every iteration of every loop included, to the
+    # point where the program stops its clock (before gathering the outputs)
     busy: tuple[float, ...]  # per rank: time in tasks over the whole run
+    gather: float = 0.0  # the final gathering of the outputs on rank 0, after that
 
 
 @dataclass(frozen=True)
@@ -221,27 +223,40 @@ def heft_schedule(
     program: Program, sync: str, split: str, machine: Machine
 ) -> Schedule:
     """``--placement heft`` for MACHINE: HEFT's placement, unless the cost model
-    predicts round robin on the same ranks to be faster (and round robin puts
-    no GPU task on a rank without a GPU for it); then round robin, and the
-    schedule says so.  So under the model heft is never slower."""
+    predicts a simpler one on the same ranks to be faster: round robin, or
+    every task (pins and split tasks aside) on the fastest rank that can run
+    them all.  The schedule then says which and why, so under the model heft
+    is never slower than either.  GPU constraints hold for every candidate."""
     heft = make_schedule(program, sync, split, "heft", machine)
+    candidates: list[tuple[str, Schedule]] = []
     plain = make_schedule(program, sync, split)
-    plain = replace(plain, policy="heft", size=machine.size, machine=machine.source)
-    allowed = all(
-        fits(t.arch, machine.ranks[t.slot % machine.size], machine)
-        for t in plain.tasks
-        if t.split is None
-    )
-    if not allowed:  # round robin would put a GPU task where there is no GPU for it
-        return heft
+    candidates.append(("round robin", replace(plain, policy="heft", size=machine.size,
+                                             machine=machine.source)))  # fmt: skip
+    by_speed = sorted(range(machine.size), key=lambda r: (-machine.ranks[r].speed, r))
+    fastest = by_speed[0]
+    one = make_schedule(program, sync, split, "heft", machine, one_rank=fastest)
+    candidates.append((f"every task on rank {fastest}", one))
     ours = place(heft, machine.size, machine).estimates
-    theirs = place(plain, machine.size, machine).estimates
-    assert ours is not None and theirs is not None
-    if theirs.makespan < ours.makespan:
-        return replace(plain, placement_note=(
-            f"round robin kept: the cost model predicts {theirs.makespan:.3g} s for it and "
-            f"{ours.makespan:.3g} s for HEFT's placement"))  # fmt: skip
-    return heft
+    assert ours is not None
+    best: tuple[float, str, Schedule] | None = None
+    for name, other in candidates:
+        allowed = all(
+            fits(t.arch, machine.ranks[t.slot % machine.size], machine)
+            for t in other.tasks
+            if t.split is None
+        )
+        if not allowed:  # it would put a GPU task where there is no GPU for it
+            continue
+        theirs = place(other, machine.size, machine).estimates
+        assert theirs is not None
+        if theirs.makespan < ours.makespan and (best is None or theirs.makespan < best[0]):
+            best = (theirs.makespan, name, other)
+    if best is None:
+        return heft
+    makespan, name, other = best
+    return replace(other, placement_note=(
+        f"{name} kept: the cost model predicts {makespan:.3g} s for it and "
+        f"{ours.makespan:.3g} s for HEFT's placement"))  # fmt: skip
 
 
 def place(schedule: Schedule, size: int, machine: Machine | None = None) -> Plan:
@@ -263,6 +278,7 @@ def place(schedule: Schedule, size: int, machine: Machine | None = None) -> Plan
     owners.phase()
     final = replay.fetches(len(levels), schedule.final)
     run.gathered(final)
+    makespan = max(run.clock.now)  # the program's clock stops before the gathering
     run.clock.transfers(final)
     return Plan(
         schedule.file,
@@ -289,8 +305,9 @@ def place(schedule: Schedule, size: int, machine: Machine | None = None) -> Plan
                 tuple(machine.transfer_time(t.nbytes) for t in level.transfers) for level in levels
             ),
             tuple(machine.transfer_time(t.nbytes) for t in final),
-            max(run.clock.now),
+            makespan,
             tuple(run.clock.busy),
+            max(run.clock.now) - makespan,
         ),
         schedule.placement_note,
         schedule.fused,

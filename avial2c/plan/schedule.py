@@ -225,10 +225,12 @@ def make_schedule(
     split: str = "declared",
     placement: str = POLICY,
     machine: Machine | None = None,
+    one_rank: int | None = None,
 ) -> Schedule:
     """The plan of PROGRAM (checked) for sync mode SYNC and split mode SPLIT
     (which tasks are split by rows): for every number of ranks with
-    ``roundrobin`` placement, for MACHINE's ranks only with ``heft``."""
+    ``roundrobin`` placement, for MACHINE's ranks only with ``heft`` (with
+    ONE_RANK: every task that is neither pinned nor split on that rank)."""
     if placement not in PLACEMENTS:
         raise ValueError(f"unknown placement {placement!r} (expected one of {', '.join(PLACEMENTS)})")
     if placement == "heft" and machine is None:
@@ -251,7 +253,11 @@ def make_schedule(
         for k, t in enumerate(program.tasks)
     )
     memrefs = memref_infos(program)
-    if placement == "heft":
+    if placement == "heft" and one_rank is not None:
+        tasks = tuple(
+            t if t.pinned or t.split is not None else replace(t, slot=one_rank) for t in tasks
+        )
+    elif placement == "heft":
         assert machine is not None
         ranks = heft_ranks(
             program.tasks,

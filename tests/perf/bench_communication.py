@@ -3,7 +3,8 @@
     python tests/perf/bench_communication.py [--random 200]
 
 For every example on 1-4 ranks, and for RANDOM programs drawn by
-tests/progen.py (fixed seed), prints the bytes moved by the plan's transfers,
+tests/support/progen.py (fixed seed), without and with time loops (whole
+runs: every iteration counted), prints the bytes moved by the plan's transfers,
 the minimum (for each version of a memref, its size once per other rank that
 needs it, rank 0 included for the final results) and their ratio (1.0 is
 optimal).  Counts only, no timing: the same on every machine.
@@ -17,9 +18,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
+from progen import programs, render  # noqa: E402
 
 from avial2c.check.checker import check_program  # noqa: E402
 from avial2c.diagnostics import DiagnosticEngine  # noqa: E402
@@ -50,21 +52,21 @@ def main() -> int:
             worst = max(worst, ratio)
             cells.append(f"{plan.bytes_moved:>10}/{plan.min_bytes:<10} {ratio:4.2f}")
         print(f"{path.stem:<24} " + " ".join(f"{c:>26}" for c in cells))
-    from progen import programs, render
+    for loops in (False, True):
+        totals = {n: [0, 0] for n in (1, 2, 3, 4)}
 
-    totals = {n: [0, 0] for n in (1, 2, 3, 4)}
+        @settings(max_examples=a.random, derandomize=True, database=None, deadline=None,
+                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @given(programs(loops=loops))
+        def measure(spec: object) -> None:
+            program = load(render(spec), "random.mlir")  # type: ignore[arg-type]
+            for n in (1, 2, 3, 4):
+                plan = make_plan(program, n)
+                totals[n][0] += plan.bytes_moved
+                totals[n][1] += plan.min_bytes
 
-    @settings(max_examples=a.random, derandomize=True, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
-    @given(programs())
-    def measure(spec: object) -> None:
-        program = load(render(spec), "random.mlir")  # type: ignore[arg-type]
-        for n in (1, 2, 3, 4):
-            plan = make_plan(program, n)
-            totals[n][0] += plan.bytes_moved
-            totals[n][1] += plan.min_bytes
-
-    if a.random:
+        if not a.random:
+            break
         measure()
         cells = []
         for n in (1, 2, 3, 4):
@@ -72,7 +74,8 @@ def main() -> int:
             ratio = moved / least if least else 1.0
             worst = max(worst, ratio)
             cells.append(f"{moved:>10}/{least:<10} {ratio:4.2f}")
-        print(f"{f'{a.random} random programs':<24} " + " ".join(f"{c:>26}" for c in cells))
+        label = f"{a.random} random{' loop' if loops else ''} programs"
+        print(f"{label:<24} " + " ".join(f"{c:>26}" for c in cells))
     print(f"largest ratio: {worst:.3f} (1.0: every cross-rank dependency moved exactly once)")
     return 0
 

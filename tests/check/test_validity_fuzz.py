@@ -488,6 +488,13 @@ def pinned_mutant(defect: str) -> Mutant:
     return Mutant("pinned", kind, note, text)
 
 
+def judge_pinned(defect: str) -> Finding | None:
+    """The finding on DEFECT's pinned mutant (None: both tools agree)."""
+    m = pinned_mutant(defect)
+    flags = PRINT_FLAGS[-1] if defect == "N11" else PRINT_FLAGS[0]
+    return judge(m, flags, mlir_opt(m.text, flags))
+
+
 def open_defect(defect: str) -> object:
     mark = pytest.mark.xfail(strict=True, raises=DefectFound, reason=OPEN_DEFECTS[defect])
     return pytest.param(defect, marks=mark, id=defect)
@@ -504,15 +511,21 @@ def test_the_pinned_base_is_valid_for_both() -> None:
 def test_pinned_mutant_of_open_defect(defect: str) -> None:
     """The open defect's own mutant: judged alike by both tools once it is
     fixed (then XPASS: remove the defect from OPEN_DEFECTS)."""
-    m = pinned_mutant(defect)
-    flags = PRINT_FLAGS[-1] if defect == "N11" else PRINT_FLAGS[0]
-    f = judge(m, flags, mlir_opt(m.text, flags))
+    f = judge_pinned(defect)
     if f is None:
         return
     found = classify(f)
     if found == defect:
         raise DefectFound(f.describe())
     raise AssertionError(f"the mutant of {defect} shows {found or 'a new finding'}: {f.describe()}")
+
+
+@needs_mlir_opt
+@pytest.mark.parametrize("defect", [d for d in PINNED if d not in OPEN_DEFECTS])
+def test_pinned_mutant_of_fixed_defect(defect: str) -> None:
+    """A fixed defect's own mutant stays judged alike by both tools."""
+    f = judge_pinned(defect)
+    assert f is None or classify(f) == AVIAL_RULE, f.describe()
 
 
 # The classification itself, on hand-written findings.

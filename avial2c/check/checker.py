@@ -558,7 +558,7 @@ def check_cast(op: Op, short: str, typer: Typer, engine: DiagnosticEngine) -> No
         "trunci": src.is_int and dst.is_int and dst.bits < src.bits and INDEX not in (src, dst),
         "index_cast": src.is_int and dst.is_int and (src == INDEX) != (dst == INDEX),
         "index_castui": src.is_int and dst.is_int and (src == INDEX) != (dst == INDEX),
-        "bitcast": src.bits == dst.bits and src != dst and INDEX not in (src, dst),
+        "bitcast": src.bits == dst.bits and INDEX not in (src, dst),
     }[short]
     if not ok:
         engine.error(f"'{op.name}' cannot convert {src} to {dst}", op.span)

@@ -321,10 +321,14 @@ class SyntaxReader:
     def alias(self, tree: Tree[Token]) -> None:
         name_tok, value = tree.children[0], tree.children[1]
         assert isinstance(name_tok, Token) and isinstance(value, Tree)
+        name = str(name_tok)
+        if name in self.type_aliases or name in self.attr_aliases:
+            kind = "type" if tree.data == "type_alias" else "attribute"
+            raise self.error(f"redefinition of {kind} alias '{name}'", self.tok_span(name_tok))
         if tree.data == "type_alias":
-            self.type_aliases[str(name_tok)] = self.type(value)
+            self.type_aliases[name] = self.type(value)
         else:
-            self.attr_aliases[str(name_tok)] = self.attr_value(value, 0)
+            self.attr_aliases[name] = self.attr_value(value, 0)
 
     # ----- operations
 

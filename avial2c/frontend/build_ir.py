@@ -235,6 +235,24 @@ def fold_constant(a: Attr, t: ScalarType | None) -> ConstValue:
     raise CompileError(f"unsupported constant '{a.text}'", a.span)
 
 
+# The type MLIR gives an attribute written without one: `0` is i64, `1.5` f64.
+DEFAULT_ATTR_TYPES = {"int": "i64", "hex": "i64", "float": "f64", "bool": "i1"}
+
+
+def check_constant_type(value: Attr, result: SynType) -> None:
+    """A generic `arith.constant`'s value must have its result type, as MLIR
+    verifies: `<{value = 0 : index}> : () -> i8` is an error."""
+    written = value.type.text if value.type is not None else DEFAULT_ATTR_TYPES.get(value.kind)
+    if written is None:
+        return  # not a number: fold_constant says so
+    have, want = re.sub(r"\s+", "", written), re.sub(r"\s+", "", result.text)
+    if have != want:
+        raise CompileError(
+            f"the value of 'arith.constant' has type {have}, but its result has type {want}",
+            value.span,
+        )
+
+
 # --------------------------------------------------------------------------
 # The builder
 
@@ -825,6 +843,8 @@ class Builder:
         value = s.attr("value")
         if value is None:
             raise CompileError("'arith.constant' needs a value", s.span)
+        if not s.custom and s.result_types:
+            check_constant_type(value, s.result_types[0])
         written = value.type or (s.result_types[0] if s.result_types else None)
         t = scalar_type(written) if written is not None else None
         if t is None and value.kind == "bool":

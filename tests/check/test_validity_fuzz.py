@@ -108,8 +108,6 @@ AVIAL_RULE = "avial-rule"
 # Known defects the fuzzer finds, not fixed yet: class -> what fails.  D*
 # are the defects this fuzzer was widened for, N* the ones it found itself.
 OPEN_DEFECTS = {
-    "N2": "new defect N2: a generic arith.constant whose value's type differs from its "
-          "result type is accepted (<{value = 0 : index}> : () -> i8)",
     "N4": "new defect N4: constant literals of the wrong kind or spelling for their type are "
           "accepted (arith.constant 3 : f32, arith.constant false : index, "
           "arith.constant true : i1)",

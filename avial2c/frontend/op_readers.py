@@ -199,7 +199,14 @@ def constant_attr(r: SyntaxReader, tree: Tree[Token]) -> Attr:
     span, text = r.tree_span(tree), r.source(tree)
     t = r.opt_type(tree)
     if tok.type == "BARE_ID" and str(tok) in ("true", "false"):
-        return Attr("bool", text, span, int_value=int(tok == "true"), type=t)
+        if t is not None:
+            # MLIR reads 'true' alone (an i1) and then finds ': T' where an op should be.
+            raise r.error(
+                f"'{tok}' is an i1 constant and takes no type: write 'arith.constant {tok}', "
+                f"or 'arith.constant {int(tok == 'true')} : {t.text}'",
+                span,
+            )
+        return Attr("bool", text, span, int_value=int(tok == "true"))
     return Attr("opaque", text, span, str_value=str(tok), type=t)
 
 

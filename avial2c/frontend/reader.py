@@ -11,6 +11,7 @@ generic layout.  Seed-form literals stay literals (:class:`Use` with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -264,6 +265,24 @@ def unquote(s: str) -> str:
     return "".join(out)
 
 
+FLOAT_TYPE = re.compile(r"[bt]?f[0-9]+(?:E[0-9A-Za-z]+)?")
+
+
+def is_float_type(t: SynType) -> bool:
+    """Is T a builtin float type (f32, f64, f16, bf16, tf32, f8E5M2, ...)?"""
+    return t.kind == "named" and FLOAT_TYPE.fullmatch(t.name) is not None
+
+
+def check_float_spelling(tok: Token, span: Span) -> None:
+    """A float literal has a '.', as in MLIR: '1e3' is not one (MLIR reads it
+    as the integer 1 followed by the name 'e3')."""
+    if "." not in tok:
+        mantissa, _, exponent = str(tok).lower().partition("e")
+        raise CompileError(
+            f"float literal '{tok}' needs a '.': write {mantissa}.0e{exponent}", span
+        )
+
+
 def parse_int(text: str) -> int:
     return int(text, 16) if text.lower().startswith("0x") else int(text)
 
@@ -431,6 +450,7 @@ class SyntaxReader:
             base, _, num = text[1:].partition("#")
             return Use(base, int(num) if num else 0, span, text=text)
         if tok.type == "FLOAT":
+            check_float_spelling(tok, span)
             return Use("", 0, span, float(text), is_index, text)
         return Use("", 0, span, parse_int(text), is_index, text)
 
@@ -479,7 +499,14 @@ class SyntaxReader:
         t = self.type(t_tree) if t_tree is not None else None
         span, text = self.tree_span(tree), self.source(tree)
         if kind == "float":
+            check_float_spelling(tok, span)
             return Attr("float", text, span, float_value=float(tok), type=t)
+        if kind == "int" and t is not None and is_float_type(t):
+            raise self.error(
+                f"decimal integer literal {tok} for the float type {t.text}; write a float "
+                f"literal such as {tok}.0 (or a hexadecimal bit pattern)",
+                span,
+            )
         if kind == "str":
             return Attr("str", text, span, str_value=unquote(tok), type=t)
         return Attr(kind, text, span, int_value=parse_int(tok), type=t)

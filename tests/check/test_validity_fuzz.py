@@ -108,9 +108,6 @@ AVIAL_RULE = "avial-rule"
 # Known defects the fuzzer finds, not fixed yet: class -> what fails.  D*
 # are the defects this fuzzer was widened for, N* the ones it found itself.
 OPEN_DEFECTS = {
-    "N4": "new defect N4: constant literals of the wrong kind or spelling for their type are "
-          "accepted (arith.constant 3 : f32, arith.constant false : index, "
-          "arith.constant true : i1)",
     "N5": "new defect N5: misplaced, missing or mismatched terminators are accepted (an op "
           "after scf.reduce or gpu.terminator, scf.parallel without scf.reduce, scf.if with "
           "results and no scf.yield)",

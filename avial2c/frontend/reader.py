@@ -283,6 +283,32 @@ def check_float_spelling(tok: Token, span: Span) -> None:
         )
 
 
+# MLIR's identifiers: a value or block label is a number or a name that does
+# not start with a digit; a symbol's name starts with a letter or '_' (or is
+# a string).
+SUFFIX_ID = re.compile(r"[0-9]+|[A-Za-z_$.\-][A-Za-z0-9_$.\-]*")
+SYMBOL_ID = re.compile(r'[A-Za-z_][A-Za-z0-9_$.]*|"(?:[^"\\\n]|\\.)*"')
+
+
+def bad_symbol(text: str) -> bool:
+    return any(SYMBOL_ID.fullmatch(part) is None for part in text[1:].split("::@"))
+
+
+BAD_NAME: dict[str, Callable[[str], bool]] = {
+    "VALUE": lambda text: SUFFIX_ID.fullmatch(text[1:].partition("#")[0]) is None,
+    "CARET_ID": lambda text: SUFFIX_ID.fullmatch(text[1:]) is None,
+    "SYMBOL_REF": bad_symbol,
+}
+NAME_RULES = {
+    "VALUE": "'{name}' is not a valid value name: after '%' comes a number ('%1') or a "
+    "name that does not start with a digit ('%x1')",
+    "CARET_ID": "'{name}' is not a valid block label: after '^' comes a number ('^0') or a "
+    "name that does not start with a digit ('^bb1')",
+    "SYMBOL_REF": "'{name}' is not a valid symbol name: after '@' comes a name made of "
+    "letters, digits, '_', '$' and '.' that starts with a letter or '_', or a string",
+}
+
+
 def parse_int(text: str) -> int:
     return int(text, 16) if text.lower().startswith("0x") else int(text)
 
@@ -327,6 +353,7 @@ class SyntaxReader:
     # ----- file
 
     def read_file(self, tree: Tree[Token]) -> SynFile:
+        self.check_names(tree)
         for alias in tree.children:
             if isinstance(alias, Tree) and alias.data in ("type_alias", "attr_alias"):
                 self.alias(alias)
@@ -336,6 +363,26 @@ class SyntaxReader:
             if isinstance(c, Tree) and c.data == "operation"
         ]
         return SynFile(tuple(ops))
+
+    def check_names(self, tree: Tree[Token]) -> None:
+        """Value names, block labels and symbols are spelled as MLIR's lexer
+        reads them (``%1x`` is ``%1`` followed by ``x`` there); the first one
+        that is not is an error."""
+        bad: Token | None = None
+        stack = [tree]
+        while stack:
+            for c in stack.pop().children:
+                if isinstance(c, Tree):
+                    stack.append(c)
+                elif (
+                    isinstance(c, Token)
+                    and c.type in BAD_NAME
+                    and BAD_NAME[c.type](str(c))
+                    and (bad is None or (c.line, c.column) < (bad.line, bad.column))
+                ):
+                    bad = c
+        if bad is not None:
+            raise self.error(NAME_RULES[bad.type].format(name=bad), self.tok_span(bad))
 
     def alias(self, tree: Tree[Token]) -> None:
         name_tok, value = tree.children[0], tree.children[1]

@@ -111,8 +111,6 @@ OPEN_DEFECTS = {
     "N5": "new defect N5: misplaced, missing or mismatched terminators are accepted (an op "
           "after scf.reduce or gpu.terminator, scf.parallel without scf.reduce, scf.if with "
           "results and no scf.yield)",
-    "N6": "new defect N6: value names MLIR does not allow (%1x, %0a: digits then letters) "
-          "are accepted",
     "N7": "new defect N7: malformed memref types are accepted (an identity affine_map of "
           "the wrong rank, a memory space before the layout)",
     "N8": "new defect N8: invalid op properties are accepted (overflowFlags or fastmath on "

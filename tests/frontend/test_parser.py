@@ -827,6 +827,18 @@ BUILD_ERRORS = [
         5, 28,
     ),
     (
+        mutate(TYPED_SMALL, "@main", "@main-2"),
+        "'@main-2' is not a valid symbol name: after '@' comes a name made of letters, "
+        "digits, '_', '$' and '.' that starts with a letter or '_', or a string",
+        1, 11,
+    ),
+    (
+        mutate(SEED_SMALL, "%x = memref.load %a[%i]", "%x = memref.load %a[%0i]"),
+        "'%0i' is not a valid value name: after '%' comes a number ('%1') or a name that "
+        "does not start with a digit ('%x1')",
+        5, 27,
+    ),
+    (
         mutate(SEED_SMALL, "%x = memref.load %a[%i]", "%x = arith.cmpi foo, %i, %i"),
         "unknown predicate 'foo' for 'arith.cmpi'; expected one of eq, ne, slt, sle, sgt, sge, ult, ule, ugt, uge",
         5, 23,

@@ -20,6 +20,7 @@ from lark import Token, Tree, UnexpectedInput
 
 from avial2c.diagnostics import CompileError
 from avial2c.frontend.grammar import lark_parser
+from avial2c.frontend.locations import LOCATION, Alias, LocationChecker
 from avial2c.frontend.syntax_errors import syntax_error
 from avial2c.ir import Span
 
@@ -290,6 +291,10 @@ SUFFIX_ID = re.compile(r"[0-9]+|[A-Za-z_$.\-][A-Za-z0-9_$.\-]*")
 SYMBOL_ID = re.compile(r'[A-Za-z_][A-Za-z0-9_$.]*|"(?:[^"\\\n]|\\.)*"')
 
 
+def position(tok: Token) -> tuple[int, int]:
+    return tok.line or 0, tok.column or 0
+
+
 def bad_symbol(text: str) -> bool:
     return any(SYMBOL_ID.fullmatch(part) is None for part in text[1:].split("::@"))
 
@@ -366,23 +371,60 @@ class SyntaxReader:
 
     def check_names(self, tree: Tree[Token]) -> None:
         """Value names, block labels and symbols are spelled as MLIR's lexer
-        reads them (``%1x`` is ``%1`` followed by ``x`` there); the first one
-        that is not is an error."""
+        reads them (``%1x`` is ``%1`` followed by ``x`` there), and locations
+        as its location parser reads them; the first problem is an error."""
         bad: Token | None = None
+        locations: list[tuple[Token, bool]] = []  # (LOC, may name an alias defined later)
         stack = [tree]
         while stack:
-            for c in stack.pop().children:
+            node = stack.pop()
+            for c in node.children:
                 if isinstance(c, Tree):
                     stack.append(c)
+                elif not isinstance(c, Token):
+                    continue
+                elif c.type == "LOC":
+                    locations.append((c, node.data != "opaque_attr"))
                 elif (
-                    isinstance(c, Token)
-                    and c.type in BAD_NAME
+                    c.type in BAD_NAME
                     and BAD_NAME[c.type](str(c))
-                    and (bad is None or (c.line, c.column) < (bad.line, bad.column))
+                    and (bad is None or position(c) < position(bad))
                 ):
                     bad = c
+        problems: list[tuple[tuple[int, int], CompileError]] = []
         if bad is not None:
-            raise self.error(NAME_RULES[bad.type].format(name=bad), self.tok_span(bad))
+            problem = NAME_RULES[bad.type].format(name=bad)
+            problems.append((position(bad), self.error(problem, self.tok_span(bad))))
+        checker = LocationChecker(self.text, self.file, self.location_aliases(tree))
+        for loc, whole_may_follow in sorted(locations, key=lambda x: position(x[0])):
+            if bad is not None and position(loc) > position(bad):
+                break
+            try:
+                start, end = loc.start_pos or 0, loc.end_pos or 0
+                checker.check(start + len("loc("), end - 1, whole_may_follow)
+            except CompileError as e:
+                problems.append((position(loc), e))
+                break
+        if problems:
+            raise min(problems, key=lambda p: p[0])[1]
+
+    def location_aliases(self, tree: Tree[Token]) -> dict[str, Alias]:
+        """The file's attribute aliases: where each is defined and whether it
+        is a location (an alias of an alias is what that one is)."""
+        out: dict[str, Alias] = {}
+        for c in tree.children:
+            if not (isinstance(c, Tree) and c.data == "attr_alias"):
+                continue
+            name, value = c.children[0], c.children[1]
+            assert isinstance(name, Token) and isinstance(value, Tree)
+            inner = value.children[0] if value.data == "opaque_attr" else None
+            text = self.source(value)
+            if isinstance(inner, Token) and inner.type == "LOC":
+                text = LOCATION
+            elif isinstance(inner, Token) and inner.type == "HASH_ID" and str(inner) in out:
+                text = out[str(inner)].value
+            out.setdefault(str(name), Alias(name.start_pos or 0, text))
+        return out
 
     def alias(self, tree: Tree[Token]) -> None:
         name_tok, value = tree.children[0], tree.children[1]

@@ -118,8 +118,6 @@ OPEN_DEFECTS = {
           "workgroup_attributions = 0 : vector<4xi32>)",
     "N11": "new defect N11: \\XX escapes in strings are read as code points, not UTF-8 bytes: "
            'mlir-opt prints @"ü" as @"\\C3\\BC", which avial2c reads as "Ã¼"',
-    "N13": "new defect N13: the contents of loc(...) are not checked: malformed locations "
-           '(loc(callsite("a")), loc("f":x:1), loc(#undefined)) are accepted',
 }  # fmt: skip
 
 

@@ -237,33 +237,65 @@ def token(tree: Tree[Token], *types: str) -> Token | None:
     return found[0] if found else None
 
 
+ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
 def unquote(s: str) -> str:
-    """The contents of an MLIR string literal."""
+    """The contents of an MLIR string literal.  A string is bytes: '\\XX'
+    escapes are bytes of its UTF-8 text (mlir-opt prints "ü" as "\\C3\\BC");
+    string_problem has turned away what is not UTF-8."""
     body = s[1:-1]
     if "\\" not in body:
         return body
-    out: list[str] = []
+    return string_bytes(body).decode("utf-8", errors="replace")
+
+
+def string_bytes(body: str) -> bytes:
+    """The bytes of a string literal's BODY (without the quotes)."""
+    out = bytearray()
     i = 0
     while i < len(body):
         c = body[i]
         if c != "\\" or i + 1 >= len(body):
-            out.append(c)
+            out += c.encode("utf-8")
             i += 1
-            continue
-        nxt = body[i + 1]
-        escapes = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
-        if nxt in escapes:
-            out.append(escapes[nxt])
+        elif body[i + 1] in ESCAPES:
+            out += ESCAPES[body[i + 1]].encode("utf-8")
             i += 2
-        elif i + 2 < len(body) and all(
-            ch in "0123456789abcdefABCDEF" for ch in body[i + 1 : i + 3]
-        ):
-            out.append(chr(int(body[i + 1 : i + 3], 16)))
+        elif is_hex_escape(body, i):
+            out.append(int(body[i + 1 : i + 3], 16))
             i += 3
         else:
-            out.append(nxt)
+            out += body[i + 1].encode("utf-8")
             i += 2
-    return "".join(out)
+    return bytes(out)
+
+
+def is_hex_escape(body: str, i: int) -> bool:
+    """Is the backslash at I followed by two hexadecimal digits?"""
+    pair = body[i + 1 : i + 3]
+    return len(pair) == 2 and all(ch in HEX_DIGITS for ch in pair)
+
+
+def string_problem(s: str) -> str | None:
+    """What is wrong with the string literal S, or None: an escape MLIR does
+    not know, or bytes that are not UTF-8 (MLIR allows them, avial2c not)."""
+    body = s[1:-1]
+    if "\\" not in body:
+        return None
+    i = 0
+    while i < len(body):
+        if body[i] == "\\":
+            if body[i + 1 : i + 2] not in ESCAPES and not is_hex_escape(body, i):
+                return f"unknown escape '{body[i : i + 2]}' in string {s}"
+            i += 1
+        i += 1
+    try:
+        string_bytes(body).decode("utf-8")
+    except UnicodeDecodeError:
+        return f"string {s} holds bytes that are not UTF-8, which is not supported"
+    return None
 
 
 FLOAT_TYPE = re.compile(r"[bt]?f[0-9]+(?:E[0-9A-Za-z]+)?")
@@ -304,6 +336,8 @@ BAD_NAME: dict[str, Callable[[str], bool]] = {
     "CARET_ID": lambda text: SUFFIX_ID.fullmatch(text[1:]) is None,
     "SYMBOL_REF": bad_symbol,
 }
+# The tokens whose spelling name_problem checks.
+CHECKED_TOKENS = frozenset((*BAD_NAME, "STRING"))
 NAME_RULES = {
     "VALUE": "'{name}' is not a valid value name: after '%' comes a number ('%1') or a "
     "name that does not start with a digit ('%x1')",
@@ -312,6 +346,15 @@ NAME_RULES = {
     "SYMBOL_REF": "'{name}' is not a valid symbol name: after '@' comes a name made of "
     "letters, digits, '_', '$' and '.' that starts with a letter or '_', or a string",
 }
+
+
+def name_problem(tok: Token) -> str | None:
+    """What is wrong with the name or string TOK, or None."""
+    text = str(tok)
+    if tok.type in BAD_NAME and BAD_NAME[tok.type](text):
+        return NAME_RULES[tok.type].format(name=text)
+    strings = [text] if tok.type == "STRING" else re.findall(r'"(?:[^"\\\n]|\\.)*"', text)
+    return next((p for p in map(string_problem, strings) if p is not None), None)
 
 
 def parse_int(text: str) -> int:
@@ -386,14 +429,15 @@ class SyntaxReader:
                 elif c.type == "LOC":
                     locations.append((c, node.data != "opaque_attr"))
                 elif (
-                    c.type in BAD_NAME
-                    and BAD_NAME[c.type](str(c))
+                    c.type in CHECKED_TOKENS
+                    and name_problem(c) is not None
                     and (bad is None or position(c) < position(bad))
                 ):
                     bad = c
         problems: list[tuple[tuple[int, int], CompileError]] = []
         if bad is not None:
-            problem = NAME_RULES[bad.type].format(name=bad)
+            problem = name_problem(bad)
+            assert problem is not None
             problems.append((position(bad), self.error(problem, self.tok_span(bad))))
         checker = LocationChecker(self.text, self.file, self.location_aliases(tree))
         for loc, whole_may_follow in sorted(locations, key=lambda x: position(x[0])):

@@ -116,8 +116,6 @@ OPEN_DEFECTS = {
     "N8": "new defect N8: invalid op properties are accepted (overflowFlags or fastmath on "
           "ops without them, #arith.overflow<bogus>, an i32 cmpi predicate, "
           "workgroup_attributions = 0 : vector<4xi32>)",
-    "N11": "new defect N11: \\XX escapes in strings are read as code points, not UTF-8 bytes: "
-           'mlir-opt prints @"ü" as @"\\C3\\BC", which avial2c reads as "Ã¼"',
 }  # fmt: skip
 
 

@@ -76,6 +76,30 @@ DROPPED_TERMINATORS = frozenset(
     ["scf.yield", "scf.reduce", "gpu.terminator", "avial.yield", "func.return"]
 )
 
+# Where each terminator may stand: last in a block of one of these ops.
+TERMINATOR_PARENTS = {
+    "scf.yield": ("scf.for", "scf.if", "scf.while", "scf.execute_region"),
+    "scf.condition": ("scf.while",),
+    "scf.reduce": ("scf.parallel",),
+    "scf.reduce.return": ("scf.reduce",),
+    "gpu.terminator": ("gpu.launch",),
+}
+
+# The terminator that ends each region of an op, as MLIR requires it
+# written: always (WRITTEN_TERMINATORS), or in the generic form, where no op
+# has an implicit terminator (GENERIC_TERMINATORS).
+WRITTEN_TERMINATORS = {
+    "scf.execute_region": ("scf.yield",),
+    "scf.while": ("scf.condition", "scf.yield"),
+    "gpu.launch": ("gpu.terminator",),
+}
+GENERIC_TERMINATORS = {
+    **WRITTEN_TERMINATORS,
+    "scf.for": ("scf.yield",),
+    "scf.if": ("scf.yield", "scf.yield"),
+    "scf.parallel": ("scf.reduce",),
+}
+
 ONE_RESULT = frozenset(
     [f"arith.{n}" for n in ARITH_INT_BINARY | ARITH_FLOAT_BINARY | ARITH_CASTS]
     + ["arith.cmpi", "arith.cmpf", "arith.select", "arith.negf"]
@@ -733,6 +757,7 @@ class Builder:
         try:
             with self.scope():
                 values = tuple(self.define_arg(a) for a in (*args, *b.args))
+                check_terminator_places(b, parent)
                 ops = [op for op in (self.body_op(s, parent) for s in b.ops) if op is not None]
             return Block(values, tuple(ops))
         finally:
@@ -769,6 +794,7 @@ class Builder:
         if s.name in DROPPED_TERMINATORS and not s.operands and not s.regions:
             self.no_results(s)
             return None
+        check_terminators(s)
         check = OP_CHECKS.get(s.name)
         if check is not None:
             check(self, s, parent)
@@ -889,9 +915,59 @@ def check_parallel(b: Builder, s: SynOp, parent: str) -> None:
         )
 
 
+def is_llvm16_parallel_body(ops: tuple[SynOp, ...]) -> bool:
+    """Does an scf.parallel body read as LLVM 16 wrote it: reductions
+    (scf.reduce with a value, anywhere) and then 'scf.yield'?"""
+    return (
+        bool(ops) and ops[-1].name == "scf.yield" and not ops[-1].operands
+        and any(s.name == "scf.reduce" and s.operands for s in ops)
+    )  # fmt: skip
+
+
+def check_terminator_places(b: SynBlock, parent: str) -> None:
+    """Each terminator of B stands last, in a block of an op it may end."""
+    llvm16 = parent == "scf.parallel" and is_llvm16_parallel_body(b.ops)
+    for k, s in enumerate(b.ops):
+        parents = TERMINATOR_PARENTS.get(s.name)
+        if parents is None or (llvm16 and s.name in ("scf.reduce", "scf.yield")):
+            continue
+        if parent not in parents:
+            where = " or ".join(f"'{p}'" for p in parents)
+            raise CompileError(f"'{s.name}' must be directly inside {where}", s.span)
+        if k != len(b.ops) - 1:
+            raise CompileError(
+                f"'{s.name}' must be the last operation in its block; "
+                f"'{b.ops[k + 1].name}' follows it",
+                b.ops[k + 1].span,
+            )
+
+
+def check_terminators(s: SynOp) -> None:
+    """The terminators MLIR needs written (all of them in the generic form;
+    scf.execute_region, scf.while and gpu.launch in the custom form too) are
+    there, and an scf.if with results has an else region."""
+    if s.name == "scf.if" and s.result_types and (len(s.regions) < 2 or not s.regions[1].blocks):
+        raise CompileError("'scf.if' with results needs an 'else' region", s.span)
+    table = WRITTEN_TERMINATORS if s.custom else GENERIC_TERMINATORS
+    needed = table.get(s.name, ())
+    if s.name == "gpu.launch" and s.attr("terse") is not None:
+        needed = ()  # avial2c's own terse form
+    for region, name in zip(s.regions, needed, strict=False):
+        if not region.blocks:
+            continue
+        ops = region.blocks[-1].ops
+        if s.name == "scf.parallel" and is_llvm16_parallel_body(ops):
+            continue
+        if not ops or ops[-1].name != name:
+            found = f"'{ops[-1].name}'" if ops else "nothing"
+            form = "" if s.name in WRITTEN_TERMINATORS else " in the generic form"
+            raise CompileError(
+                f"a region of '{s.name}' must end with '{name}'{form}, but it ends with {found}",
+                ops[-1].span if ops else region.span,
+            )
+
+
 def check_reduce(b: Builder, s: SynOp, parent: str) -> None:
-    if parent != "scf.parallel":
-        raise CompileError("'scf.reduce' must be directly inside 'scf.parallel'", s.span)
     if len(s.regions) != len(s.operands):
         raise CompileError(
             f"'scf.reduce' has {len(s.operands)} value(s) but {len(s.regions)} reduction region(s)",

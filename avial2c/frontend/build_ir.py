@@ -160,10 +160,45 @@ def memref_type(t: SynType) -> MemRefType:
         )
         raise unsupported_type(t, why)
     shape = tuple(d for d in t.shape if d is not None)
+    check_memref_params(t, shape)
     space: str | None = None
     for p in t.params:
         space = memref_param(t, shape, p, space)
     return MemRefType(shape, ScalarType(t.elem.name), space)
+
+
+def is_layout(p: Attr) -> bool:
+    return p.text.strip().startswith(("strided<", "affine_map<"))
+
+
+def check_memref_params(t: SynType, shape: tuple[int, ...]) -> None:
+    """What MLIR's parser and verifier require of a memref's layout and
+    memory space: the memory space last and once, an affine map with one
+    dimension per dimension of the memref."""
+    spaces = 0
+    for p in t.params:
+        if is_layout(p) and spaces:
+            raise CompileError(
+                f"invalid type '{t.text}': the memory space must come after the layout", p.span
+            )
+        if not is_layout(p) and spaces:
+            raise CompileError(f"invalid type '{t.text}': two memory spaces", p.span)
+        spaces += not is_layout(p)
+        dims = affine_map_dims(p.text.strip())
+        if dims is not None and dims != len(shape):
+            raise CompileError(
+                f"invalid type '{t.text}': its layout map has {dims} dimension(s), but the "
+                f"memref has rank {len(shape)}",
+                p.span,
+            )
+
+
+def affine_map_dims(text: str) -> int | None:
+    """The number of dimensions of 'affine_map<(d0, ...)[s0, ...] -> (...)>', or None."""
+    m = re.match(r"affine_map<\s*\(([^)]*)\)", text)
+    if m is None:
+        return None
+    return len([d for d in m.group(1).split(",") if d.strip()])
 
 
 def memref_param(t: SynType, shape: tuple[int, ...], p: Attr, space: str | None) -> str | None:
@@ -207,8 +242,8 @@ def is_identity_map(text: str) -> bool:
     m = re.fullmatch(r"affine_map<\s*\(([^)]*)\)\s*->\s*\(([^)]*)\)\s*>", text)
     if m is None:
         return False
-    dims = [d.strip() for d in m.group(1).split(",")]
-    return dims == [d.strip() for d in m.group(2).split(",")]
+    dims = [d.strip() for d in m.group(1).split(",") if d.strip()]
+    return dims == [d.strip() for d in m.group(2).split(",") if d.strip()]
 
 
 # --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from avial2c.diagnostics import CompileError
+from avial2c.frontend.properties import properties_problem
 from avial2c.frontend.reader import (
     MAX_NESTING,
     Attr,
@@ -830,6 +831,7 @@ class Builder:
             self.no_results(s)
             return None
         check_terminators(s)
+        check_properties(s)
         check = OP_CHECKS.get(s.name)
         if check is not None:
             check(self, s, parent)
@@ -957,6 +959,18 @@ def is_llvm16_parallel_body(ops: tuple[SynOp, ...]) -> bool:
         bool(ops) and ops[-1].name == "scf.yield" and not ops[-1].operands
         and any(s.name == "scf.reduce" and s.operands for s in ops)
     )  # fmt: skip
+
+
+def check_properties(s: SynOp) -> None:
+    """S's properties as MLIR checks them (avial2c/frontend/properties.py)."""
+    if s.properties is not None:
+        found = properties_problem(s.name, s.attrs[: s.properties], s.attrs[s.properties :])
+    else:  # the custom syntax sets the predicate; a dictionary's may be anything
+        attrs = s.attrs if not s.custom else tuple(e for e in s.attrs if e[0] != "predicate")
+        found = properties_problem(s.name, None, attrs)
+    if found is not None:
+        problem, at = found
+        raise CompileError(problem, at.span if at is not None else s.span)
 
 
 def check_terminator_places(b: SynBlock, parent: str) -> None:

@@ -118,6 +118,7 @@ class SynOp:
     segments: tuple[int, ...] | None = None  # operandSegmentSizes
     has_successors: bool = False
     custom: bool = False  # written in custom (not generic) syntax
+    properties: int | None = None  # how many of ATTRS came from '<{...}>' (None: not written)
 
     def attr(self, key: str) -> Attr | None:
         for k, v in self.attrs:
@@ -304,6 +305,14 @@ FLOAT_TYPE = re.compile(r"[bt]?f[0-9]+(?:E[0-9A-Za-z]+)?")
 def is_float_type(t: SynType) -> bool:
     """Is T a builtin float type (f32, f64, f16, bf16, tf32, f8E5M2, ...)?"""
     return t.kind == "named" and FLOAT_TYPE.fullmatch(t.name) is not None
+
+
+INTEGER_TYPE = re.compile(r"[su]?i[0-9]+|index")
+
+
+def is_number_type(t: SynType) -> bool:
+    """Can T be the type of an integer literal (an integer, index or float type)?"""
+    return is_float_type(t) or (t.kind == "named" and INTEGER_TYPE.fullmatch(t.name) is not None)
 
 
 def check_float_spelling(tok: Token, span: Span) -> None:
@@ -633,6 +642,8 @@ class SyntaxReader:
         span, text = self.tree_span(tree), self.source(tree)
         if kind == "float":
             check_float_spelling(tok, span)
+            if t is not None and not is_float_type(t):
+                raise self.error(f"float literal {tok} cannot have type {t.text}", span)
             return Attr("float", text, span, float_value=float(tok), type=t)
         if kind == "int" and t is not None and is_float_type(t):
             raise self.error(
@@ -640,6 +651,8 @@ class SyntaxReader:
                 f"literal such as {tok}.0 (or a hexadecimal bit pattern)",
                 span,
             )
+        if kind in ("int", "hex") and t is not None and not is_number_type(t):
+            raise self.error(f"integer literal {tok} cannot have type {t.text}", span)
         if kind == "str":
             return Attr("str", text, span, str_value=unquote(tok), type=t)
         return Attr(kind, text, span, int_value=parse_int(tok), type=t)

@@ -107,11 +107,7 @@ AVIAL_RULE = "avial-rule"
 
 # Known defects the fuzzer finds, not fixed yet: class -> what fails.  D*
 # are the defects this fuzzer was widened for, N* the ones it found itself.
-OPEN_DEFECTS = {
-    "N8": "new defect N8: invalid op properties are accepted (overflowFlags or fastmath on "
-          "ops without them, #arith.overflow<bogus>, an i32 cmpi predicate, "
-          "workgroup_attributions = 0 : vector<4xi32>)",
-}  # fmt: skip
+OPEN_DEFECTS: dict[str, str] = {}
 
 
 @dataclass

@@ -61,6 +61,7 @@ from avial2c.ops import (
     CMPI_PREDICATES,
     GPU_IDS,
     MATH_OPS,
+    OPS,
     SUPPORTED_OPS,
     int_fits,
     normalize_int,
@@ -822,6 +823,7 @@ class Builder:
     def body_op(self, s: SynOp, parent: str) -> Op | None:
         """The IR op for S, or None when S is folded (constant) or dropped."""
         self.check_allowed(s)
+        check_operand_count(s)
         if s.has_successors:
             raise CompileError(f"'{s.name}' with successor blocks is not supported", s.span)
         if s.name == "arith.constant":
@@ -959,6 +961,17 @@ def is_llvm16_parallel_body(ops: tuple[SynOp, ...]) -> bool:
         bool(ops) and ops[-1].name == "scf.yield" and not ops[-1].operands
         and any(s.name == "scf.reduce" and s.operands for s in ops)
     )  # fmt: skip
+
+
+def check_operand_count(s: SynOp) -> None:
+    """An op of a fixed arity (avial2c/ops.py) has that many operands."""
+    facts = OPS.get(s.name)
+    if facts is None or facts.operands is None or len(s.operands) == facts.operands:
+        return
+    raise CompileError(
+        f"'{s.name}' takes {facts.operands} operand(s), but {len(s.operands)} are given",
+        s.operands[facts.operands].span if len(s.operands) > facts.operands else s.span,
+    )
 
 
 def check_properties(s: SynOp) -> None:

@@ -571,7 +571,7 @@ def check_literal(x: Operand, typer: Typer, engine: DiagnosticEngine) -> None:
             engine.error(f"float literal {x.value} used where {t} is expected", x.span)
     elif isinstance(x, Const) and isinstance(x.value, int) and x.type is None:
         t = typer.scalar(x)
-        if not t.is_float and not int_fits(x.value, t.bits):
+        if not t.is_float and not int_fits(x.value, t.bits, signed_only=t == INDEX):
             engine.error(f"integer literal {x.value} is out of range for {t}", x.span)
 
 

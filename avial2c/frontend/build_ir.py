@@ -269,7 +269,7 @@ def typed_int(a: Attr) -> int:
         return a.int_value
     name = m.group(1)
     bits = 64 if name == "index" else int(name.lstrip("su").lstrip("i"))
-    if bits < 1 or not int_fits(a.int_value, bits):
+    if bits < 1 or not int_fits(a.int_value, bits, signed_only=name == "index"):
         raise CompileError(f"integer constant {a.int_value} is out of range for {name}", a.span)
     return a.int_value if name.startswith("ui") else normalize_int(a.int_value, bits)
 
@@ -284,7 +284,7 @@ def fold_constant(a: Attr, t: ScalarType | None) -> ConstValue:
             return float(a.int_value)
         if t is None:
             return a.int_value
-        if not int_fits(a.int_value, t.bits):
+        if not int_fits(a.int_value, t.bits, signed_only=t == INDEX):
             raise CompileError(f"integer constant {a.int_value} is out of range for {t}", a.span)
         return normalize_int(a.int_value, t.bits)
     if a.kind == "float":
@@ -595,7 +595,7 @@ class Builder:
                     f"'{u.text}' is {describe(x)}",
                     u.span,
                 )
-            if not int_fits(int(x.value), 64):
+            if not int_fits(int(x.value), 64, signed_only=True):
                 raise CompileError(f"'{u.text}' does not fit in an index", u.span)
             bounds.append(int(x.value))
         if bounds[2] <= 0:

@@ -89,6 +89,7 @@ RESTRICTIONS = [
     r"^unsupported operation ",
     r"is not supported",
     r"is not allowed inside",
+    r"is not allowed directly in 'avial\.schedule'",
     r"is only allowed inside",
     r"outside 'gpu\.launch'",
     r"^'rank' of ",

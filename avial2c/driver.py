@@ -16,7 +16,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from avial2c import __version__
@@ -30,7 +30,16 @@ from avial2c.interp.run import interpret
 from avial2c.ir import NO_SPAN, Program, Span
 from avial2c.launch import LAUNCHERS, LaunchError, launch, physical_cores
 from avial2c.machine import Machine, MachineError, default_machine, load_machine
-from avial2c.npyio import InputError, format_memref, load_input, write_outputs, written_memrefs
+from avial2c.npyio import (
+    InputError,
+    format_memref,
+    load_input,
+    memref_type_at,
+    numpy_dtype,
+    shape_text,
+    write_outputs,
+    written_memrefs,
+)
 from avial2c.plan.emit import plan_dot, plan_json, plan_text
 from avial2c.plan.heft import NoRank
 from avial2c.plan.plan import heft_schedule, place
@@ -264,6 +273,9 @@ def run_interpreted(program: Program, program_args: Sequence[str]) -> int:
     """`run --interpret`: the reference interpreter with the program's interface."""
 
     opts = parse_program_args(program_args)
+    if opts.help:
+        print_program_help(program)
+        return EXIT_OK
     try:
         inputs = dict(load_input(program, spec) for spec in opts.inputs)
     except InputError as e:
@@ -292,18 +304,74 @@ def run_interpreted(program: Program, program_args: Sequence[str]) -> int:
 
 @dataclass
 class ProgramArgs:
-    inputs: list[str]
-    output_dir: str | None
+    inputs: list[str] = field(default_factory=list)
+    output_dir: str | None = None
+    trace: str | None = None
+    help: bool = False
+
+
+PROGRAM_OPTIONS = ("--input", "--output-dir", "--trace")
 
 
 def parse_program_args(argv: Sequence[str]) -> ProgramArgs:
-    """The generated program's own options (docs/execution.md), for `--interpret`."""
-    p = _ArgParser(prog="PROGRAM", add_help=False)
-    p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy")
-    p.add_argument("--output-dir")
-    p.add_argument("--trace")
-    ns = p.parse_args(list(argv))
-    return ProgramArgs(ns.input, ns.output_dir)
+    """The generated program's own options (docs/execution.md), for `--interpret`,
+    read as the program reads them (runtime_c/av_args.c): '--opt VALUE' takes
+    the next argument whatever it is ('--input -x=FILE.npy' for a memref
+    named %-x), '--opt=VALUE' works too, and a bad command line is status 2."""
+    out = ProgramArgs()
+    given: set[str] = set()
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if arg in ("--help", "-h"):
+            out.help = True
+            continue
+        opt = next((o for o in PROGRAM_OPTIONS if arg == o or arg.startswith(o + "=")), None)
+        if opt is None:
+            what = "unknown option" if arg.startswith("-") else "unexpected argument"
+            raise UsageError(f"PROGRAM: error: {what} '{arg}' (try --help)")
+        if arg == opt:
+            if i >= len(argv):
+                raise UsageError(f"PROGRAM: error: {opt} needs a value")
+            value = argv[i]
+            i += 1
+        else:
+            value = arg[len(opt) + 1 :]
+        if opt == "--input":
+            name, eq, path = value.partition("=")
+            name = name.removeprefix("%")
+            if not eq or not name or not path:
+                raise UsageError(f"PROGRAM: error: --input '{value}': expected NAME=FILE.npy")
+            if name in given:
+                raise UsageError(f"PROGRAM: error: --input {name} given more than once")
+            given.add(name)
+            out.inputs.append(value)
+            continue
+        if (out.output_dir if opt == "--output-dir" else out.trace) is not None:
+            raise UsageError(f"PROGRAM: error: {opt} given more than once")
+        if not value:
+            raise UsageError(f"PROGRAM: error: {opt} needs a non-empty value")
+        if opt == "--output-dir":
+            out.output_dir = value
+        else:
+            out.trace = value
+    return out
+
+
+def print_program_help(program: Program) -> None:
+    """What the generated program's --help prints (runtime_c/av_ctx.c)."""
+    print(
+        "usage: PROGRAM [--input NAME=FILE.npy]... [--output-dir DIR] [--trace FILE.json]\n\n"
+        "  --input NAME=FILE.npy  initial contents of schedule memref %NAME (repeatable)\n"
+        "  --output-dir DIR       write every memref a task writes as DIR/NAME.npy\n"
+        "  --trace FILE.json      write a Chrome/Perfetto trace of all ranks\n"
+        "  --help                 print this help\n\n"
+        "schedule memrefs (without --input, memref k holds ((i + 3k) mod 11) + 1 at index i):"
+    )
+    for k, m in enumerate(program.memrefs):
+        t = memref_type_at(program, k)
+        print(f"  %{m.name}  {numpy_dtype(t.elem).name} {shape_text(t.shape)}")
 
 
 # --------------------------------------------------------------------------

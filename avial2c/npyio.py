@@ -86,7 +86,7 @@ def read_npy(path: Path, t: MemRefType) -> np.ndarray:
     if found != want or shape != t.shape:
         shown = _dtype_text(found) if found is not None else repr(descr)
         raise InputError(
-            f"expected {want.name} {_shape_text(t.shape)}, found {shown} {_shape_text(shape)}"
+            f"expected {want.name} {shape_text(t.shape)}, found {shown} {shape_text(shape)}"
         )
     if fortran:
         raise InputError("cannot read: Fortran-ordered arrays are not supported")
@@ -139,7 +139,8 @@ def _dtype_text(dt: np.dtype[np.generic]) -> str:
     return dt.name if dt.isnative else dt.str
 
 
-def _shape_text(shape: tuple[int, ...]) -> str:
+def shape_text(shape: tuple[int, ...]) -> str:
+    """A shape as NumPy and the generated program write it: (3,), (2, 4), ()."""
     if len(shape) == 1:
         return f"({shape[0]},)"
     return "(" + ", ".join(str(d) for d in shape) + ")"

@@ -161,10 +161,11 @@ FASTMATH_OPS = frozenset(
 # Integer values
 
 
-def int_fits(value: int, bits: int) -> bool:
+def int_fits(value: int, bits: int, signed_only: bool = False) -> bool:
     """MLIR's rule for an integer attribute of a BITS-wide type: the value
-    fits as a signed or as an unsigned integer (``255 : i8`` is -1)."""
-    return -(1 << (bits - 1)) <= value < 1 << bits
+    fits as a signed or as an unsigned integer (``255 : i8`` is -1); an
+    ``index`` (SIGNED_ONLY) only as a signed one."""
+    return -(1 << (bits - 1)) <= value < 1 << (bits - signed_only)
 
 
 def normalize_int(value: int, bits: int) -> int:

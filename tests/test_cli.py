@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from avial2c.driver import cmd_build, cmd_run, main, parse_args
+from avial2c.driver import (
+    ProgramArgs,
+    UsageError,
+    cmd_build,
+    cmd_run,
+    main,
+    parse_args,
+    parse_program_args,
+)
 
 SEED = str(Path(__file__).resolve().parents[1] / "examples" / "seed.mlir")
 
@@ -85,3 +95,51 @@ def test_heft_plan_from_a_machine_file(capsys: pytest.CaptureFixture[str], tmp_p
                  "--ranks", "2"])  # fmt: skip
     assert code == 2
     assert "describes 3 ranks, but 2 are asked for" in capsys.readouterr().err
+
+
+DASHED = """\
+avial.schedule %-x, %b : memref<4xi32>, memref<4xi32> {
+  %cpu = avial.target {arch = "x86_64"}
+  %t1 = avial.task %cpu reads(%-x) writes(%b) {
+    %c0 = arith.constant 0 : index
+    %v = memref.load %-x[%c0] : memref<4xi32>
+    memref.store %v, %b[%c0] : memref<4xi32>
+  }
+}
+"""
+
+
+def test_interpret_reads_program_args_as_the_program_does() -> None:
+    """'--input VALUE' takes the next argument whatever it is, as the
+    generated program's runtime_c/av_args.c does: a memref may be named %-x."""
+    a = parse_program_args(["--input", "-x=a.npy", "--input=%b=b.npy", "--output-dir", "-o"])
+    assert a.inputs == ["-x=a.npy", "%b=b.npy"] and a.output_dir == "-o" and not a.help
+    assert parse_program_args(["--trace=t.json", "-h"]) == ProgramArgs(trace="t.json", help=True)
+    for argv, message in [
+        (["--input"], "--input needs a value"),
+        (["--input", "x"], "--input 'x': expected NAME=FILE.npy"),
+        (["--input", "%=f.npy"], "--input '%=f.npy': expected NAME=FILE.npy"),
+        (["--input", "x=f", "--input", "%x=g"], "--input x given more than once"),
+        (["--trace", "a", "--trace=b"], "--trace given more than once"),
+        (["--output-dir="], "--output-dir needs a non-empty value"),
+        (["--inputs=x=f"], "unknown option '--inputs=x=f'"),
+        (["extra"], "unexpected argument 'extra'"),
+    ]:
+        with pytest.raises(UsageError, match=re.escape(message)):
+            parse_program_args(argv)
+
+
+def test_interpret_with_a_dashed_memref_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "dashed.mlir"
+    src.write_text(DASHED)
+    np.save(tmp_path / "x.npy", np.array([40, 41, 42, 43], np.int32))
+    argv = ["run", str(src), "--interpret", "--", "--input", f"-x={tmp_path / 'x.npy'}"]
+    assert main([*argv, "--output-dir", str(tmp_path / "out")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "%b = [40, 5, 6, 7]"
+    assert np.load(tmp_path / "out" / "b.npy").tolist() == [40, 5, 6, 7]
+    assert main(["run", str(src), "--interpret", "--", "--help"]) == 0
+    assert "  %-x  int32 (4,)\n  %b  int32 (4,)\n" in capsys.readouterr().out
+    assert main([*argv, "--input", f"%-x={tmp_path / 'x.npy'}"]) == 2
+    assert "--input -x given more than once" in capsys.readouterr().err

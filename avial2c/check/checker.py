@@ -558,7 +558,7 @@ def check_cast(op: Op, short: str, typer: Typer, engine: DiagnosticEngine) -> No
         "trunci": src.is_int and dst.is_int and dst.bits < src.bits and INDEX not in (src, dst),
         "index_cast": src.is_int and dst.is_int and (src == INDEX) != (dst == INDEX),
         "index_castui": src.is_int and dst.is_int and (src == INDEX) != (dst == INDEX),
-        "bitcast": src.bits == dst.bits and src != dst and INDEX not in (src, dst),
+        "bitcast": src.bits == dst.bits and INDEX not in (src, dst),
     }[short]
     if not ok:
         engine.error(f"'{op.name}' cannot convert {src} to {dst}", op.span)
@@ -571,7 +571,7 @@ def check_literal(x: Operand, typer: Typer, engine: DiagnosticEngine) -> None:
             engine.error(f"float literal {x.value} used where {t} is expected", x.span)
     elif isinstance(x, Const) and isinstance(x.value, int) and x.type is None:
         t = typer.scalar(x)
-        if not t.is_float and not int_fits(x.value, t.bits):
+        if not t.is_float and not int_fits(x.value, t.bits, signed_only=t == INDEX):
             engine.error(f"integer literal {x.value} is out of range for {t}", x.span)
 
 

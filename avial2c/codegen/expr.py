@@ -223,6 +223,8 @@ def _float_convert(x: str, src: ScalarType, dst: ScalarType) -> str:
 
 
 def _bitcast(x: str, src: ScalarType, dst: ScalarType) -> str:
+    if src == dst:  # a bitcast to the same type changes nothing
+        return x
     return f"av_bitcast_{type_suffix(src)}_{type_suffix(dst)}({x})"
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from avial2c.diagnostics import CompileError
+from avial2c.frontend.properties import properties_problem
 from avial2c.frontend.reader import (
     MAX_NESTING,
     Attr,
@@ -60,6 +61,7 @@ from avial2c.ops import (
     CMPI_PREDICATES,
     GPU_IDS,
     MATH_OPS,
+    OPS,
     SUPPORTED_OPS,
     int_fits,
     normalize_int,
@@ -75,6 +77,30 @@ ANNOTATED_OPERANDS = frozenset(["arith.cmpi", "arith.cmpf", *(f"arith.{n}" for n
 DROPPED_TERMINATORS = frozenset(
     ["scf.yield", "scf.reduce", "gpu.terminator", "avial.yield", "func.return"]
 )
+
+# Where each terminator may stand: last in a block of one of these ops.
+TERMINATOR_PARENTS = {
+    "scf.yield": ("scf.for", "scf.if", "scf.while", "scf.execute_region"),
+    "scf.condition": ("scf.while",),
+    "scf.reduce": ("scf.parallel",),
+    "scf.reduce.return": ("scf.reduce",),
+    "gpu.terminator": ("gpu.launch",),
+}
+
+# The terminator that ends each region of an op, as MLIR requires it
+# written: always (WRITTEN_TERMINATORS), or in the generic form, where no op
+# has an implicit terminator (GENERIC_TERMINATORS).
+WRITTEN_TERMINATORS = {
+    "scf.execute_region": ("scf.yield",),
+    "scf.while": ("scf.condition", "scf.yield"),
+    "gpu.launch": ("gpu.terminator",),
+}
+GENERIC_TERMINATORS = {
+    **WRITTEN_TERMINATORS,
+    "scf.for": ("scf.yield",),
+    "scf.if": ("scf.yield", "scf.yield"),
+    "scf.parallel": ("scf.reduce",),
+}
 
 ONE_RESULT = frozenset(
     [f"arith.{n}" for n in ARITH_INT_BINARY | ARITH_FLOAT_BINARY | ARITH_CASTS]
@@ -136,10 +162,45 @@ def memref_type(t: SynType) -> MemRefType:
         )
         raise unsupported_type(t, why)
     shape = tuple(d for d in t.shape if d is not None)
+    check_memref_params(t, shape)
     space: str | None = None
     for p in t.params:
         space = memref_param(t, shape, p, space)
     return MemRefType(shape, ScalarType(t.elem.name), space)
+
+
+def is_layout(p: Attr) -> bool:
+    return p.text.strip().startswith(("strided<", "affine_map<"))
+
+
+def check_memref_params(t: SynType, shape: tuple[int, ...]) -> None:
+    """What MLIR's parser and verifier require of a memref's layout and
+    memory space: the memory space last and once, an affine map with one
+    dimension per dimension of the memref."""
+    spaces = 0
+    for p in t.params:
+        if is_layout(p) and spaces:
+            raise CompileError(
+                f"invalid type '{t.text}': the memory space must come after the layout", p.span
+            )
+        if not is_layout(p) and spaces:
+            raise CompileError(f"invalid type '{t.text}': two memory spaces", p.span)
+        spaces += not is_layout(p)
+        dims = affine_map_dims(p.text.strip())
+        if dims is not None and dims != len(shape):
+            raise CompileError(
+                f"invalid type '{t.text}': its layout map has {dims} dimension(s), but the "
+                f"memref has rank {len(shape)}",
+                p.span,
+            )
+
+
+def affine_map_dims(text: str) -> int | None:
+    """The number of dimensions of 'affine_map<(d0, ...)[s0, ...] -> (...)>', or None."""
+    m = re.match(r"affine_map<\s*\(([^)]*)\)", text)
+    if m is None:
+        return None
+    return len([d for d in m.group(1).split(",") if d.strip()])
 
 
 def memref_param(t: SynType, shape: tuple[int, ...], p: Attr, space: str | None) -> str | None:
@@ -183,8 +244,8 @@ def is_identity_map(text: str) -> bool:
     m = re.fullmatch(r"affine_map<\s*\(([^)]*)\)\s*->\s*\(([^)]*)\)\s*>", text)
     if m is None:
         return False
-    dims = [d.strip() for d in m.group(1).split(",")]
-    return dims == [d.strip() for d in m.group(2).split(",")]
+    dims = [d.strip() for d in m.group(1).split(",") if d.strip()]
+    return dims == [d.strip() for d in m.group(2).split(",") if d.strip()]
 
 
 # --------------------------------------------------------------------------
@@ -208,7 +269,7 @@ def typed_int(a: Attr) -> int:
         return a.int_value
     name = m.group(1)
     bits = 64 if name == "index" else int(name.lstrip("su").lstrip("i"))
-    if bits < 1 or not int_fits(a.int_value, bits):
+    if bits < 1 or not int_fits(a.int_value, bits, signed_only=name == "index"):
         raise CompileError(f"integer constant {a.int_value} is out of range for {name}", a.span)
     return a.int_value if name.startswith("ui") else normalize_int(a.int_value, bits)
 
@@ -223,7 +284,7 @@ def fold_constant(a: Attr, t: ScalarType | None) -> ConstValue:
             return float(a.int_value)
         if t is None:
             return a.int_value
-        if not int_fits(a.int_value, t.bits):
+        if not int_fits(a.int_value, t.bits, signed_only=t == INDEX):
             raise CompileError(f"integer constant {a.int_value} is out of range for {t}", a.span)
         return normalize_int(a.int_value, t.bits)
     if a.kind == "float":
@@ -233,6 +294,24 @@ def fold_constant(a: Attr, t: ScalarType | None) -> ConstValue:
             )
         return a.float_value
     raise CompileError(f"unsupported constant '{a.text}'", a.span)
+
+
+# The type MLIR gives an attribute written without one: `0` is i64, `1.5` f64.
+DEFAULT_ATTR_TYPES = {"int": "i64", "hex": "i64", "float": "f64", "bool": "i1"}
+
+
+def check_constant_type(value: Attr, result: SynType) -> None:
+    """A generic `arith.constant`'s value must have its result type, as MLIR
+    verifies: `<{value = 0 : index}> : () -> i8` is an error."""
+    written = value.type.text if value.type is not None else DEFAULT_ATTR_TYPES.get(value.kind)
+    if written is None:
+        return  # not a number: fold_constant says so
+    have, want = re.sub(r"\s+", "", written), re.sub(r"\s+", "", result.text)
+    if have != want:
+        raise CompileError(
+            f"the value of 'arith.constant' has type {have}, but its result has type {want}",
+            value.span,
+        )
 
 
 # --------------------------------------------------------------------------
@@ -516,7 +595,7 @@ class Builder:
                     f"'{u.text}' is {describe(x)}",
                     u.span,
                 )
-            if not int_fits(int(x.value), 64):
+            if not int_fits(int(x.value), 64, signed_only=True):
                 raise CompileError(f"'{u.text}' does not fit in an index", u.span)
             bounds.append(int(x.value))
         if bounds[2] <= 0:
@@ -715,6 +794,7 @@ class Builder:
         try:
             with self.scope():
                 values = tuple(self.define_arg(a) for a in (*args, *b.args))
+                check_terminator_places(b, parent)
                 ops = [op for op in (self.body_op(s, parent) for s in b.ops) if op is not None]
             return Block(values, tuple(ops))
         finally:
@@ -743,6 +823,7 @@ class Builder:
     def body_op(self, s: SynOp, parent: str) -> Op | None:
         """The IR op for S, or None when S is folded (constant) or dropped."""
         self.check_allowed(s)
+        check_operand_count(s)
         if s.has_successors:
             raise CompileError(f"'{s.name}' with successor blocks is not supported", s.span)
         if s.name == "arith.constant":
@@ -751,6 +832,8 @@ class Builder:
         if s.name in DROPPED_TERMINATORS and not s.operands and not s.regions:
             self.no_results(s)
             return None
+        check_terminators(s)
+        check_properties(s)
         check = OP_CHECKS.get(s.name)
         if check is not None:
             check(self, s, parent)
@@ -825,6 +908,8 @@ class Builder:
         value = s.attr("value")
         if value is None:
             raise CompileError("'arith.constant' needs a value", s.span)
+        if not s.custom and s.result_types:
+            check_constant_type(value, s.result_types[0])
         written = value.type or (s.result_types[0] if s.result_types else None)
         t = scalar_type(written) if written is not None else None
         if t is None and value.kind == "bool":
@@ -869,9 +954,82 @@ def check_parallel(b: Builder, s: SynOp, parent: str) -> None:
         )
 
 
+def is_llvm16_parallel_body(ops: tuple[SynOp, ...]) -> bool:
+    """Does an scf.parallel body read as LLVM 16 wrote it: reductions
+    (scf.reduce with a value, anywhere) and then 'scf.yield'?"""
+    return (
+        bool(ops) and ops[-1].name == "scf.yield" and not ops[-1].operands
+        and any(s.name == "scf.reduce" and s.operands for s in ops)
+    )  # fmt: skip
+
+
+def check_operand_count(s: SynOp) -> None:
+    """An op of a fixed arity (avial2c/ops.py) has that many operands."""
+    facts = OPS.get(s.name)
+    if facts is None or facts.operands is None or len(s.operands) == facts.operands:
+        return
+    raise CompileError(
+        f"'{s.name}' takes {facts.operands} operand(s), but {len(s.operands)} are given",
+        s.operands[facts.operands].span if len(s.operands) > facts.operands else s.span,
+    )
+
+
+def check_properties(s: SynOp) -> None:
+    """S's properties as MLIR checks them (avial2c/frontend/properties.py)."""
+    if s.properties is not None:
+        found = properties_problem(s.name, s.attrs[: s.properties], s.attrs[s.properties :])
+    else:  # the custom syntax sets the predicate; a dictionary's may be anything
+        attrs = s.attrs if not s.custom else tuple(e for e in s.attrs if e[0] != "predicate")
+        found = properties_problem(s.name, None, attrs)
+    if found is not None:
+        problem, at = found
+        raise CompileError(problem, at.span if at is not None else s.span)
+
+
+def check_terminator_places(b: SynBlock, parent: str) -> None:
+    """Each terminator of B stands last, in a block of an op it may end."""
+    llvm16 = parent == "scf.parallel" and is_llvm16_parallel_body(b.ops)
+    for k, s in enumerate(b.ops):
+        parents = TERMINATOR_PARENTS.get(s.name)
+        if parents is None or (llvm16 and s.name in ("scf.reduce", "scf.yield")):
+            continue
+        if parent not in parents:
+            where = " or ".join(f"'{p}'" for p in parents)
+            raise CompileError(f"'{s.name}' must be directly inside {where}", s.span)
+        if k != len(b.ops) - 1:
+            raise CompileError(
+                f"'{s.name}' must be the last operation in its block; "
+                f"'{b.ops[k + 1].name}' follows it",
+                b.ops[k + 1].span,
+            )
+
+
+def check_terminators(s: SynOp) -> None:
+    """The terminators MLIR needs written (all of them in the generic form;
+    scf.execute_region, scf.while and gpu.launch in the custom form too) are
+    there, and an scf.if with results has an else region."""
+    if s.name == "scf.if" and s.result_types and (len(s.regions) < 2 or not s.regions[1].blocks):
+        raise CompileError("'scf.if' with results needs an 'else' region", s.span)
+    table = WRITTEN_TERMINATORS if s.custom else GENERIC_TERMINATORS
+    needed = table.get(s.name, ())
+    if s.name == "gpu.launch" and s.attr("terse") is not None:
+        needed = ()  # avial2c's own terse form
+    for region, name in zip(s.regions, needed, strict=False):
+        if not region.blocks:
+            continue
+        ops = region.blocks[-1].ops
+        if s.name == "scf.parallel" and is_llvm16_parallel_body(ops):
+            continue
+        if not ops or ops[-1].name != name:
+            found = f"'{ops[-1].name}'" if ops else "nothing"
+            form = "" if s.name in WRITTEN_TERMINATORS else " in the generic form"
+            raise CompileError(
+                f"a region of '{s.name}' must end with '{name}'{form}, but it ends with {found}",
+                ops[-1].span if ops else region.span,
+            )
+
+
 def check_reduce(b: Builder, s: SynOp, parent: str) -> None:
-    if parent != "scf.parallel":
-        raise CompileError("'scf.reduce' must be directly inside 'scf.parallel'", s.span)
     if len(s.regions) != len(s.operands):
         raise CompileError(
             f"'scf.reduce' has {len(s.operands)} value(s) but {len(s.regions)} reduction region(s)",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lark import Token, Tree
 
+from avial2c.frontend.properties import flags_problem
 from avial2c.frontend.reader import (
     OPERAND_TOKENS,
     TYPE_RULES,
@@ -84,6 +85,7 @@ def read_generic(r: SyntaxReader, tree: Tree[Token]) -> SynOp:
     props = subtree(tree, "properties")
     if props is not None:
         attrs.extend(r.attr_entry(e, 0) for e in subtrees(props, "attr_entry"))
+    properties = len(attrs) if props is not None else None
     attrs.extend(r.attr_dict(subtree(tree, "attr_dict")))
     regs = subtree(tree, "generic_regions")
     regions = tuple(r.region(x) for x in subtrees(regs, "region")) if regs is not None else ()
@@ -102,6 +104,7 @@ def read_generic(r: SyntaxReader, tree: Tree[Token]) -> SynOp:
         operand_types=ft.inputs,
         segments=segments,
         has_successors=subtree(tree, "successors") is not None,
+        properties=properties,
     )
 
 
@@ -199,13 +202,32 @@ def constant_attr(r: SyntaxReader, tree: Tree[Token]) -> Attr:
     span, text = r.tree_span(tree), r.source(tree)
     t = r.opt_type(tree)
     if tok.type == "BARE_ID" and str(tok) in ("true", "false"):
-        return Attr("bool", text, span, int_value=int(tok == "true"), type=t)
+        if t is not None:
+            # MLIR reads 'true' alone (an i1) and then finds ': T' where an op should be.
+            raise r.error(
+                f"'{tok}' is an i1 constant and takes no type: write 'arith.constant {tok}', "
+                f"or 'arith.constant {int(tok == 'true')} : {t.text}'",
+                span,
+            )
+        return Attr("bool", text, span, int_value=int(tok == "true"))
     return Attr("opaque", text, span, str_value=str(tok), type=t)
+
+
+def check_flags(r: SyntaxReader, tree: Tree[Token], op: str) -> None:
+    """'overflow<...>' / 'fastmath<...>' after an op that has them, naming known flags."""
+    tok = token(tree, "FLAGS")
+    if tok is None:
+        return
+    kind, _, body = str(tok).partition("<")
+    problem = flags_problem(op, kind, body[:-1])
+    if problem is not None:
+        raise r.error(problem, r.tok_span(tok))
 
 
 def read_simple(r: SyntaxReader, tree: Tree[Token]) -> SynOp:
     name_tok = tree.children[0]
     assert isinstance(name_tok, Token)
+    check_flags(r, tree, str(name_tok))
     types = type_list_of(r, tree)
     return SynOp(
         str(name_tok),
@@ -221,6 +243,7 @@ def read_cmp(r: SyntaxReader, tree: Tree[Token]) -> SynOp:
     name_tok = tree.children[0]
     pred = token(tree, "BARE_ID")
     assert isinstance(name_tok, Token) and pred is not None
+    check_flags(r, tree, str(name_tok))
     span = r.tree_span(tree)
     predicate = Attr("str", str(pred), r.tok_span(pred), str_value=str(pred))
     types = types_of(r, tree)
@@ -238,6 +261,7 @@ def read_cmp(r: SyntaxReader, tree: Tree[Token]) -> SynOp:
 def read_cast(r: SyntaxReader, tree: Tree[Token]) -> SynOp:
     name_tok = tree.children[0]
     assert isinstance(name_tok, Token)
+    check_flags(r, tree, str(name_tok))
     types = types_of(r, tree)
     return SynOp(
         str(name_tok),

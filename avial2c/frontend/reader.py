@@ -11,6 +11,7 @@ generic layout.  Seed-form literals stay literals (:class:`Use` with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -19,6 +20,7 @@ from lark import Token, Tree, UnexpectedInput
 
 from avial2c.diagnostics import CompileError
 from avial2c.frontend.grammar import lark_parser
+from avial2c.frontend.locations import LOCATION, Alias, LocationChecker
 from avial2c.frontend.syntax_errors import syntax_error
 from avial2c.ir import Span
 
@@ -116,6 +118,7 @@ class SynOp:
     segments: tuple[int, ...] | None = None  # operandSegmentSizes
     has_successors: bool = False
     custom: bool = False  # written in custom (not generic) syntax
+    properties: int | None = None  # how many of ATTRS came from '<{...}>' (None: not written)
 
     def attr(self, key: str) -> Attr | None:
         for k, v in self.attrs:
@@ -235,33 +238,132 @@ def token(tree: Tree[Token], *types: str) -> Token | None:
     return found[0] if found else None
 
 
+ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
 def unquote(s: str) -> str:
-    """The contents of an MLIR string literal."""
+    """The contents of an MLIR string literal.  A string is bytes: '\\XX'
+    escapes are bytes of its UTF-8 text (mlir-opt prints "ü" as "\\C3\\BC");
+    string_problem has turned away what is not UTF-8."""
     body = s[1:-1]
     if "\\" not in body:
         return body
-    out: list[str] = []
+    return string_bytes(body).decode("utf-8", errors="replace")
+
+
+def string_bytes(body: str) -> bytes:
+    """The bytes of a string literal's BODY (without the quotes)."""
+    out = bytearray()
     i = 0
     while i < len(body):
         c = body[i]
         if c != "\\" or i + 1 >= len(body):
-            out.append(c)
+            out += c.encode("utf-8")
             i += 1
-            continue
-        nxt = body[i + 1]
-        escapes = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
-        if nxt in escapes:
-            out.append(escapes[nxt])
+        elif body[i + 1] in ESCAPES:
+            out += ESCAPES[body[i + 1]].encode("utf-8")
             i += 2
-        elif i + 2 < len(body) and all(
-            ch in "0123456789abcdefABCDEF" for ch in body[i + 1 : i + 3]
-        ):
-            out.append(chr(int(body[i + 1 : i + 3], 16)))
+        elif is_hex_escape(body, i):
+            out.append(int(body[i + 1 : i + 3], 16))
             i += 3
         else:
-            out.append(nxt)
+            out += body[i + 1].encode("utf-8")
             i += 2
-    return "".join(out)
+    return bytes(out)
+
+
+def is_hex_escape(body: str, i: int) -> bool:
+    """Is the backslash at I followed by two hexadecimal digits?"""
+    pair = body[i + 1 : i + 3]
+    return len(pair) == 2 and all(ch in HEX_DIGITS for ch in pair)
+
+
+def string_problem(s: str) -> str | None:
+    """What is wrong with the string literal S, or None: an escape MLIR does
+    not know, or bytes that are not UTF-8 (MLIR allows them, avial2c not)."""
+    body = s[1:-1]
+    if "\\" not in body:
+        return None
+    i = 0
+    while i < len(body):
+        if body[i] == "\\":
+            if body[i + 1 : i + 2] not in ESCAPES and not is_hex_escape(body, i):
+                return f"unknown escape '{body[i : i + 2]}' in string {s}"
+            i += 1
+        i += 1
+    try:
+        string_bytes(body).decode("utf-8")
+    except UnicodeDecodeError:
+        return f"string {s} holds bytes that are not UTF-8, which is not supported"
+    return None
+
+
+FLOAT_TYPE = re.compile(r"[bt]?f[0-9]+(?:E[0-9A-Za-z]+)?")
+
+
+def is_float_type(t: SynType) -> bool:
+    """Is T a builtin float type (f32, f64, f16, bf16, tf32, f8E5M2, ...)?"""
+    return t.kind == "named" and FLOAT_TYPE.fullmatch(t.name) is not None
+
+
+INTEGER_TYPE = re.compile(r"[su]?i[0-9]+|index")
+
+
+def is_number_type(t: SynType) -> bool:
+    """Can T be the type of an integer literal (an integer, index or float type)?"""
+    return is_float_type(t) or (t.kind == "named" and INTEGER_TYPE.fullmatch(t.name) is not None)
+
+
+def check_float_spelling(tok: Token, span: Span) -> None:
+    """A float literal has a '.', as in MLIR: '1e3' is not one (MLIR reads it
+    as the integer 1 followed by the name 'e3')."""
+    if "." not in tok:
+        mantissa, _, exponent = str(tok).lower().partition("e")
+        raise CompileError(
+            f"float literal '{tok}' needs a '.': write {mantissa}.0e{exponent}", span
+        )
+
+
+# MLIR's identifiers: a value or block label is a number or a name that does
+# not start with a digit; a symbol's name starts with a letter or '_' (or is
+# a string).
+SUFFIX_ID = re.compile(r"[0-9]+|[A-Za-z_$.\-][A-Za-z0-9_$.\-]*")
+SYMBOL_ID = re.compile(r'[A-Za-z_][A-Za-z0-9_$.]*|"(?:[^"\\\n]|\\.)*"')
+
+
+def position(tok: Token) -> tuple[int, int]:
+    return tok.line or 0, tok.column or 0
+
+
+def bad_symbol(text: str) -> bool:
+    return any(SYMBOL_ID.fullmatch(part) is None for part in text[1:].split("::@"))
+
+
+BAD_NAME: dict[str, Callable[[str], bool]] = {
+    "VALUE": lambda text: SUFFIX_ID.fullmatch(text[1:].partition("#")[0]) is None,
+    "CARET_ID": lambda text: SUFFIX_ID.fullmatch(text[1:]) is None,
+    "SYMBOL_REF": bad_symbol,
+}
+# The tokens whose spelling name_problem checks.
+CHECKED_TOKENS = frozenset((*BAD_NAME, "STRING"))
+NAME_RULES = {
+    "VALUE": "'{name}' is not a valid value name: after '%' comes a number ('%1') or a "
+    "name that does not start with a digit ('%x1')",
+    "CARET_ID": "'{name}' is not a valid block label: after '^' comes a number ('^0') or a "
+    "name that does not start with a digit ('^bb1')",
+    "SYMBOL_REF": "'{name}' is not a valid symbol name: after '@' comes a name made of "
+    "letters, digits, '_', '$' and '.' that starts with a letter or '_', or a string",
+}
+
+
+def name_problem(tok: Token) -> str | None:
+    """What is wrong with the name or string TOK, or None."""
+    text = str(tok)
+    if tok.type in BAD_NAME and BAD_NAME[tok.type](text):
+        return NAME_RULES[tok.type].format(name=text)
+    strings = [text] if tok.type == "STRING" else re.findall(r'"(?:[^"\\\n]|\\.)*"', text)
+    return next((p for p in map(string_problem, strings) if p is not None), None)
 
 
 def parse_int(text: str) -> int:
@@ -308,6 +410,7 @@ class SyntaxReader:
     # ----- file
 
     def read_file(self, tree: Tree[Token]) -> SynFile:
+        self.check_names(tree)
         for alias in tree.children:
             if isinstance(alias, Tree) and alias.data in ("type_alias", "attr_alias"):
                 self.alias(alias)
@@ -318,13 +421,75 @@ class SyntaxReader:
         ]
         return SynFile(tuple(ops))
 
+    def check_names(self, tree: Tree[Token]) -> None:
+        """Value names, block labels and symbols are spelled as MLIR's lexer
+        reads them (``%1x`` is ``%1`` followed by ``x`` there), and locations
+        as its location parser reads them; the first problem is an error."""
+        bad: Token | None = None
+        locations: list[tuple[Token, bool]] = []  # (LOC, may name an alias defined later)
+        stack = [tree]
+        while stack:
+            node = stack.pop()
+            for c in node.children:
+                if isinstance(c, Tree):
+                    stack.append(c)
+                elif not isinstance(c, Token):
+                    continue
+                elif c.type == "LOC":
+                    locations.append((c, node.data != "opaque_attr"))
+                elif (
+                    c.type in CHECKED_TOKENS
+                    and name_problem(c) is not None
+                    and (bad is None or position(c) < position(bad))
+                ):
+                    bad = c
+        problems: list[tuple[tuple[int, int], CompileError]] = []
+        if bad is not None:
+            problem = name_problem(bad)
+            assert problem is not None
+            problems.append((position(bad), self.error(problem, self.tok_span(bad))))
+        checker = LocationChecker(self.text, self.file, self.location_aliases(tree))
+        for loc, whole_may_follow in sorted(locations, key=lambda x: position(x[0])):
+            if bad is not None and position(loc) > position(bad):
+                break
+            try:
+                start, end = loc.start_pos or 0, loc.end_pos or 0
+                checker.check(start + len("loc("), end - 1, whole_may_follow)
+            except CompileError as e:
+                problems.append((position(loc), e))
+                break
+        if problems:
+            raise min(problems, key=lambda p: p[0])[1]
+
+    def location_aliases(self, tree: Tree[Token]) -> dict[str, Alias]:
+        """The file's attribute aliases: where each is defined and whether it
+        is a location (an alias of an alias is what that one is)."""
+        out: dict[str, Alias] = {}
+        for c in tree.children:
+            if not (isinstance(c, Tree) and c.data == "attr_alias"):
+                continue
+            name, value = c.children[0], c.children[1]
+            assert isinstance(name, Token) and isinstance(value, Tree)
+            inner = value.children[0] if value.data == "opaque_attr" else None
+            text = self.source(value)
+            if isinstance(inner, Token) and inner.type == "LOC":
+                text = LOCATION
+            elif isinstance(inner, Token) and inner.type == "HASH_ID" and str(inner) in out:
+                text = out[str(inner)].value
+            out.setdefault(str(name), Alias(name.start_pos or 0, text))
+        return out
+
     def alias(self, tree: Tree[Token]) -> None:
         name_tok, value = tree.children[0], tree.children[1]
         assert isinstance(name_tok, Token) and isinstance(value, Tree)
+        name = str(name_tok)
+        if name in self.type_aliases or name in self.attr_aliases:
+            kind = "type" if tree.data == "type_alias" else "attribute"
+            raise self.error(f"redefinition of {kind} alias '{name}'", self.tok_span(name_tok))
         if tree.data == "type_alias":
-            self.type_aliases[str(name_tok)] = self.type(value)
+            self.type_aliases[name] = self.type(value)
         else:
-            self.attr_aliases[str(name_tok)] = self.attr_value(value, 0)
+            self.attr_aliases[name] = self.attr_value(value, 0)
 
     # ----- operations
 
@@ -427,6 +592,7 @@ class SyntaxReader:
             base, _, num = text[1:].partition("#")
             return Use(base, int(num) if num else 0, span, text=text)
         if tok.type == "FLOAT":
+            check_float_spelling(tok, span)
             return Use("", 0, span, float(text), is_index, text)
         return Use("", 0, span, parse_int(text), is_index, text)
 
@@ -475,7 +641,18 @@ class SyntaxReader:
         t = self.type(t_tree) if t_tree is not None else None
         span, text = self.tree_span(tree), self.source(tree)
         if kind == "float":
+            check_float_spelling(tok, span)
+            if t is not None and not is_float_type(t):
+                raise self.error(f"float literal {tok} cannot have type {t.text}", span)
             return Attr("float", text, span, float_value=float(tok), type=t)
+        if kind == "int" and t is not None and is_float_type(t):
+            raise self.error(
+                f"decimal integer literal {tok} for the float type {t.text}; write a float "
+                f"literal such as {tok}.0 (or a hexadecimal bit pattern)",
+                span,
+            )
+        if kind in ("int", "hex") and t is not None and not is_number_type(t):
+            raise self.error(f"integer literal {tok} cannot have type {t.text}", span)
         if kind == "str":
             return Attr("str", text, span, str_value=unquote(tok), type=t)
         return Attr(kind, text, span, int_value=parse_int(tok), type=t)

@@ -6,7 +6,8 @@
 * ``fptosi``/``fptoui`` truncate toward zero and saturate at the bounds of
   the target type (NaN gives 0) — MLIR leaves out-of-range results poison;
 * ``extf`` is exact, ``truncf`` rounds to nearest even (overflow gives ±inf);
-* ``bitcast`` reinterprets the bits (i32 ↔ f32, i64 ↔ f64).
+* ``bitcast`` reinterprets the bits (i32 ↔ f32, i64 ↔ f64; to its own type, it
+  changes nothing).
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ def _truncf(src: ScalarType, dst: ScalarType) -> Cast:
 
 
 def _bitcast(src: ScalarType, dst: ScalarType) -> Cast:
+    if src == dst:  # MLIR allows a bitcast to the same type: it changes nothing
+        return lambda v: v
     pack = struct.Struct(_BIT_FORMATS[src.name]).pack
     unpack = struct.Struct(_BIT_FORMATS[dst.name]).unpack
     if struct.calcsize(_BIT_FORMATS[src.name]) != struct.calcsize(_BIT_FORMATS[dst.name]):

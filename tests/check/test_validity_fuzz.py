@@ -89,6 +89,7 @@ RESTRICTIONS = [
     r"^unsupported operation ",
     r"is not supported",
     r"is not allowed inside",
+    r"is not allowed directly in 'avial\.schedule'",
     r"is only allowed inside",
     r"outside 'gpu\.launch'",
     r"^'rank' of ",
@@ -107,29 +108,7 @@ AVIAL_RULE = "avial-rule"
 
 # Known defects the fuzzer finds, not fixed yet: class -> what fails.  D*
 # are the defects this fuzzer was widened for, N* the ones it found itself.
-OPEN_DEFECTS = {
-    "N2": "new defect N2: a generic arith.constant whose value's type differs from its "
-          "result type is accepted (<{value = 0 : index}> : () -> i8)",
-    "N4": "new defect N4: constant literals of the wrong kind or spelling for their type are "
-          "accepted (arith.constant 3 : f32, arith.constant false : index, "
-          "arith.constant true : i1)",
-    "N5": "new defect N5: misplaced, missing or mismatched terminators are accepted (an op "
-          "after scf.reduce or gpu.terminator, scf.parallel without scf.reduce, scf.if with "
-          "results and no scf.yield)",
-    "N6": "new defect N6: value names MLIR does not allow (%1x, %0a: digits then letters) "
-          "are accepted",
-    "N7": "new defect N7: malformed memref types are accepted (an identity affine_map of "
-          "the wrong rank, a memory space before the layout)",
-    "N8": "new defect N8: invalid op properties are accepted (overflowFlags or fastmath on "
-          "ops without them, #arith.overflow<bogus>, an i32 cmpi predicate, "
-          "workgroup_attributions = 0 : vector<4xi32>)",
-    "N10": "new defect N10: arith.bitcast between two equal types (i32 to i32) is rejected",
-    "N11": "new defect N11: \\XX escapes in strings are read as code points, not UTF-8 bytes: "
-           'mlir-opt prints @"ü" as @"\\C3\\BC", which avial2c reads as "Ã¼"',
-    "N12": "new defect N12: an attribute alias defined twice (#loc1 = ... twice) is accepted",
-    "N13": "new defect N13: the contents of loc(...) are not checked: malformed locations "
-           '(loc(callsite("a")), loc("f":x:1), loc(#undefined)) are accepted',
-}  # fmt: skip
+OPEN_DEFECTS: dict[str, str] = {}
 
 
 @dataclass
@@ -488,6 +467,13 @@ def pinned_mutant(defect: str) -> Mutant:
     return Mutant("pinned", kind, note, text)
 
 
+def judge_pinned(defect: str) -> Finding | None:
+    """The finding on DEFECT's pinned mutant (None: both tools agree)."""
+    m = pinned_mutant(defect)
+    flags = PRINT_FLAGS[-1] if defect == "N11" else PRINT_FLAGS[0]
+    return judge(m, flags, mlir_opt(m.text, flags))
+
+
 def open_defect(defect: str) -> object:
     mark = pytest.mark.xfail(strict=True, raises=DefectFound, reason=OPEN_DEFECTS[defect])
     return pytest.param(defect, marks=mark, id=defect)
@@ -504,15 +490,21 @@ def test_the_pinned_base_is_valid_for_both() -> None:
 def test_pinned_mutant_of_open_defect(defect: str) -> None:
     """The open defect's own mutant: judged alike by both tools once it is
     fixed (then XPASS: remove the defect from OPEN_DEFECTS)."""
-    m = pinned_mutant(defect)
-    flags = PRINT_FLAGS[-1] if defect == "N11" else PRINT_FLAGS[0]
-    f = judge(m, flags, mlir_opt(m.text, flags))
+    f = judge_pinned(defect)
     if f is None:
         return
     found = classify(f)
     if found == defect:
         raise DefectFound(f.describe())
     raise AssertionError(f"the mutant of {defect} shows {found or 'a new finding'}: {f.describe()}")
+
+
+@needs_mlir_opt
+@pytest.mark.parametrize("defect", [d for d in PINNED if d not in OPEN_DEFECTS])
+def test_pinned_mutant_of_fixed_defect(defect: str) -> None:
+    """A fixed defect's own mutant stays judged alike by both tools."""
+    f = judge_pinned(defect)
+    assert f is None or classify(f) == AVIAL_RULE, f.describe()
 
 
 # The classification itself, on hand-written findings.

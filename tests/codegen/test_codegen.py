@@ -327,6 +327,10 @@ def cast_cases() -> list[Case]:
     cases.append(case("arith.bitcast", [I32], F32, [int_edges(I32)]))
     cases.append(case("arith.bitcast", [F64], I64, [float_edges(F64)]))
     cases.append(case("arith.bitcast", [I64], F64, [int_edges(I64)]))
+    for same in (I1, *(t for t in INT_TYPES if t != INDEX)):  # to its own type: no change
+        cases.append(case("arith.bitcast", [same], same, [CAST_SOURCES[same.name]]))
+    for same in FLOAT_TYPES:
+        cases.append(case("arith.bitcast", [same], same, [float_edges(same)]))
     return cases
 
 

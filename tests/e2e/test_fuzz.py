@@ -73,10 +73,7 @@ STATS_FILE = os.environ.get("AVIAL_FUZZ_STATS")
 
 # Known defects the fuzzer finds, not fixed yet: class -> what fails.  Remove
 # an entry when its fix lands (test_fuzzer_finds_defect_class then XPASSes).
-OPEN_DEFECTS = {
-    "N1": "new defect N1: `run --interpret -- --input -x=FILE.npy` (a memref named %-x) is "
-          "refused as a missing option argument; the built program accepts it",
-}  # fmt: skip
+OPEN_DEFECTS: dict[str, str] = {}
 
 STATS: Counter[str] = Counter()
 

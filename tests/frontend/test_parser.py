@@ -812,9 +812,31 @@ BUILD_ERRORS = [
         "unsupported type 'tensor<4xi32>': tensor types are not supported, only memrefs", 1, 21,
     ),
     (
-        mutate(TYPED_SMALL, "%c0 = arith.constant 0 : index", "%c0 = arith.constant 0 : bf16"),
+        mutate(TYPED_SMALL, "%c0 = arith.constant 0 : index", "%c0 = arith.constant 0.0 : bf16"),
         "unsupported type 'bf16': supported element types are i1, i8, i16, i32, i64, index, f32, f64",
-        5, 32,
+        5, 34,
+    ),
+    (
+        mutate(SEED_SMALL, "memref.store %x, %b[%i]", "%y = arith.mulf %x, 2E-1"),
+        "float literal '2E-1' needs a '.': write 2.0e-1", 6, 27,
+    ),
+    (
+        mutate(TYPED_SMALL, "%c0 = arith.constant 0 : index", "%c0 = arith.constant false : index"),
+        "'false' is an i1 constant and takes no type: write 'arith.constant false', or "
+        "'arith.constant 0 : index'",
+        5, 28,
+    ),
+    (
+        mutate(TYPED_SMALL, "@main", "@main-2"),
+        "'@main-2' is not a valid symbol name: after '@' comes a name made of letters, "
+        "digits, '_', '$' and '.' that starts with a letter or '_', or a string",
+        1, 11,
+    ),
+    (
+        mutate(SEED_SMALL, "%x = memref.load %a[%i]", "%x = memref.load %a[%0i]"),
+        "'%0i' is not a valid value name: after '%' comes a number ('%1') or a name that "
+        "does not start with a digit ('%x1')",
+        5, 27,
     ),
     (
         mutate(SEED_SMALL, "%x = memref.load %a[%i]", "%x = arith.cmpi foo, %i, %i"),

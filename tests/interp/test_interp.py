@@ -382,6 +382,12 @@ def test_bitcast() -> None:
     assert unary("arith.bitcast", I64, F64, [0x3FF0000000000000]) == [1.0]
 
 
+def test_bitcast_to_its_own_type_changes_nothing() -> None:
+    assert unary("arith.bitcast", I32, I32, [I32_MIN, -1, 7]) == [I32_MIN, -1, 7]
+    assert unary("arith.bitcast", I1, I1, [0, 1]) == [0, 1]
+    assert_floats(unary("arith.bitcast", F64, F64, [-0.0, math.inf, 0.1]), [-0.0, math.inf, 0.1])
+
+
 # --------------------------------------------------------------------------
 # math
 

@@ -25,6 +25,7 @@ from markers import needs_mlir_opt
 from avial2c.check.checker import check_program
 from avial2c.diagnostics import DiagnosticEngine
 from avial2c.frontend.parse import parse_program
+from avial2c.frontend.reader import unquote
 from avial2c.ir import (
     F32,
     F64,
@@ -622,6 +623,12 @@ def test_float_spellings_round_trip_through_mlir_opt() -> None:
 
 def test_escape_follows_llvm() -> None:
     assert escape('a"b\\c\n\x7fé') == '"a\\22b\\\\c\\0A\\7F\\C3\\A9"'
+
+
+@pytest.mark.parametrize("text", ['a"b\\c\n\x7fé', "ünïcödé", "\t€𝄞", ""])
+def test_escaped_strings_read_back_as_themselves(text: str) -> None:
+    """'\\XX' escapes are UTF-8 bytes, as mlir-opt prints them: "ü" is "\\C3\\BC"."""
+    assert unquote(escape(text)) == text
 
 
 # --------------------------------------------------------------------------

@@ -98,6 +98,7 @@ bench: setup
 	$(PY) tests/perf/bench_loops.py
 	$(PY) tests/perf/bench_communication.py
 	$(PY) tests/perf/bench_compile.py
+	$(PY) tests/perf/bench_placement.py
 
 dag: setup
 	mkdir -p build

@@ -209,6 +209,10 @@ def report(rows: Sequence[Row]) -> str:
         lines.append(f"all {len(rs)} tasks of at least {MIN_US:.0f} us: predicted / measured "
                      f"median {median_ratio(timed):.2f} (min {min(rs):.2f}, max {max(rs):.2f}); "
                      f"median |error| {median_error(timed):.0%}")  # fmt: skip
+        per = [x for x in (median_ratio(r.timed) for r in rows) if x is not None]
+        lines.append(f"the {len(per)} programs with such tasks, each by its median: predicted / "
+                     f"measured median {statistics.median(per):.2f} (min {min(per):.2f}, "
+                     f"max {max(per):.2f})")  # fmt: skip
     return "\n".join(lines)
 
 

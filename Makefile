@@ -114,6 +114,7 @@ bench: setup
 	$(PY) tests/perf/bench_heft_sim.py
 	$(PY) tests/perf/bench_communication.py
 	$(PY) tests/perf/bench_compile.py
+	$(PY) tests/perf/bench_placement.py
 
 dag: setup
 	mkdir -p build

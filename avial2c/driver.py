@@ -1,6 +1,6 @@
 """The command line: translate, build, run.
 
-    avial2c FILE --emit {mlir,generic,plan,plan-json,dot,c} [-o OUT] [--ranks N] [--sync MODE]
+    avial2c FILE --emit {mlir,generic,plan,plan-json,dot,c,py} [-o OUT] [--ranks N] [--sync MODE]
                  [--split declared|auto|none]
     avial2c build FILE -o PROG [--gpu auto|cuda|emulate] [--sync MODE] [--split MODE]
     avial2c run FILE [-n NP] [--interpret] [--sync MODE] [--gpu MODE] [--split MODE] [-- PROGRAM-ARGS]
@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from avial2c import __version__
-from avial2c.build import ToolError, build
+from avial2c.build import ToolError, build, has_gpu_tasks
 from avial2c.check.checker import check_program
 from avial2c.codegen.c import generate
+from avial2c.codegen.py import CUDA_UNSUPPORTED, generate_py
 from avial2c.diagnostics import CompileError, DiagnosticEngine
 from avial2c.frontend.parse import parse_program
 from avial2c.interp.run import interpret
@@ -38,7 +39,7 @@ from avial2c.printer.generic import print_generic
 from avial2c.transforms.fuse import fuse_program
 
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_RUNTIME_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-EMIT_KINDS = ("mlir", "generic", "plan", "plan-json", "dot", "c")
+EMIT_KINDS = ("mlir", "generic", "plan", "plan-json", "dot", "c", "py")
 
 
 class UsageError(Exception):
@@ -201,6 +202,9 @@ def emit(program: Program, kind: str, args: argparse.Namespace) -> str:
                 file=sys.stderr,
             )
         return out.c
+    if kind == "py":
+        check_py_gpu_mode(program, args.gpu)
+        return generate_py(program, schedule_of(program, args))
 
     schedule = schedule_of(program, args)
     machine = machine_of(args)
@@ -214,6 +218,16 @@ def _emit_gpu_mode(mode: str) -> str:
     return "cuda" if mode == "auto" else mode
 
 
+def check_py_gpu_mode(program: Program, mode: str) -> None:
+    """The Python backend runs GPU tasks on the CPU: `emulate`, and `auto`, which
+    says so when there are GPU tasks; `cuda` is a usage error."""
+    if mode == "cuda":
+        raise UsageError(f"avial2c: error: {CUDA_UNSUPPORTED}")
+    if mode == "auto" and has_gpu_tasks(program):
+        print("avial2c: --gpu auto: the Python backend runs GPU tasks on the CPU, using "
+              "'emulate'", file=sys.stderr)  # fmt: skip
+
+
 def cmd_translate(args: argparse.Namespace) -> int:
     program = load_program(args.file, infer_accesses=args.infer_accesses, args=args)
     if args.emit is None:
@@ -223,6 +237,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
         text += "\n"
     if args.output:
         Path(args.output).write_text(text)
+        if args.emit == "py":  # it starts with #!/usr/bin/env python3
+            Path(args.output).chmod(Path(args.output).stat().st_mode | 0o111)
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -360,7 +376,8 @@ def translate_parser() -> argparse.ArgumentParser:
         prog="avial2c",
         description="Translate an AVIAL schedule (FILE, or - for standard input).",
         epilog="commands:\n"
-        "  avial2c FILE [--emit KIND]        check, or print the IR, the plan, the DAG or the C\n"
+        "  avial2c FILE [--emit KIND]        check, or print the IR, the plan, the DAG, the C or\n"
+        "                                    the Python\n"
         "  avial2c build FILE -o PROG        translate and compile (avial2c build --help)\n"
         "  avial2c run FILE [-n NP] [-- PROGRAM-ARGS]\n"
         "                                    build and launch (avial2c run --help)",

@@ -1,4 +1,4 @@
-"""The command line: version, help, verbosity, standard input, option order."""
+"""The command line: version, help, verbosity, standard input, option order, --emit py."""
 
 from __future__ import annotations
 
@@ -85,3 +85,21 @@ def test_heft_plan_from_a_machine_file(capsys: pytest.CaptureFixture[str], tmp_p
                  "--ranks", "2"])  # fmt: skip
     assert code == 2
     assert "describes 3 ranks, but 2 are asked for" in capsys.readouterr().err
+
+
+def test_emit_py_writes_an_executable_script(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "prog.py"
+    status, err = stderr_of([SEED, "--emit", "py", "-o", str(out)], capsys)
+    assert status == 0, err
+    assert "--gpu auto: the Python backend runs GPU tasks on the CPU" in err
+    assert out.stat().st_mode & 0o111
+    assert out.read_text().startswith("#!/usr/bin/env python3\n")
+    compile(out.read_text(), str(out), "exec")
+
+
+def test_the_python_backend_refuses_cuda(capsys: pytest.CaptureFixture[str]) -> None:
+    status, err = stderr_of([SEED, "--emit", "py", "--gpu", "cuda"], capsys)
+    assert status == 2
+    assert "avial2c: error: --backend py --gpu cuda needs pycuda" in err

@@ -3,7 +3,8 @@
     avial2c FILE --emit {mlir,generic,plan,plan-json,dot,c,py} [-o OUT] [--ranks N] [--sync MODE]
                  [--split declared|auto|none]
     avial2c build FILE -o PROG [--gpu auto|cuda|emulate] [--sync MODE] [--split MODE]
-    avial2c run FILE [-n NP] [--interpret] [--sync MODE] [--gpu MODE] [--split MODE] [-- PROGRAM-ARGS]
+    avial2c run FILE [-n NP] [--interpret | --backend c|py] [--sync MODE] [--gpu MODE]
+                [--split MODE] [-- PROGRAM-ARGS]
 
 Exit status: 0 success, 1 the input has errors, 2 bad runtime input (e.g. a
 wrong .npy), 3 internal error.  A Python traceback never reaches the user.
@@ -16,6 +17,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 
 from avial2c import __version__
@@ -27,7 +29,7 @@ from avial2c.diagnostics import CompileError, DiagnosticEngine
 from avial2c.frontend.parse import parse_program
 from avial2c.interp.run import interpret
 from avial2c.ir import NO_SPAN, Program, Span
-from avial2c.launch import LAUNCHERS, LaunchError, launch, physical_cores
+from avial2c.launch import LAUNCHERS, LaunchError, launch, physical_cores, python_program
 from avial2c.machine import Machine, MachineError, default_machine, load_machine
 from avial2c.npyio import InputError, format_memref, load_input, write_outputs, written_memrefs
 from avial2c.plan.emit import plan_dot, plan_json, plan_text
@@ -40,6 +42,7 @@ from avial2c.transforms.fuse import fuse_program
 
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_RUNTIME_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EMIT_KINDS = ("mlir", "generic", "plan", "plan-json", "dot", "c", "py")
+BACKENDS = ("c", "py")
 
 
 class UsageError(Exception):
@@ -262,11 +265,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     _stage.what = "building"
     stem = "stdin" if args.file == "-" else Path(args.file).stem
     program = fused(program, args)
+    if args.backend == "py":
+        return run_python(program, stem, args)
     schedule = schedule_of(program, args)
     exe = build(program, Path("build") / stem, sync=args.sync, gpu=args.gpu, schedule=schedule)
     _stage.what = "running"
     np = args.np if args.np is not None else schedule.size  # heft: the size it is placed for
     return launch(exe, np, args.program_args, args.launcher, args.launcher_args, args.threads)
+
+
+def run_python(program: Program, stem: str, args: argparse.Namespace) -> int:
+    """`run --backend py`: writes build/STEM.py and launches it as the C program is."""
+    if find_spec("mpi4py") is None:
+        raise UsageError("avial2c: error: --backend py needs mpi4py: pip install 'avial2c[mpi]'")
+    check_py_gpu_mode(program, args.gpu)
+    schedule = schedule_of(program, args)
+    script = Path("build") / f"{stem}.py"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(generate_py(program, schedule))
+    _stage.what = "running"
+    exe, interpreter = python_program(script)
+    np = args.np if args.np is not None else schedule.size
+    return launch(exe, np, args.program_args, args.launcher, args.launcher_args, args.threads,
+                  interpreter)  # fmt: skip
 
 
 def run_interpreted(program: Program, program_args: Sequence[str]) -> int:
@@ -431,6 +452,10 @@ def run_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--interpret", action="store_true", help="run the reference interpreter instead"
     )
+    p.add_argument(
+        "--backend", choices=BACKENDS, default="c",
+        help="run the generated C (c, the default) or the generated Python with mpi4py (py)",
+    )  # fmt: skip
     return p
 
 

@@ -20,6 +20,11 @@ what it finds (it runs nothing but ``mpirun --version`` and ``srun
   ranks (at least 1), unless the user set ``OMP_NUM_THREADS`` or passed
   ``--threads``.
 * ``--launcher-args "..."`` are added to the launcher's own arguments.
+* **Python programs** (``run --backend py``): the same command line with
+  this Python interpreter before the script (:func:`python_program`), and
+  ``PYTHONPATH`` led by the folder that holds this ``avial2c`` package, so
+  every rank imports the runtime (``avial2c.pyrt``) of the translator that
+  wrote the script.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from pathlib import Path
 
 LAUNCHERS = ("auto", "mpirun", "srun")
 DEFAULT_RANKS = 2
+# The folder that holds the avial2c package (a checkout, or site-packages).
+PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 class LaunchError(Exception):
@@ -124,8 +131,10 @@ def launch_command(
     launcher: str = "auto",
     launcher_args: str = "",
     threads: int | None = None,
+    interpreter: Sequence[str] = (),
 ) -> tuple[list[str], dict[str, str]]:
-    """The command line and environment that run EXE on NP ranks (see the module)."""
+    """The command line and environment that run EXE on NP ranks (see the module);
+    INTERPRETER, when given, runs EXE (a Python script)."""
     if launcher not in LAUNCHERS:
         raise LaunchError(f"unknown launcher '{launcher}' (expected {', '.join(LAUNCHERS)})")
     ranks = ranks_wanted(np, environ)
@@ -137,6 +146,10 @@ def launch_command(
     elif "OMP_NUM_THREADS" not in env:
         env["OMP_NUM_THREADS"] = str(max(1, machine.cores // ranks))
     extra = shlex.split(launcher_args)
+    program = [*interpreter, str(exe.resolve())]
+    if interpreter:
+        paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        env["PYTHONPATH"] = os.pathsep.join([PACKAGE_ROOT, *paths])
     use_srun = launcher == "srun" or (launcher == "auto" and environ.get("SLURM_JOB_ID"))
     if use_srun:
         if machine.srun is None:
@@ -145,7 +158,7 @@ def launch_command(
         mpi_type = environ.get("SLURM_MPI_TYPE") or ("pmix" if "pmix" in machine.srun_mpi_types else "")
         if mpi_type:
             cmd.append(f"--mpi={mpi_type}")
-        return [*cmd, "-n", str(ranks), *extra, str(exe.resolve()), *args], env
+        return [*cmd, "-n", str(ranks), *extra, *program, *args], env
     if machine.mpirun is None:
         raise LaunchError("mpirun not found; install OpenMPI ('make setup' does)")
     cmd = [machine.mpirun, "-n", str(ranks)]
@@ -157,7 +170,12 @@ def launch_command(
             # Open MPI refuses to start as root unless told to (containers, CI).
             env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
             env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
-    return [*cmd, *extra, str(exe.resolve()), *args], env
+    return [*cmd, *extra, *program, *args], env
+
+
+def python_program(script: Path) -> tuple[Path, list[str]]:
+    """What runs SCRIPT on every rank: this Python interpreter."""
+    return script, [sys.executable]
 
 
 def launch(
@@ -167,9 +185,10 @@ def launch(
     launcher: str = "auto",
     launcher_args: str = "",
     threads: int | None = None,
+    interpreter: Sequence[str] = (),
 ) -> int:
-    """Run EXE on NP ranks; its exit status."""
+    """Run EXE (with INTERPRETER, for a Python script) on NP ranks; its exit status."""
     cmd, env = launch_command(exe, np, args, this_machine(), os.environ, launcher,
-                              launcher_args, threads)  # fmt: skip
+                              launcher_args, threads, interpreter)  # fmt: skip
     sys.stdout.flush()
     return subprocess.run(cmd, check=False, env=env).returncode

@@ -100,6 +100,15 @@ def test_emit_py_writes_an_executable_script(
 
 
 def test_the_python_backend_refuses_cuda(capsys: pytest.CaptureFixture[str]) -> None:
-    status, err = stderr_of([SEED, "--emit", "py", "--gpu", "cuda"], capsys)
-    assert status == 2
-    assert "avial2c: error: --backend py --gpu cuda needs pycuda" in err
+    for argv in ([SEED, "--emit", "py", "--gpu", "cuda"],
+                 ["run", SEED, "--backend", "py", "--gpu", "cuda"]):  # fmt: skip
+        status, err = stderr_of(argv, capsys)
+        assert status == 2
+        assert "avial2c: error: --backend py --gpu cuda needs pycuda" in err
+
+
+def test_run_knows_the_backends(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_args(["run", SEED]).backend == "c"
+    assert parse_args(["run", SEED, "--backend", "py", "-n", "3"]).backend == "py"
+    status, err = stderr_of(["run", SEED, "--backend", "rust"], capsys)
+    assert status == 2 and "invalid choice: 'rust'" in err

@@ -36,6 +36,13 @@ def test_the_wheel_holds_the_package_data(wheel: Path) -> None:
     for f in ("avial_rt.h", "av_owners.c", "av_cuda.cu", "av_ops.h"):
         assert f"avial2c/runtime_c/{f}" in names, f
     assert "avial2c/codegen/c.py" in names and "avial2c/transforms/expand_launch.py" in names
+    # The Python backend: its templates, its runtime, and mpi4py as the [mpi] extra.
+    assert "avial2c/templates/program.py.j2" in names and "avial2c/pyrt.py" in names
+    (meta,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+    text = zipfile.ZipFile(wheel).read(meta).decode()
+    assert "Provides-Extra: mpi" in text
+    assert any(line.startswith("Requires-Dist: mpi4py") and 'extra == "mpi"' in line
+               for line in text.splitlines())  # fmt: skip
 
 
 @pytest.mark.slow
@@ -61,6 +68,12 @@ def test_an_installed_copy_builds_and_runs_outside_the_repository(
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "%c = [" in run.stdout and "%d = [" in run.stdout
+    py = subprocess.run(
+        [sys.executable, "-m", "avial2c", "run", "seed.mlir", "-n", "2", "--backend", "py"],
+        cwd=work, capture_output=True, text=True, timeout=300, env=env, check=False,
+    )  # fmt: skip
+    assert py.returncode == 0, py.stderr
+    assert py.stdout.splitlines()[:2] == run.stdout.splitlines()[:2]
     where = subprocess.run(
         [sys.executable, "-c", "import avial2c.resources as r; print(r.GRAMMAR)"],
         cwd=work, capture_output=True, text=True, env=env, timeout=60, check=False,

@@ -1,12 +1,22 @@
-"""How `avial2c run` launches: the launcher, its flags, the ranks and the threads."""
+"""How `avial2c run` launches: the launcher, its flags, the ranks, the threads, Python."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
-from avial2c.launch import LaunchError, Machine, launch_command, mpi_kind, physical_cores
+from avial2c.launch import (
+    PACKAGE_ROOT,
+    LaunchError,
+    Machine,
+    launch_command,
+    mpi_kind,
+    physical_cores,
+    python_program,
+)
 
 EXE = Path("/tmp/prog")
 OPENMPI = Machine(2, "/usr/bin/mpirun", "openmpi", None, ())
@@ -79,3 +89,16 @@ def test_mpi_kind_and_physical_cores() -> None:
     assert physical_cores(cpuinfo, allowed=4) == 2
     assert physical_cores(cpuinfo, allowed=1) == 1
     assert physical_cores("", allowed=3) == 3
+
+
+def test_a_python_program_runs_with_this_python_and_this_avial2c() -> None:
+    exe, interpreter = python_program(Path("build/seed.py"))
+    cmd, env = launch_command(exe, 2, ["--output-dir", "o"], OPENMPI, {"PYTHONPATH": "/x"},
+                              interpreter=interpreter)  # fmt: skip
+    assert cmd[:3] == ["/usr/bin/mpirun", "-n", "2"]
+    assert cmd[-4:] == [sys.executable, str(exe.resolve()), "--output-dir", "o"]
+    assert env["PYTHONPATH"].split(os.pathsep) == [PACKAGE_ROOT, "/x"]
+    cmd, env = launch_command(exe, 3, [], SLURM, {"SLURM_JOB_ID": "1"}, interpreter=interpreter)
+    assert cmd[:4] == ["/usr/bin/srun", "--mpi=pmix", "-n", "3"]
+    assert cmd[4:] == [sys.executable, str(exe.resolve())]
+    assert env["PYTHONPATH"] == PACKAGE_ROOT

@@ -239,7 +239,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if text and not text.endswith("\n"):
         text += "\n"
     if args.output:
-        Path(args.output).write_text(text)
+        Path(args.output).write_text(text, encoding="utf-8")
         if args.emit == "py":  # it starts with #!/usr/bin/env python3
             Path(args.output).chmod(Path(args.output).stat().st_mode | 0o111)
     else:
@@ -282,7 +282,7 @@ def run_python(program: Program, stem: str, args: argparse.Namespace) -> int:
     schedule = schedule_of(program, args)
     script = Path("build") / f"{stem}.py"
     script.parent.mkdir(parents=True, exist_ok=True)
-    script.write_text(generate_py(program, schedule))
+    script.write_text(generate_py(program, schedule), encoding="utf-8")
     _stage.what = "running"
     exe, interpreter = python_program(script)
     np = args.np if args.np is not None else schedule.size

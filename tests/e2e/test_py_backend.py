@@ -3,7 +3,8 @@
 Every example but the 8 MiB bigexchange.mlir runs in both sync modes, each
 on its own number of ranks (1 to 4 in turn over the examples), on random
 inputs, and its --output-dir files must equal the interpreter's results
-(bit for bit, but for reductions, as for the C).  Then the command line:
+(bit for bit, but for reductions, as for the C); so must a fused program,
+one with names Python uses, and a few random programs.  Then the command line:
 `avial2c run --backend py` prints what `run --interpret` prints, a bad
 --input file stops every rank with status 2 and writes nothing, a
 --placement heft program refuses another world size, --trace writes a
@@ -33,7 +34,10 @@ from e2e import (
     random_inputs,
     write_inputs,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from markers import needs_mpi
+from progen import ProgramSpec, programs, render
 
 from avial2c.codegen.py import generate_py
 from avial2c.ir import Program
@@ -128,6 +132,19 @@ def test_names_python_uses_run(tmp_path: Path) -> None:
     """
     program = check_text(text, "names.mlir")
     check_py_runs(program, tmp_path, 3, [("barrier", 2)], program)
+
+
+@settings(max_examples=6, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))  # fmt: skip
+@given(spec=programs(loops=True), ranks=st.integers(1, 3), fuse=st.booleans())
+def test_random_programs_match_the_interpreter(
+    spec: ProgramSpec, ranks: int, fuse: bool, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Random programs (tests/support/progen.py: time loops, GPU tasks, hostile names)."""
+    program = check_text(render(spec))
+    placed = fuse_program(program)[0] if fuse else program
+    work = tmp_path_factory.mktemp("random")
+    check_py_runs(placed, work, ranks, [("p2p", ranks)], program)
 
 
 # --------------------------------------------------------------------------

@@ -7,7 +7,8 @@ the plan's transfers and NumPy for the task bodies, and runs on any number
 of ranks (``mpirun -n NP python3 PROG.py``):
 
 * one function per task: NumPy operations on slices when the body is one
-  elementwise ``scf.parallel`` (:mod:`avial2c.codegen.vectorize`), else a
+  elementwise ``scf.parallel`` or ``gpu.launch``
+  (:mod:`avial2c.codegen.vectorize`), else a
   call into the reference interpreter's closures on the rank's arrays
   (:class:`avial2c.pyrt.Bodies`; the program carries its own source, the
   typed custom form of the checked program, for them);

@@ -1,13 +1,18 @@
 """Task bodies as NumPy array operations, for the Python backend.
 
 :func:`vectorize` turns a body that is one *elementwise or affine*
-``scf.parallel`` into a few lines of NumPy that compute every iteration at
-once, on slices of the memrefs; for any other body it says why not, and
-the program runs the body through the interpreter's closures instead.
+``scf.parallel`` or ``gpu.launch`` into a few lines of NumPy that compute
+every iteration at once, on slices of the memrefs; for any other body it
+says why not, and the program runs the body through the interpreter's
+closures instead.
 
 **What is vectorised.** The body is one ``scf.parallel`` with constant
 bounds and steps (a split task's first dimension runs over the rank's
-block, ``row_lo``..``row_hi``), no reduction, and no op with a region.
+block, ``row_lo``..``row_hi``) and no reduction, or one ``gpu.launch``
+with constant sizes, whose dimensions are the global ids z, y, x (a thread
+or block id counts when it equals the global id or 0, i.e. when its axis
+has one block or one thread; no ``gpu.barrier``, no shared memory); and no
+op of the body has a region.
 Every load and store indexes each dimension of its memref with a constant
 or with one induction variable plus a constant (``%i``, ``%i + 1``,
 ``%i - 1``), the induction variables in loop order, each at most once; a
@@ -101,15 +106,18 @@ SUPPORTED = frozenset(
 )
 
 
+GPU_IDS = ("block_id", "thread_id", "global_id", "grid_dim", "block_dim")
+
+
 class NotVectorizable(Exception):
     """Why a body runs through the closures instead."""
 
 
 @dataclass(frozen=True)
 class Dim:
-    """One dimension of the scf.parallel: its first value, trip count and step."""
+    """One dimension of the iteration space: its first value, trip count and step."""
 
-    iv: Value
+    name: str  # for comments: %i, or "global id x"
     lo: int
     trips: int
     step: int
@@ -155,32 +163,24 @@ class Vectorizer:
         self.fresh = fresh
         self.rows = rows
         self.names: dict[Value, str] = {}
+        self.aranges: dict[int, str] = {}  # the values of a dimension, when used as data
         self.out: list[str] = []
 
-    # -- the loop
+    # -- the iteration space
 
     def lines(self) -> list[str]:
         ops = self.task.body.ops
-        if len(ops) != 1 or ops[0].name != "scf.parallel":
-            raise NotVectorizable("the body is not one scf.parallel")
-        par = ops[0]
-        body = par.regions[0]
-        n = len(body.args)
-        if len(par.operands) != 3 * n:
-            raise NotVectorizable("the scf.parallel reduces")
-        bounds = [
-            x.value if isinstance(x, Const) and isinstance(x.value, int) else None
-            for x in par.operands
-        ]
-        if any(b is None for b in bounds):
-            raise NotVectorizable("the scf.parallel has bounds that are not constants")
-        self.dims = [
-            self.dim(d, body.args[d], *(int(bounds[d + k * n] or 0) for k in range(3)))
-            for d in range(n)
-        ]
-        if any(d.trips == 0 for d in self.dims):
-            raise NotVectorizable("the scf.parallel runs no iteration")
-        ops = body.ops
+        self.ivs: dict[Value, int] = {}  # values that run over a dimension
+        self.fixed: dict[Value, int] = {}  # values that are the same in every iteration
+        self.opaque: set[Value] = set()  # ids that are not a function of one dimension
+        what = ops[0].name if len(ops) == 1 else ""
+        self.what = what
+        if what == "scf.parallel":
+            ops = self.parallel(ops[0])
+        elif what == "gpu.launch":
+            ops = self.launch(ops[0])
+        else:
+            raise NotVectorizable("the body is not one scf.parallel or gpu.launch")
         other = next((op for op in ops if op.name not in SUPPORTED), None)
         if other is not None:
             raise NotVectorizable(f"its body holds '{other.name}'")
@@ -188,10 +188,10 @@ class Vectorizer:
         self.check_accesses(ops)
         data = self.data_uses(ops)
         header = " x ".join(
-            f"%{d.iv.name} in [{d.first}, {d.stop})" + (f" step {d.step}" if d.step != 1 else "")
+            f"{d.name} in [{d.first}, {d.stop})" + (f" step {d.step}" if d.step != 1 else "")
             for d in self.dims
         )
-        self.out.append(f"# scf.parallel, {header}: elementwise, as NumPy operations on slices")
+        self.out.append(f"# {what}, {header or 'once'}: elementwise, as NumPy operations on slices")
         for op in ops:
             if op.name == "memref.store":
                 self.store(op)
@@ -200,22 +200,90 @@ class Vectorizer:
                 self.out.append(f"{self.names[op.result]} = {self.expr(op)}  # {op.name}")
         return self.out
 
+    def parallel(self, par: Op) -> tuple[Op, ...]:
+        """The dimensions of an scf.parallel: its induction variables."""
+        body = par.regions[0]
+        n = len(body.args)
+        if len(par.operands) != 3 * n:
+            raise NotVectorizable("the scf.parallel reduces")
+        bounds = [constant(x) for x in par.operands]
+        if any(b is None for b in bounds):
+            raise NotVectorizable("the scf.parallel has bounds that are not constants")
+        self.dims = []
+        for d, iv in enumerate(body.args):
+            lo, hi, step = (int(bounds[d + k * n] or 0) for k in range(3))
+            self.dims.append(self.dim(d, iv, lo, hi, step))
+            self.ivs[iv] = d
+        if any(d.trips == 0 for d in self.dims):
+            raise NotVectorizable("the scf.parallel runs no iteration")
+        return body.ops
+
     def dim(self, d: int, iv: Value, lo: int, hi: int, step: int) -> Dim:
         if step <= 0:
             raise NotVectorizable("the scf.parallel has a step that is not positive")
         trips = max(0, -(-(hi - lo) // step))
         if d == 0 and self.rows is not None:
-            return Dim(iv, lo, trips, step, self.rows[0], self.rows[1])
-        return Dim(iv, lo, trips, step, str(lo), str(lo + (trips - 1) * step + 1))
+            return Dim(f"%{iv.name}", lo, trips, step, self.rows[0], self.rows[1])
+        return Dim(f"%{iv.name}", lo, trips, step, str(lo), str(lo + (trips - 1) * step + 1))
+
+    def launch(self, op: Op) -> tuple[Op, ...]:
+        """The dimensions of a gpu.launch without barriers: the global ids z, y, x
+        (block id * block size + thread id) that are not always 0.  A thread or
+        block id is such a global id, or 0, when the grid or the block has one
+        block or thread along its axis; the threads' order cannot matter, as for
+        an scf.parallel (check_accesses)."""
+        sizes = [constant(x) for x in op.operands]
+        body = op.regions[0]
+        if len(sizes) != 6 or len(body.args) != 12 or any(not n or n < 1 for n in sizes):
+            raise NotVectorizable("the gpu.launch has sizes that are not positive constants")
+        grid, block = [int(n or 0) for n in sizes[:3]], [int(n or 0) for n in sizes[3:]]
+        self.dims = []
+        axis_dim: dict[int, int] = {}
+        for a in (2, 1, 0):  # z, y, x: a memref indexed [y, x] is in loop order
+            if grid[a] * block[a] > 1:
+                axis_dim[a] = len(self.dims)
+                n = grid[a] * block[a]
+                self.dims.append(Dim(f"global id {'xyz'[a]}", 0, n, 1, "0", str(n)))
+
+        def place(v: Value, kind: str, a: int) -> None:
+            """Block ids, thread ids, global ids, grid and block sizes along axis A."""
+            if kind == "grid_dim":
+                self.fixed[v] = grid[a]
+            elif kind == "block_dim":
+                self.fixed[v] = block[a]
+            elif a not in axis_dim:
+                self.fixed[v] = 0  # one block of one thread along this axis
+            elif kind == "global_id" or block[a] == 1 or grid[a] == 1:
+                if (kind == "block_id" and grid[a] == 1) or (kind == "thread_id" and block[a] == 1):
+                    self.fixed[v] = 0
+                else:
+                    self.ivs[v] = axis_dim[a]
+            else:
+                self.opaque.add(v)
+
+        for k, v in enumerate(body.args):
+            place(v, ("block_id", "thread_id", "grid_dim", "block_dim")[k // 3], k % 3)
+        ops = []
+        for inner in body.ops:
+            kind = inner.name.removeprefix("gpu.")
+            axis = inner.attr("dimension")
+            if kind in GPU_IDS and axis in ("x", "y", "z"):
+                place(inner.result, kind, "xyz".index(str(axis)))
+            else:
+                ops.append(inner)
+        return tuple(ops)
 
     # -- indices
 
     def index_of(self, x: Operand) -> Index:
         if isinstance(x, Const):
             return ("const", int(const_value(x)), 0)
-        for d, dim in enumerate(self.dims):
-            if x is dim.iv:
-                return ("dim", d, 0)
+        if x in self.fixed:
+            return ("const", self.fixed[x], 0)
+        if x in self.ivs:
+            return ("dim", self.ivs[x], 0)
+        if x in self.opaque:
+            raise NotVectorizable(opaque(x))
         op = self.defs.get(x)
         if op is not None and op.name in ("arith.addi", "arith.subi"):
             a, b = op.operands
@@ -317,18 +385,24 @@ class Vectorizer:
             return self.names[x]
         if x in self.loop_ivs:
             return f"np.int64({self.loop_ivs[x]})"
-        for d, dim in enumerate(self.dims):
-            if x is dim.iv:  # an induction variable as data: its values along its axis
-                name = self.names[x] = self.fresh(x.name)
+        if x in self.fixed:
+            return f"np.int64({self.fixed[x]})"
+        if x in self.ivs:  # an induction variable as data: its values along its axis
+            d = self.ivs[x]
+            if d not in self.aranges:
+                dim = self.dims[d]
+                name = self.aranges[d] = self.fresh(x.name)
                 shape = ", ".join(["-1"] + ["1"] * (len(self.dims) - 1 - d))
                 arange = f"np.arange({dim.first}, {dim.stop}"
                 arange += f", {dim.step}" if dim.step != 1 else ""
                 arange += ", dtype=np.int64)"
                 if d < len(self.dims) - 1:
                     arange += f".reshape({shape})"
-                self.out.append(f"{name} = {arange}  # the values of %{x.name}")
-                return name
-        raise NotVectorizable(f"'%{x.name}' is defined outside the scf.parallel")
+                self.out.append(f"{name} = {arange}  # the values of {dim.name}")
+            return self.aranges[d]
+        if x in self.opaque:
+            raise NotVectorizable(opaque(x))
+        raise NotVectorizable(f"'%{x.name}' is defined outside the {self.what}")
 
     def expr(self, op: Op) -> str:
         name = op.name
@@ -376,6 +450,14 @@ class Vectorizer:
         if not exact:
             raise NotVectorizable(f"'{op.name}' from {src} to {t} is not vectorised")
         return f"{arg}.astype({NP_TYPES[t.name]})"
+
+
+def opaque(x: Value) -> str:
+    return f"'%{x.name}' is a thread or block id of a grid of several blocks of several threads"
+
+
+def constant(x: Operand) -> int | None:
+    return x.value if isinstance(x, Const) and isinstance(x.value, int) else None
 
 
 def elem(x: Operand) -> ScalarType:

@@ -220,8 +220,8 @@ def test_an_elementwise_body_is_numpy_without_python_loops() -> None:
         assert "for " not in body and "while " not in body and "BODIES" not in body, body
         assert "elementwise, as NumPy operations on slices" in body
     assert "c[0:20] = z" in task_function(text, "task1")
-    # The GPU task (a gpu.launch) runs through the closures.
-    assert "BODIES.run(2, {\"d\": d, \"c\": c})" in task_function(text, "task3")
+    # The GPU task: a gpu.launch of one block of 20 threads.
+    assert "# gpu.launch, global id x in [0, 20): elementwise" in task_function(text, "task3")
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -249,6 +249,50 @@ def test_vectorised_example_bodies_give_the_interpreters_bits(stem: str) -> None
         run_both(program, task, 1)
         done += 1
     assert done >= 1
+
+
+LAUNCH = """
+func.func @main(%a: memref<3x8xf32>, %b: memref<8xf32>, %c: memref<3x8xf32>) {
+  avial.schedule %a, %b, %c : memref<3x8xf32>, memref<8xf32>, memref<3x8xf32> {
+    %gpu = avial.target {arch = "sm_80"}
+    %t = avial.task %gpu reads(%a, %b) writes(%c) {
+      %c1 = arith.constant 1 : index
+      %c2 = arith.constant 2 : index
+      %c3 = arith.constant 3 : index
+      %c4 = arith.constant 4 : index
+      gpu.launch blocks(%bx, %by, %bz) in (%gx = %c2, %gy = %c1, %gz = %c1)
+                 threads(%tx, %ty, %tz) in (%sx = %c4, %sy = %c3, %sz = %c1) {
+        %i = gpu.global_id x
+        %x = memref.load %a[%ty, %i] : memref<3x8xf32>
+        %y = memref.load %b[%i] : memref<8xf32>
+        %s = arith.mulf %x, %y : f32
+        %n = arith.index_cast %sx : index to i32
+        %f = arith.sitofp %n : i32 to f32
+        %r = arith.addf %s, %f : f32
+        memref.store %r, %c[%ty, %i] : memref<3x8xf32>
+        gpu.terminator
+      }
+      avial.yield
+    }
+  }
+  return
+}
+"""
+
+
+def test_a_gpu_launch_without_barriers_is_vectorised() -> None:
+    program = check_text(LAUNCH)
+    (task,) = program.tasks
+    lines, _ = vectorized(task, program)
+    assert lines[0].startswith("# gpu.launch, global id y in [0, 3) x global id x in [0, 8): ")
+    assert any("a[0:3, 0:8]" in line for line in lines)
+    assert any("np.int64(4).astype(np.int32)" in line for line in lines)  # the block size
+    for seed in range(3):
+        run_both(program, task, seed)
+    # With more than one block of more than one thread, a thread id is not a global id.
+    other = check_text(LAUNCH.replace("%ty, %i]", "%ty, %tx]").replace("%c1, %gz", "%c2, %gz"))
+    with pytest.raises(NotVectorizable, match="thread or block id"):
+        vectorized(other.tasks[0], other)
 
 
 BODY = """

@@ -17,10 +17,11 @@
 # --sync p2p: no barriers; each rank waits only for the transfers it takes part in.
 # --gpu emulate: GPU tasks run on the CPU, on the rank's arrays.
 #
-# Task bodies: one elementwise scf.parallel becomes NumPy operations on
-# slices, with the interpreter's results bit for bit; any other body runs
-# through the reference interpreter's closures (avial2c/interp) on this
-# program's own source, SOURCE at the end of this file.
+# Task bodies: one elementwise scf.parallel or gpu.launch becomes NumPy
+# operations on slices, with the interpreter's results bit for bit; any
+# other body runs through the reference interpreter's closures
+# (avial2c/interp) on this program's own source, SOURCE at the end of this
+# file.
 #
 # Run it with mpi4py (pip install 'avial2c[mpi]'):
 #     mpirun -n NP python3 PROG.py [--input NAME=FILE.npy]... [--output-dir DIR]
@@ -83,7 +84,7 @@ def task_times(o2, m):
 # Reads %m.
 # Writes %o3: body overwrites every element.
 def task_neg(o3, m):
-    # Not vectorised (the body is not one scf.parallel):
+    # Not vectorised ('%bx' is a thread or block id of a grid of several blocks of several threads):
     # the reference interpreter's closures run the body on this rank's arrays.
     BODIES.run(3, {"o3": o3, "m": m})
 

@@ -16,10 +16,11 @@
 # --sync barrier: comm.Barrier() ends each level.
 # --gpu emulate: GPU tasks run on the CPU, on the rank's arrays.
 #
-# Task bodies: one elementwise scf.parallel becomes NumPy operations on
-# slices, with the interpreter's results bit for bit; any other body runs
-# through the reference interpreter's closures (avial2c/interp) on this
-# program's own source, SOURCE at the end of this file.
+# Task bodies: one elementwise scf.parallel or gpu.launch becomes NumPy
+# operations on slices, with the interpreter's results bit for bit; any
+# other body runs through the reference interpreter's closures
+# (avial2c/interp) on this program's own source, SOURCE at the end of this
+# file.
 #
 # Run it with mpi4py (pip install 'avial2c[mpi]'):
 #     mpirun -n NP python3 PROG.py [--input NAME=FILE.npy]... [--output-dir DIR]
@@ -49,7 +50,7 @@ OUTPUTS = ("y", "z", "w", "s")
 # Reads %x.
 # Writes %y: body overwrites every element.
 def task_scale(y, x):
-    # Not vectorised (the body is not one scf.parallel):
+    # Not vectorised (its body holds 'scf.if'):
     # the reference interpreter's closures run the body on this rank's arrays.
     BODIES.run(0, {"y": y, "x": x})
 
@@ -58,7 +59,7 @@ def task_scale(y, x):
 # Reads %y.
 # Writes %z: body overwrites every element.
 def task_shift(z, y):
-    # Not vectorised (the body is not one scf.parallel):
+    # Not vectorised (its body holds 'scf.if'):
     # the reference interpreter's closures run the body on this rank's arrays.
     BODIES.run(1, {"z": z, "y": y})
 
@@ -67,7 +68,7 @@ def task_shift(z, y):
 # Reads %y, %z.
 # Writes %w: body overwrites every element.
 def task_mix(w, y, z):
-    # Not vectorised (the body is not one scf.parallel):
+    # Not vectorised (its body holds 'scf.if'):
     # the reference interpreter's closures run the body on this rank's arrays.
     BODIES.run(2, {"w": w, "y": y, "z": z})
 
@@ -76,7 +77,7 @@ def task_mix(w, y, z):
 # Reads %w.
 # Writes %s: body overwrites every element.
 def task_total(s, w):
-    # Not vectorised (the body is not one scf.parallel):
+    # Not vectorised (the body is not one scf.parallel or gpu.launch):
     # the reference interpreter's closures run the body on this rank's arrays.
     BODIES.run(3, {"s": s, "w": w})
 

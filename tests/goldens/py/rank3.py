@@ -15,10 +15,11 @@
 # of the C program.
 # --sync barrier: comm.Barrier() ends each level.
 #
-# Task bodies: one elementwise scf.parallel becomes NumPy operations on
-# slices, with the interpreter's results bit for bit; any other body runs
-# through the reference interpreter's closures (avial2c/interp) on this
-# program's own source, SOURCE at the end of this file.
+# Task bodies: one elementwise scf.parallel or gpu.launch becomes NumPy
+# operations on slices, with the interpreter's results bit for bit; any
+# other body runs through the reference interpreter's closures
+# (avial2c/interp) on this program's own source, SOURCE at the end of this
+# file.
 #
 # Run it with mpi4py (pip install 'avial2c[mpi]'):
 #     mpirun -n NP python3 PROG.py [--input NAME=FILE.npy]... [--output-dir DIR]

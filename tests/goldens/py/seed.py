@@ -16,10 +16,11 @@
 # --sync barrier: comm.Barrier() ends each level.
 # --gpu emulate: GPU tasks run on the CPU, on the rank's arrays.
 #
-# Task bodies: one elementwise scf.parallel becomes NumPy operations on
-# slices, with the interpreter's results bit for bit; any other body runs
-# through the reference interpreter's closures (avial2c/interp) on this
-# program's own source, SOURCE at the end of this file.
+# Task bodies: one elementwise scf.parallel or gpu.launch becomes NumPy
+# operations on slices, with the interpreter's results bit for bit; any
+# other body runs through the reference interpreter's closures
+# (avial2c/interp) on this program's own source, SOURCE at the end of this
+# file.
 #
 # Run it with mpi4py (pip install 'avial2c[mpi]'):
 #     mpirun -n NP python3 PROG.py [--input NAME=FILE.npy]... [--output-dir DIR]
@@ -70,9 +71,11 @@ def task2(d, a, b):
 # Reads %c, %d.
 # Writes %d: also read: needs current contents.
 def task3(d, c):
-    # Not vectorised (the body is not one scf.parallel):
-    # the reference interpreter's closures run the body on this rank's arrays.
-    BODIES.run(2, {"d": d, "c": c})
+    # gpu.launch, global id x in [0, 20): elementwise, as NumPy operations on slices
+    x = c[0:20]  # memref.load
+    y = d[0:20].copy()  # memref.load
+    z = x + y  # arith.addi
+    d[0:20] = z
 
 
 # ---- level 0: task1, task2 ----
@@ -128,7 +131,7 @@ def gather_results(ctx, own):
 
 
 def main():
-    ctx = pyrt.start(MEMREFS, bodies=BODIES)  # MPI, the command line, the memrefs, the --input files
+    ctx = pyrt.start(MEMREFS)  # MPI, the command line, the memrefs, the --input files
     own = ctx.owners()  # which ranks hold a valid copy of each memref
     level0(ctx, own)
     level1(ctx, own)

@@ -1,10 +1,12 @@
 """The command line: translate, build, run, calibrate.
 
-    avial2c FILE --emit {mlir,generic,plan,plan-json,dot,c} [-o OUT] [--ranks N] [--sync MODE]
+    avial2c FILE --emit {mlir,generic,plan,plan-json,dot,c,py} [-o OUT] [--ranks N] [--sync MODE]
                  [--split declared|auto|none]
     avial2c build FILE -o PROG [--gpu auto|cuda|emulate] [--sync MODE] [--split MODE]
     avial2c run FILE [-n NP] [--interpret] [--sync MODE] [--gpu MODE] [--split MODE] [-- PROGRAM-ARGS]
     avial2c calibrate [-n NP] -o FILE.toml [--quick] [--launcher L] [--launcher-args ARGS]
+    avial2c run FILE [-n NP] [--interpret | --backend c|py] [--sync MODE] [--gpu MODE]
+                [--split MODE] [-- PROGRAM-ARGS]
 
 Exit status: 0 success, 1 the input has errors, 2 bad runtime input (e.g. a
 wrong .npy), 3 internal error.  A Python traceback never reaches the user.
@@ -17,18 +19,20 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 
 from avial2c import __version__
-from avial2c.build import ToolError, build
+from avial2c.build import ToolError, build, has_gpu_tasks
 from avial2c.calibrate import calibrate
 from avial2c.check.checker import check_program
 from avial2c.codegen.c import generate
+from avial2c.codegen.py import CUDA_UNSUPPORTED, generate_py
 from avial2c.diagnostics import CompileError, DiagnosticEngine
 from avial2c.frontend.parse import parse_program
 from avial2c.interp.run import interpret
 from avial2c.ir import NO_SPAN, Program, Span
-from avial2c.launch import LAUNCHERS, LaunchError, launch, physical_cores
+from avial2c.launch import LAUNCHERS, LaunchError, launch, physical_cores, python_program
 from avial2c.machine import Machine, MachineError, default_machine, load_machine
 from avial2c.npyio import (
     InputError,
@@ -49,7 +53,8 @@ from avial2c.printer.generic import print_generic
 from avial2c.transforms.fuse import fuse_program
 
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_RUNTIME_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-EMIT_KINDS = ("mlir", "generic", "plan", "plan-json", "dot", "c")
+EMIT_KINDS = ("mlir", "generic", "plan", "plan-json", "dot", "c", "py")
+BACKENDS = ("c", "py")
 
 
 class UsageError(Exception):
@@ -212,6 +217,9 @@ def emit(program: Program, kind: str, args: argparse.Namespace) -> str:
                 file=sys.stderr,
             )
         return out.c
+    if kind == "py":
+        check_py_gpu_mode(program, args.gpu)
+        return generate_py(program, schedule_of(program, args))
 
     schedule = schedule_of(program, args)
     machine = machine_of(args)
@@ -225,6 +233,16 @@ def _emit_gpu_mode(mode: str) -> str:
     return "cuda" if mode == "auto" else mode
 
 
+def check_py_gpu_mode(program: Program, mode: str) -> None:
+    """The Python backend runs GPU tasks on the CPU: `emulate`, and `auto`, which
+    says so when there are GPU tasks; `cuda` is a usage error."""
+    if mode == "cuda":
+        raise UsageError(f"avial2c: error: {CUDA_UNSUPPORTED}")
+    if mode == "auto" and has_gpu_tasks(program):
+        print("avial2c: --gpu auto: the Python backend runs GPU tasks on the CPU, using "
+              "'emulate'", file=sys.stderr)  # fmt: skip
+
+
 def cmd_translate(args: argparse.Namespace) -> int:
     program = load_program(args.file, infer_accesses=args.infer_accesses, args=args)
     if args.emit is None:
@@ -233,7 +251,9 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if text and not text.endswith("\n"):
         text += "\n"
     if args.output:
-        Path(args.output).write_text(text)
+        Path(args.output).write_text(text, encoding="utf-8")
+        if args.emit == "py":  # it starts with #!/usr/bin/env python3
+            Path(args.output).chmod(Path(args.output).stat().st_mode | 0o111)
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -257,6 +277,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     _stage.what = "building"
     stem = "stdin" if args.file == "-" else Path(args.file).stem
     program = fused(program, args)
+    if args.backend == "py":
+        return run_python(program, stem, args)
     schedule = schedule_of(program, args)
     exe = build(program, Path("build") / stem, sync=args.sync, gpu=args.gpu, schedule=schedule)
     _stage.what = "running"
@@ -267,6 +289,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     _stage.what = "calibrating"
     return calibrate(args.np, args.output, args.launcher, args.launcher_args, args.quick)
+def run_python(program: Program, stem: str, args: argparse.Namespace) -> int:
+    """`run --backend py`: writes build/STEM.py and launches it as the C program is."""
+    if find_spec("mpi4py") is None:
+        raise UsageError("avial2c: error: --backend py needs mpi4py: pip install 'avial2c[mpi]'")
+    check_py_gpu_mode(program, args.gpu)
+    schedule = schedule_of(program, args)
+    script = Path("build") / f"{stem}.py"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(generate_py(program, schedule), encoding="utf-8")
+    _stage.what = "running"
+    exe, interpreter = python_program(script)
+    np = args.np if args.np is not None else schedule.size
+    return launch(exe, np, args.program_args, args.launcher, args.launcher_args, args.threads,
+                  interpreter)  # fmt: skip
 
 
 def run_interpreted(program: Program, program_args: Sequence[str]) -> int:
@@ -435,7 +471,8 @@ def translate_parser() -> argparse.ArgumentParser:
         prog="avial2c",
         description="Translate an AVIAL schedule (FILE, or - for standard input).",
         epilog="commands:\n"
-        "  avial2c FILE [--emit KIND]        check, or print the IR, the plan, the DAG or the C\n"
+        "  avial2c FILE [--emit KIND]        check, or print the IR, the plan, the DAG, the C or\n"
+        "                                    the Python\n"
         "  avial2c build FILE -o PROG        translate and compile (avial2c build --help)\n"
         "  avial2c run FILE [-n NP] [-- PROGRAM-ARGS]\n"
         "                                    build and launch (avial2c run --help)\n"
@@ -485,6 +522,10 @@ def run_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--interpret", action="store_true", help="run the reference interpreter instead"
     )
+    p.add_argument(
+        "--backend", choices=BACKENDS, default="c",
+        help="run the generated C (c, the default) or the generated Python with mpi4py (py)",
+    )  # fmt: skip
     return p
 
 

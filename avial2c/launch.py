@@ -30,6 +30,11 @@ what it finds (it runs nothing but ``mpirun --version`` and ``srun
   with non-zero status") that only repeat the status.  :func:`launch` leaves
   those two out when the job's status is 2, and passes every other line of
   mpirun's standard error through as it comes (:class:`BannerFilter`).
+* **Python programs** (``run --backend py``): the same command line with
+  this Python interpreter before the script (:func:`python_program`), and
+  ``PYTHONPATH`` led by the folder that holds this ``avial2c`` package, so
+  every rank imports the runtime (``avial2c.pyrt``) of the translator that
+  wrote the script.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ DEFAULT_RANKS = 2
 # The status of a generated program that refused its command line or an
 # input file, on every rank, after saying why (runtime_c/av_ctx.c).
 EXIT_BAD_INPUT = 2
+# The folder that holds the avial2c package (a checkout, or site-packages).
+PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
 class LaunchError(Exception):
@@ -145,8 +152,10 @@ def launch_command(
     launcher: str = "auto",
     launcher_args: str = "",
     threads: int | None = None,
+    interpreter: Sequence[str] = (),
 ) -> tuple[list[str], dict[str, str]]:
-    """The command line and environment that run EXE on NP ranks (see the module)."""
+    """The command line and environment that run EXE on NP ranks (see the module);
+    INTERPRETER, when given, runs EXE (a Python script)."""
     if launcher not in LAUNCHERS:
         raise LaunchError(f"unknown launcher '{launcher}' (expected {', '.join(LAUNCHERS)})")
     ranks = ranks_wanted(np, environ)
@@ -158,6 +167,10 @@ def launch_command(
     elif "OMP_NUM_THREADS" not in env:
         env["OMP_NUM_THREADS"] = str(max(1, machine.cores // ranks))
     extra = shlex.split(launcher_args)
+    program = [*interpreter, str(exe.resolve())]
+    if interpreter:
+        paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        env["PYTHONPATH"] = os.pathsep.join([PACKAGE_ROOT, *paths])
     use_srun = launcher == "srun" or (launcher == "auto" and environ.get("SLURM_JOB_ID"))
     if use_srun:
         if machine.srun is None:
@@ -166,7 +179,7 @@ def launch_command(
         mpi_type = environ.get("SLURM_MPI_TYPE") or ("pmix" if "pmix" in machine.srun_mpi_types else "")
         if mpi_type:
             cmd.append(f"--mpi={mpi_type}")
-        return [*cmd, "-n", str(ranks), *extra, str(exe.resolve()), *args], env
+        return [*cmd, "-n", str(ranks), *extra, *program, *args], env
     if machine.mpirun is None:
         if environ.get("MPIRUN"):
             raise LaunchError(f"MPIRUN={environ['MPIRUN']} not found")
@@ -180,7 +193,12 @@ def launch_command(
             # Open MPI refuses to start as root unless told to (containers, CI).
             env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
             env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
-    return [*cmd, *extra, str(exe.resolve()), *args], env
+    return [*cmd, *extra, *program, *args], env
+
+
+def python_program(script: Path) -> tuple[Path, list[str]]:
+    """What runs SCRIPT on every rank: this Python interpreter."""
+    return script, [sys.executable]
 
 
 class BannerFilter:
@@ -263,11 +281,12 @@ def launch(
     launcher: str = "auto",
     launcher_args: str = "",
     threads: int | None = None,
+    interpreter: Sequence[str] = (),
 ) -> int:
-    """Run EXE on NP ranks; its exit status."""
+    """Run EXE (with INTERPRETER, for a Python script) on NP ranks; its exit status."""
     machine = this_machine()
-    cmd, env = launch_command(exe, np, args, machine, os.environ, launcher, launcher_args,
-                              threads)  # fmt: skip
+    cmd, env = launch_command(exe, np, args, machine, os.environ, launcher,
+                              launcher_args, threads, interpreter)  # fmt: skip
     sys.stdout.flush()
     sys.stderr.flush()
     if machine.mpi == "openmpi" and cmd[0] == machine.mpirun:

@@ -48,7 +48,11 @@ def memref_type_at(program: Program, k: int) -> MemRefType:
 
 def default_value(program: Program, k: int) -> np.ndarray:
     """Memref k's initial value: ((i + 3k) mod 11) + 1 at flat index i (i1: mod 2)."""
-    t = memref_type_at(program, k)
+    return default_array(k, memref_type_at(program, k))
+
+
+def default_array(k: int, t: MemRefType) -> np.ndarray:
+    """The initial value of the k-th schedule memref, of type t (see default_value)."""
     values = (np.arange(t.numel, dtype=np.int64) + 3 * k) % 11 + 1
     if t.elem.name == "i1":
         values %= 2
@@ -61,14 +65,19 @@ def default_value(program: Program, k: int) -> np.ndarray:
 
 def load_input(program: Program, spec: str) -> tuple[str, np.ndarray]:
     """Read `--input NAME=FILE.npy`; dtype and shape must be exactly the memref's."""
+    types = {m.name: memref_type_at(program, k) for k, m in enumerate(program.memrefs)}
+    return load_typed_input(types, spec)
+
+
+def load_typed_input(types: Mapping[str, MemRefType], spec: str) -> tuple[str, np.ndarray]:
+    """`--input NAME=FILE.npy` for the schedule memrefs TYPES (by name, without %)."""
     name, sep, path = spec.partition("=")
     name = name.removeprefix("%")
     if not sep or not name or not path:
         raise InputError(f"--input {spec}: expected NAME=FILE.npy")
-    names = [m.name for m in program.memrefs]
-    if name not in names:
+    if name not in types:
         raise InputError(f"--input {spec}: no schedule memref named '{name}'")
-    t = memref_type_at(program, names.index(name))
+    t = types[name]
     try:
         return name, read_npy(Path(path), t)
     except InputError as e:

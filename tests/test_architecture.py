@@ -84,7 +84,7 @@ def test_each_stage_is_a_folder_and_only_the_shared_modules_are_at_the_top() -> 
     top = sorted(p.stem for p in PACKAGE.glob("*.py"))
     assert top == [
         "__init__", "__main__", "build", "calibrate", "diagnostics", "driver", "ir", "launch",
-        "machine", "npyio", "ops", "resources",
+        "machine", "npyio", "ops", "pyrt", "resources",
     ]  # fmt: skip
     folders = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists())
     assert folders == sorted(STAGES)

@@ -1,4 +1,4 @@
-"""The command line: version, help, verbosity, standard input, option order."""
+"""The command line: version, help, verbosity, standard input, option order, --emit py."""
 
 from __future__ import annotations
 
@@ -143,3 +143,28 @@ def test_interpret_with_a_dashed_memref_name(
     assert "  %-x  int32 (4,)\n  %b  int32 (4,)\n" in capsys.readouterr().out
     assert main([*argv, "--input", f"%-x={tmp_path / 'x.npy'}"]) == 2
     assert "--input -x given more than once" in capsys.readouterr().err
+def test_emit_py_writes_an_executable_script(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "prog.py"
+    status, err = stderr_of([SEED, "--emit", "py", "-o", str(out)], capsys)
+    assert status == 0, err
+    assert "--gpu auto: the Python backend runs GPU tasks on the CPU" in err
+    assert out.stat().st_mode & 0o111
+    assert out.read_text().startswith("#!/usr/bin/env python3\n")
+    compile(out.read_text(), str(out), "exec")
+
+
+def test_the_python_backend_refuses_cuda(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in ([SEED, "--emit", "py", "--gpu", "cuda"],
+                 ["run", SEED, "--backend", "py", "--gpu", "cuda"]):  # fmt: skip
+        status, err = stderr_of(argv, capsys)
+        assert status == 2
+        assert "avial2c: error: --backend py --gpu cuda needs pycuda" in err
+
+
+def test_run_knows_the_backends(capsys: pytest.CaptureFixture[str]) -> None:
+    assert parse_args(["run", SEED]).backend == "c"
+    assert parse_args(["run", SEED, "--backend", "py", "-n", "3"]).backend == "py"
+    status, err = stderr_of(["run", SEED, "--backend", "rust"], capsys)
+    assert status == 2 and "invalid choice: 'rust'" in err

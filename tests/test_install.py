@@ -53,6 +53,13 @@ def test_the_wheel_holds_the_package_data(wheel: Path) -> None:
     for f in ("av_calibrate.c", "av_calibrate.h", "av_calibrate_gpu.cu"):  # avial2c calibrate
         assert f"avial2c/runtime_c/calibrate/{f}" in names, f
     assert "avial2c/codegen/c.py" in names and "avial2c/transforms/expand_launch.py" in names
+    # The Python backend: its templates, its runtime, and mpi4py as the [mpi] extra.
+    assert "avial2c/templates/program.py.j2" in names and "avial2c/pyrt.py" in names
+    (meta,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+    text = zipfile.ZipFile(wheel).read(meta).decode()
+    assert "Provides-Extra: mpi" in text
+    assert any(line.startswith("Requires-Dist: mpi4py") and 'extra == "mpi"' in line
+               for line in text.splitlines())  # fmt: skip
 
 
 def dependency_paths() -> list[str]:
@@ -130,3 +137,6 @@ def test_the_wheel_in_a_fresh_venv_builds_and_runs_the_seed(venv: Path, tmp_path
                 "r.RUNTIME)")  # fmt: skip
     paths = where.stdout.split()
     assert len(paths) == 3 and all(p.startswith(str(venv)) for p in paths), where.stdout
+    py = run(avial2c, "run", "seed.mlir", "-n", "2", "--backend", "py")
+    assert py.returncode == 0, py.stderr
+    assert py.stdout.splitlines()[:2] == ran.stdout.splitlines()[:2]

@@ -1,12 +1,15 @@
-"""How `avial2c run` launches: the launcher, its flags, the ranks and the threads."""
+"""How `avial2c run` launches: the launcher, its flags, the ranks, the threads, Python."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from avial2c.launch import (
+    PACKAGE_ROOT,
     BannerFilter,
     LaunchError,
     Machine,
@@ -14,6 +17,7 @@ from avial2c.launch import (
     launch_command,
     mpi_kind,
     physical_cores,
+    python_program,
 )
 
 EXE = Path("/tmp/prog")
@@ -135,3 +139,14 @@ def test_open_mpi_banners_that_repeat_status_2_are_left_out() -> None:
     assert banners.feed(OTHER_BANNER[2]) == OTHER_BANNER
     # A box cut short by the end of the output is printed all the same.
     assert filtered([RULE, b"half a box\n"], 2) == [RULE, b"half a box\n"]
+def test_a_python_program_runs_with_this_python_and_this_avial2c() -> None:
+    exe, interpreter = python_program(Path("build/seed.py"))
+    cmd, env = launch_command(exe, 2, ["--output-dir", "o"], OPENMPI, {"PYTHONPATH": "/x"},
+                              interpreter=interpreter)  # fmt: skip
+    assert cmd[:3] == ["/usr/bin/mpirun", "-n", "2"]
+    assert cmd[-4:] == [sys.executable, str(exe.resolve()), "--output-dir", "o"]
+    assert env["PYTHONPATH"].split(os.pathsep) == [PACKAGE_ROOT, "/x"]
+    cmd, env = launch_command(exe, 3, [], SLURM, {"SLURM_JOB_ID": "1"}, interpreter=interpreter)
+    assert cmd[:4] == ["/usr/bin/srun", "--mpi=pmix", "-n", "3"]
+    assert cmd[4:] == [sys.executable, str(exe.resolve())]
+    assert env["PYTHONPATH"] == PACKAGE_ROOT

@@ -39,8 +39,18 @@ must print the same output lines.  The ratio printed is avial2c / StarPU
 --trace (time per rank in tasks, waits, barriers and message posting) and
 the StarPU program with STARPU_PROFILING=1 STARPU_WORKER_STATS=1
 STARPU_COMM_STATS=1 (each worker's executing, sleeping and overhead time;
-the bytes each rank sent).  --task-bench adds Task Bench's patterns
-(bench_taskbench.py).
+the bytes each rank sent).
+
+--task-bench adds Task Bench's trivial, stencil and tree patterns
+(tests/perf/starpu/taskbench.c) at grains 1 to 4096 on 1 and 2 ranks: the
+task granularity (wall time x ranks / tasks) and efficiency of each build
+at each grain, and METG(50%), the smallest granularity measured at 50 %
+efficiency or more (Task Bench's minimum effective task granularity).  The
+efficiency is the time of the same kernels run alone in a plain loop on one
+core over wall time x ranks (Task Bench divides by a peak FLOP/s; this
+kernel's FLOP/s depends on the grain, so each grain has its own).  The avial
+programs run the steps in a time loop, so one program text serves any
+number of steps.
 
 StarPU 1.3 comes from Debian (`apt-get install libstarpu-dev
 libstarpumpi-1.3-3`; `make bench-peers` installs it); without it (no
@@ -453,9 +463,13 @@ def measure(a: argparse.Namespace, flags: tuple[list[str], list[str]], work: Pat
 def task_bench(a: argparse.Namespace, flags: tuple[list[str], list[str]], work: Path) -> int:
     """Each pattern at each grain, as avial2c builds (both sync modes) and
     with StarPU, on each rank count: the task granularity (wall time x
-    ranks / tasks) and the efficiency (FLOP/s per rank over the best per-rank
-    FLOP/s of any run here, Task Bench's peak); METG(50%) is the smallest
-    granularity measured at 50 % efficiency or more (no interpolation)."""
+    ranks / tasks) and the efficiency: the pure compute time (the same
+    kernels run in a plain loop on one core, taskbench.c with PEERS_BARE=1)
+    over wall time x ranks.  Task Bench divides by a peak FLOP/s measured at
+    a large grain; this kernel's FLOP/s depends on the grain (short chains
+    overlap in the core), so each grain gets its own.  METG(50%) is the
+    smallest granularity measured at 50 % efficiency or more (no
+    interpolation)."""
     exe = build_starpu("taskbench", work, flags)
     runtime = runtime_library(work / "rt")
     home = work / "starpu-home"
@@ -469,6 +483,7 @@ def task_bench(a: argparse.Namespace, flags: tuple[list[str], list[str]], work: 
     )
     results: dict[tuple[str, str, int, int], float] = {}  # (pattern, build, ranks, grain) -> wall
     tasks_of: dict[tuple[str, int], int] = {}
+    compute: dict[tuple[str, int], float] = {}  # (pattern, grain) -> the kernels alone
     for pattern in PATTERNS:
         load0 = os.getloadavg()[0]
         for grain in grains:
@@ -497,41 +512,42 @@ def task_bench(a: argparse.Namespace, flags: tuple[list[str], list[str]], work: 
                 (f"avial2c {sync}", gens[sync], [], environment(1, home, False)) for sync in SYNCS
             ]
             variants.append(("StarPU", exe, argv, env))
+            bare_env = dict(env, PEERS_BARE="1")
+            bare: list[float] = []
             for ranks in ranks_list:
                 times: dict[str, list[float]] = {v[0]: [] for v in variants}
                 for _ in range(a.repeat):
+                    bare.append(run(exe, argv, 1, bare_env)[0])
                     for label, prog, args, e in variants:
                         times[label].append(run(prog, args, ranks, e)[0])
                 for label, ts in times.items():
                     results[pattern, label, ranks, grain] = statistics.median(ts)
+            compute[pattern, grain] = statistics.median(bare)
         print(f"  {pattern}: measured (load {load0:.2f} -> {os.getloadavg()[0]:.2f})")
         sys.stdout.flush()
     if not results:
         return status
-    flops = {key: 2.0 * k * key[3] * tasks_of[key[0], key[3]] for key in results}
-    rate = {key: flops[key] / (wall * key[2]) for key, wall in results.items()}
-    peak = max(rate.values())
-    print(
-        f"peak: {peak / 1e9:.3f} GFLOP/s per rank (the best run); granularity in us per task "
-        "per rank, efficiency in %"
-    )
+    print("granularity: wall time x ranks / tasks, in us; efficiency: the kernels alone on one "
+          "core / (wall time x ranks), in %; 'compute' is the kernels' time per task")  # fmt: skip
     labels = ("avial2c barrier", "avial2c p2p", "StarPU")
     for pattern in PATTERNS:
         for ranks in ranks_list:
             print(
-                f"\n  {pattern}, {ranks} rank{'s' if ranks > 1 else ''}: grain -> "
+                f"\n  {pattern}, {ranks} rank{'s' if ranks > 1 else ''}: grain -> compute;  "
                 + "   ".join(f"{lab}: granularity, efficiency" for lab in labels)
             )
             metg: dict[str, float | None] = dict.fromkeys(labels)
             for grain in grains:
-                cells = []
+                if (pattern, grain) not in compute:
+                    continue
+                cells = [f"{compute[pattern, grain] / tasks_of[pattern, grain] * 1e6:>9.2f} us"]
                 for lab in labels:
                     key = (pattern, lab, ranks, grain)
                     if key not in results:
                         cells.append(f"{'-':>22}")
                         continue
                     gran = results[key] * ranks / tasks_of[pattern, grain] * 1e6
-                    eff = rate[key] / peak
+                    eff = compute[pattern, grain] / (results[key] * ranks)
                     if eff >= 0.5 and (metg[lab] is None or gran < (metg[lab] or 0)):
                         metg[lab] = gran
                     cells.append(f"{gran:>12.2f} us {100 * eff:>5.1f} %")

@@ -26,6 +26,10 @@ StarPU CPU worker) on 1, 2 and 4 ranks (4 oversubscribes a 2-core machine),
 `mpirun --oversubscribe --bind-to none`; --node adds one rank with two
 threads (two OpenMP threads in avial2c's tasks; two StarPU workers, which
 dmda shares the tasks among, and two row blocks for the split Jacobi).
+--omp-active runs the generated programs with OMP_WAIT_POLICY=active, so
+that their OpenMP threads spin between parallel loops as StarPU's workers
+spin between tasks (waking a sleeping thread took about a millisecond on
+the virtual machine these numbers come from).
 Runs alternate between the three builds; medians of REPEAT.  Both time the
 same region (from a barrier after start-up to the end of the last task, the
 largest time over ranks, without the final gathering to rank 0; StarPU's
@@ -320,8 +324,14 @@ def run(exe: Path, args: Sequence[str], ranks: int, env: dict[str, str],
     )
 
 
+OMP_ACTIVE = False  # --omp-active: OMP_WAIT_POLICY=active for the generated programs
+
+
 def environment(threads: int, home: Path, starpu: bool) -> dict[str, str]:
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    if OMP_ACTIVE and not starpu:
+        # OpenMP's threads spin between parallel regions, as StarPU's workers do.
+        env["OMP_WAIT_POLICY"] = "active"
     # The StarPU codelets are sequential: StarPU's parallelism is its workers.
     env["OMP_NUM_THREADS"] = "1" if starpu else str(threads)
     env["STARPU_NCPU"] = str(threads)
@@ -638,8 +648,12 @@ def main() -> int:
     ap.add_argument("--tb-width", type=int, default=4, help="Task Bench: points per step")
     ap.add_argument("--tb-steps", type=int, default=100, help="Task Bench: steps (at least)")
     ap.add_argument("--tb-k", type=int, default=16, help="Task Bench: f64 per point")
+    ap.add_argument("--omp-active", action="store_true",
+                    help="OMP_WAIT_POLICY=active for the generated programs (threads spin between loops)")  # fmt: skip
     ap.add_argument("--quick", action="store_true", help="small sizes (a check of the script)")
     a = ap.parse_args()
+    global OMP_ACTIVE
+    OMP_ACTIVE = a.omp_active
     flags = starpu_flags()
     if flags is None:
         print(f"SKIPPED: StarPU-MPI not found (no `pkg-config {PKG}`); "

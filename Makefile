@@ -18,7 +18,7 @@ export PATH := $(PATH):/usr/local/cuda/bin
 # oracle for MLIR syntax and semantics) and Graphviz for DAG drawings.
 APT_PACKAGES := openmpi-bin libopenmpi-dev gcc libgomp1 make mlir-22-tools graphviz python3-venv
 
-.PHONY: help setup system venv run test test-fast test-install test-slurm lint typecheck dag fuzz bench clean
+.PHONY: help setup system venv run test test-fast test-install test-slurm lint typecheck dag fuzz bench bench-peers clean
 
 help:
 	@echo "make run   [FILE=examples/seed.mlir NP=2 ARGS=...]  set up, build and run a program"
@@ -30,6 +30,7 @@ help:
 	@echo "make dag   [FILE=...]                               render the DAG of FILE to build/dag.svg"
 	@echo "make fuzz  [N=200 MUTANTS=10*N SAVE=build/fuzz]      fresh fuzzing: N programs (and N with loops) built and run, MUTANTS judged against mlir-opt"
 	@echo "make bench                                          the benchmarks of tests/perf (prints ratios)"
+	@echo "make bench-peers [BENCH_ARGS=...]                   generated programs against StarPU-MPI (installs StarPU when missing)"
 	@echo "make setup                                          install system packages and the venv"
 	@echo "make clean                                          remove build outputs (keeps the venv)"
 
@@ -115,6 +116,28 @@ bench: setup
 	$(PY) tests/perf/bench_communication.py
 	$(PY) tests/perf/bench_compile.py
 	$(PY) tests/perf/bench_placement.py
+
+# StarPU-MPI 1.3 from Debian (libstarpu-dev, libstarpumpi-1.3-3), installed when
+# missing (as root, or through sudo), then the generated programs against their
+# StarPU-MPI versions (tests/perf/bench_peers.py; BENCH_ARGS=--quick checks the
+# script in a minute).  Says SKIPPED, with the reason, when StarPU cannot be
+# installed.  Not part of `make bench`: it takes 10-20 minutes.
+STARPU_PACKAGES := libstarpu-dev libstarpumpi-1.3-3 pkg-config
+BENCH_ARGS ?=
+
+bench-peers: setup
+	@if ! pkg-config --exists starpumpi-1.3 2>/dev/null; then \
+	  echo "installing StarPU-MPI: $(STARPU_PACKAGES)"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
+	  { $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	      $(STARPU_PACKAGES) >/dev/null; } || true; \
+	fi; \
+	if pkg-config --exists starpumpi-1.3 2>/dev/null; then \
+	  $(PY) tests/perf/bench_peers.py $(BENCH_ARGS); \
+	else \
+	  echo "SKIPPED: StarPU-MPI is not installed and could not be (apt-get install $(STARPU_PACKAGES) failed; it needs root or sudo and Debian's archive)"; \
+	fi
 
 dag: setup
 	mkdir -p build

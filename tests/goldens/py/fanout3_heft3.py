@@ -70,7 +70,7 @@ def task_plus(o1, m):
     o1[0:4, 0:16] = r
 
 
-# times: on %cpu (x86_64); level 1, rank 1 % size.
+# times: on %cpu (x86_64); level 1, rank 0.
 # Reads %m.
 # Writes %o2: body overwrites every element.
 def task_times(o2, m):
@@ -80,7 +80,7 @@ def task_times(o2, m):
     o2[0:4, 0:16] = r
 
 
-# neg: on %gpu (sm_80), emulated on the CPU; level 1, rank 2 % size.
+# neg: on %gpu (sm_80), emulated on the CPU; level 1, rank 0.
 # Reads %m.
 # Writes %o3: body overwrites every element.
 def task_neg(o3, m):
@@ -107,60 +107,30 @@ def level1(ctx, own):
     o1 = ctx.mem[2]  # %o1
     o2 = ctx.mem[3]  # %o2
     o3 = ctx.mem[4]  # %o3
-    reqs = []  # the transfers of this level, completed together
-    own.phase()  # its messages are numbered (tagged) from 0
     # plus (level 1, rank 0) reads %m, last written by make (level 0, rank 0); same rank: no transfer
-    # times (level 1, rank 1 % size) reads %m, last written by make (level 0, rank 0)
-    for mv in own.need("m", 1 % size, 0, 4):
-        if rank == mv.dst:
-            reqs.append(comm.Irecv(m[mv.lo:mv.hi], mv.src, mv.tag))
-        elif rank == mv.src:
-            reqs.append(comm.Isend(m[mv.lo:mv.hi], mv.dst, mv.tag))
-    # neg (level 1, rank 2 % size) reads %m, last written by make (level 0, rank 0)
-    for mv in own.need("m", 2 % size, 0, 4):
-        if rank == mv.dst:
-            reqs.append(comm.Irecv(m[mv.lo:mv.hi], mv.src, mv.tag))
-        elif rank == mv.src:
-            reqs.append(comm.Isend(m[mv.lo:mv.hi], mv.dst, mv.tag))
-    with ctx.span("wait", "transfers before level 1"):
-        MPI.Request.Waitall(reqs)
+    # times (level 1, rank 0) reads %m, last written by make (level 0, rank 0); same rank: no transfer
+    # neg (level 1, rank 0) reads %m, last written by make (level 0, rank 0); same rank: no transfer
     if rank == 0:  # plus on %cpu (x86_64)
         with ctx.span("task", "plus"):
             task_plus(o1, m)
-    if rank == 1 % size:  # times on %cpu (x86_64)
+    if rank == 0:  # times on %cpu (x86_64)
         with ctx.span("task", "times"):
             task_times(o2, m)
-    if rank == 2 % size:  # neg on %gpu (sm_80), on the CPU
+    if rank == 0:  # neg on %gpu (sm_80), on the CPU
         with ctx.span("task", "neg"):
             task_neg(o3, m)
     own.wrote("o1", 0, 0, 4)  # %o1 is now valid only on the rank of plus
-    own.wrote("o2", 1 % size, 0, 4)  # %o2 is now valid only on the rank of times
-    own.wrote("o3", 2 % size, 0, 4)  # %o3 is now valid only on the rank of neg
+    own.wrote("o2", 0, 0, 4)  # %o2 is now valid only on the rank of times
+    own.wrote("o3", 0, 0, 4)  # %o3 is now valid only on the rank of neg
 
 
 # ---- every written memref to rank 0 ----
 def gather_results(ctx, own):
-    rank, size, comm = ctx.rank, ctx.size, ctx.comm
-    o2 = ctx.mem[3]  # %o2
-    o3 = ctx.mem[4]  # %o3
-    reqs = []  # the transfers of this level, completed together
-    own.phase()  # its messages are numbered (tagged) from 0
     # %m to rank 0, last written by make (level 0, rank 0); same rank: no transfer
     # %o1 to rank 0, last written by plus (level 1, rank 0); same rank: no transfer
-    # %o2 to rank 0, last written by times (level 1, rank 1 % size)
-    for mv in own.need("o2", 0, 0, 4):
-        if rank == mv.dst:
-            reqs.append(comm.Irecv(o2[mv.lo:mv.hi], mv.src, mv.tag))
-        elif rank == mv.src:
-            reqs.append(comm.Isend(o2[mv.lo:mv.hi], mv.dst, mv.tag))
-    # %o3 to rank 0, last written by neg (level 1, rank 2 % size)
-    for mv in own.need("o3", 0, 0, 4):
-        if rank == mv.dst:
-            reqs.append(comm.Irecv(o3[mv.lo:mv.hi], mv.src, mv.tag))
-        elif rank == mv.src:
-            reqs.append(comm.Isend(o3[mv.lo:mv.hi], mv.dst, mv.tag))
-    with ctx.span("wait", "final results to rank 0"):
-        MPI.Request.Waitall(reqs)
+    # %o2 to rank 0, last written by times (level 1, rank 0); same rank: no transfer
+    # %o3 to rank 0, last written by neg (level 1, rank 0); same rank: no transfer
+    pass  # every written memref is on rank 0 already
 
 
 def main():

@@ -32,8 +32,8 @@ from avial2c.diagnostics import CompileError, DiagnosticEngine
 from avial2c.frontend.parse import parse_program
 from avial2c.interp.run import interpret
 from avial2c.ir import NO_SPAN, Program, Span
-from avial2c.launch import LAUNCHERS, LaunchError, launch, physical_cores, python_program
-from avial2c.machine import Machine, MachineError, default_machine, load_machine
+from avial2c.launch import LAUNCHERS, LaunchError, launch, python_program
+from avial2c.machine import Machine, MachineError, default_machine, load_machine, physical_cores
 from avial2c.npyio import (
     InputError,
     format_memref,

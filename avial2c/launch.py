@@ -48,6 +48,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from avial2c.machine import physical_cores
+
 LAUNCHERS = ("auto", "mpirun", "srun")
 DEFAULT_RANKS = 2
 # The status of a generated program that refused its command line or an
@@ -70,32 +72,6 @@ class Machine:
     mpi: str  # "openmpi" | "mpich" | "unknown"
     srun: str | None  # path of srun
     srun_mpi_types: tuple[str, ...]  # what `srun --mpi=list` offers
-
-
-def physical_cores(cpuinfo: str | None = None, allowed: int | None = None) -> int:
-    """Cores, not hardware threads: distinct (physical id, core id) of /proc/cpuinfo,
-    at most the CPUs this process may run on."""
-    if allowed is None:
-        allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            cpuinfo = ""
-    cores = set()
-    package = core = ""
-    for line in [*cpuinfo.splitlines(), ""]:
-        key, _, value = line.partition(":")
-        key = key.strip()
-        if key == "physical id":
-            package = value.strip()
-        elif key == "core id":
-            core = value.strip()
-        elif not line.strip() and core:
-            cores.add((package, core))
-            package = core = ""
-    count = len(cores) or allowed or os.cpu_count() or 1
-    return max(1, min(count, allowed) if allowed else count)
 
 
 def mpi_kind(version_text: str) -> str:

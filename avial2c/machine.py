@@ -87,12 +87,30 @@ class Machine:
         return self.latency + nbytes / self.bandwidth
 
 
-def physical_cores() -> int:
-    """Cores this process may run on (affinity), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+def physical_cores(cpuinfo: str | None = None, allowed: int | None = None) -> int:
+    """Cores, not hardware threads: distinct (physical id, core id) of /proc/cpuinfo,
+    at most the CPUs this process may run on."""
+    if allowed is None:
+        allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    cores = set()
+    package = core = ""
+    for line in [*cpuinfo.splitlines(), ""]:
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "physical id":
+            package = value.strip()
+        elif key == "core id":
+            core = value.strip()
+        elif not line.strip() and core:
+            cores.add((package, core))
+            package = core = ""
+    count = len(cores) or allowed or os.cpu_count() or 1
+    return max(1, min(count, allowed) if allowed else count)
 
 
 def default_machine(size: int, cores: int | None = None) -> Machine:

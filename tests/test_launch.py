@@ -16,9 +16,9 @@ from avial2c.launch import (
     find_mpirun,
     launch_command,
     mpi_kind,
-    physical_cores,
     python_program,
 )
+from avial2c.machine import physical_cores
 
 EXE = Path("/tmp/prog")
 OPENMPI = Machine(2, "/usr/bin/mpirun", "openmpi", None, ())

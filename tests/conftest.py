@@ -6,8 +6,12 @@ instead of comparing against them; tests use the ``goldens`` fixture.
 
 from __future__ import annotations
 
+import atexit
 import difflib
+import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +21,16 @@ GOLDENS = Path(__file__).resolve().parent / "goldens"
 
 # The helpers every test folder shares: e2e, irb, progen, mlir_oracle.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
+
+# Open MPI keeps each job's session files under $TMPDIR/ompi.HOST.UID; two
+# mpiruns that start and end at the same moment (a job still cleaning up
+# while the next starts, or two pytest workers) can trip over each other's
+# directory ("mkdir: File exists").  Every pytest process gets its own base
+# (tests/support/e2e.mpi_env goes further: one per mpirun).
+if "OMPI_MCA_orte_tmpdir_base" not in os.environ:
+    _OMPI_TMP = tempfile.mkdtemp(prefix="avial2c-ompi-")
+    atexit.register(shutil.rmtree, _OMPI_TMP, ignore_errors=True)
+    os.environ["OMPI_MCA_orte_tmpdir_base"] = _OMPI_TMP
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -40,6 +40,9 @@ def mpi_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1", OMP_NUM_THREADS="2")  # fmt: skip
+    # Each job's Open MPI session files in a folder of its own (tests/conftest.py).
+    _SESSION_DIR.mkdir(parents=True, exist_ok=True)
+    env["OMPI_MCA_orte_tmpdir_base"] = tempfile.mkdtemp(prefix="ompi-", dir=_SESSION_DIR)
     return env
 
 

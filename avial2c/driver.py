@@ -23,11 +23,11 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from avial2c import __version__
-from avial2c.build import ToolError, build, has_gpu_tasks
+from avial2c.build import ToolError, build, cuda_usable, has_gpu_tasks
 from avial2c.calibrate import calibrate
 from avial2c.check.checker import check_program
 from avial2c.codegen.c import generate
-from avial2c.codegen.py import CUDA_UNSUPPORTED, generate_py
+from avial2c.codegen.py import generate_py
 from avial2c.diagnostics import CompileError, DiagnosticEngine
 from avial2c.frontend.parse import parse_program
 from avial2c.interp.run import interpret
@@ -218,8 +218,8 @@ def emit(program: Program, kind: str, args: argparse.Namespace) -> str:
             )
         return out.c
     if kind == "py":
-        check_py_gpu_mode(program, args.gpu)
-        return generate_py(program, schedule_of(program, args))
+        gpu = py_gpu_mode(program, args.gpu, running=False)
+        return generate_py(program, schedule_of(program, args), gpu)
 
     schedule = schedule_of(program, args)
     machine = machine_of(args)
@@ -233,14 +233,35 @@ def _emit_gpu_mode(mode: str) -> str:
     return "cuda" if mode == "auto" else mode
 
 
-def check_py_gpu_mode(program: Program, mode: str) -> None:
-    """The Python backend runs GPU tasks on the CPU: `emulate`, and `auto`, which
-    says so when there are GPU tasks; `cuda` is a usage error."""
+PYCUDA_NEEDED = (
+    "--backend py --gpu cuda needs pycuda: pip install 'avial2c[cuda]' (pycuda builds "
+    "only where the CUDA toolkit is installed), or use --gpu emulate"
+)
+
+
+def py_gpu_mode(program: Program, mode: str, running: bool) -> str:
+    """The Python backend's GPU mode.  `cuda` runs the kernels through pycuda
+    (which `run` needs); `auto` is `cuda` when running where pycuda and a CUDA
+    device are found, else `emulate` (GPU tasks on the CPU), and says which
+    when there are GPU tasks; `--emit py` alone never needs a device."""
+    has_gpu = has_gpu_tasks(program)
     if mode == "cuda":
-        raise UsageError(f"avial2c: error: {CUDA_UNSUPPORTED}")
-    if mode == "auto" and has_gpu_tasks(program):
-        print("avial2c: --gpu auto: the Python backend runs GPU tasks on the CPU, using "
-              "'emulate'", file=sys.stderr)  # fmt: skip
+        if running and has_gpu and find_spec("pycuda") is None:
+            raise UsageError(f"avial2c: error: {PYCUDA_NEEDED}")
+        return mode
+    if mode == "emulate" or not has_gpu:
+        return "emulate"
+    if not running:
+        why = "GPU tasks run on the CPU unless --gpu cuda is given"
+        chosen = "emulate"
+    elif find_spec("pycuda") is None:
+        why, chosen = "pycuda not found", "emulate"
+    elif not cuda_usable():
+        why, chosen = "no CUDA device found", "emulate"
+    else:
+        why, chosen = "pycuda and a CUDA device found", "cuda"
+    print(f"avial2c: --gpu auto: {why}, using '{chosen}'", file=sys.stderr)
+    return chosen
 
 
 def cmd_translate(args: argparse.Namespace) -> int:
@@ -293,11 +314,11 @@ def run_python(program: Program, stem: str, args: argparse.Namespace) -> int:
     """`run --backend py`: writes build/STEM.py and launches it as the C program is."""
     if find_spec("mpi4py") is None:
         raise UsageError("avial2c: error: --backend py needs mpi4py: pip install 'avial2c[mpi]'")
-    check_py_gpu_mode(program, args.gpu)
+    gpu = py_gpu_mode(program, args.gpu, running=True)
     schedule = schedule_of(program, args)
     script = Path("build") / f"{stem}.py"
     script.parent.mkdir(parents=True, exist_ok=True)
-    script.write_text(generate_py(program, schedule), encoding="utf-8")
+    script.write_text(generate_py(program, schedule, gpu), encoding="utf-8")
     _stage.what = "running"
     exe, interpreter = python_program(script)
     np = args.np if args.np is not None else schedule.size

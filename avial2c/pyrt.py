@@ -26,9 +26,14 @@ runtime (``runtime_c/``) keeps for the C programs, and nothing else:
 
 **Trace.** ``--trace FILE.json`` writes a Chrome/Perfetto trace of all
 ranks in the C runtime's format, with fewer kinds of events: tasks, the
-waits that complete a level's transfers, and barriers; single messages
-(their peers, tags and bytes) and host/GPU copies (there are no device
-copies here) are not recorded.
+waits that complete a level's transfers, barriers, and host <-> GPU copies
+(``h2d``/``d2h``, named as the C runtime names them); single messages
+(their peers, tags and bytes) are not recorded.
+
+**GPU tasks** (:class:`DeviceCopies`, the twin of runtime_c/av_device.c):
+device copies in CUDA memory through pycuda (``--gpu cuda``; the kernels
+are compiled by :class:`Kernels`) or in separate NumPy arrays (``--gpu
+emulate``), copied only when the copy about to be used is stale.
 
 **Exit statuses**, as the C program's: 0; 2 for a bad command line, a bad
 ``--input`` file, an output that cannot be written or a wrong world size
@@ -80,8 +85,21 @@ from avial2c.npyio import (
     write_outputs,
 )
 from avial2c.plan.owners import Owners, block
+from avial2c.resources import RUNTIME
 
-__all__ = ["Bodies", "Context", "Memref", "Owners", "block", "run", "start"]
+__all__ = [
+    "OVERWRITE",
+    "READ",
+    "Bodies",
+    "Context",
+    "DeviceCopies",
+    "Kernels",
+    "Memref",
+    "Owners",
+    "block",
+    "run",
+    "start",
+]
 
 EXIT_OK, EXIT_USAGE, EXIT_FAILED = 0, 2, 3
 
@@ -217,6 +235,7 @@ class Context:
         self.mem: list[np.ndarray] = [default_array(k, m.type) for k, m in enumerate(memrefs)]
         self.events: list[Event] = []
         self.doing = "start-up"
+        self.device: DeviceCopies | None = None  # programs with GPU tasks
         self.t_start = 0.0
         self.t_stop = 0.0
 
@@ -305,6 +324,10 @@ class Context:
         status = EXIT_OK
         if self.rank == 0:
             index = {m.name: k for k, m in enumerate(self.memrefs)}
+            if self.device is not None:
+                for name in outputs:
+                    # A GPU task may have left the current copy of an output on the device.
+                    self.device.host_use(index[name], "the outputs")
             for name in outputs:
                 print(format_memref(name, self.mem[index[name]]))
             print(f"wall time: {wall:.6f} s")
@@ -316,6 +339,8 @@ class Context:
             if status == EXIT_OK:
                 status = traced
         result: int = self.comm.bcast(status, root=0)
+        if self.device is not None:
+            self.device.release()
         return result
 
     def write_outputs(self, arrays: Mapping[str, np.ndarray]) -> int:
@@ -367,10 +392,16 @@ class Context:
 
 
 def start(
-    memrefs: Sequence[Memref], argv: Sequence[str] | None = None, bodies: Bodies | None = None
+    memrefs: Sequence[Memref],
+    argv: Sequence[str] | None = None,
+    bodies: Bodies | None = None,
+    gpu: str | None = None,
 ) -> Context:
     """MPI, the command line, the memrefs and the --input files (av_init); BODIES,
-    when some task runs through the closures, is read before the clock starts."""
+    when some task runs through the closures, is read before the clock starts.
+    GPU (``"emulate"`` or ``"cuda"``, for programs with GPU tasks) starts
+    keeping device copies (av_dev_setup); no device is touched before the
+    first GPU task."""
     from mpi4py import MPI
 
     np.seterr(all="ignore")  # IEEE results (inf, nan) without warnings, as in C
@@ -389,6 +420,9 @@ def start(
             print(help_text(argv[0] if argv else "program", memrefs))
         ctx.exit_all(EXIT_OK)
     ctx.load_inputs()
+    if gpu is not None:
+        ctx.doing = "setting up the device copies"
+        ctx.device = DeviceCopies(ctx, CudaDevice() if gpu == "cuda" else EmulatedDevice())
     if bodies is not None:
         ctx.doing = "reading the program's source"
         bodies.load()
@@ -409,7 +443,7 @@ def run(main: Callable[[], int]) -> int:
 
         where = _running[0].doing if _running else "start-up"
         rank = MPI.COMM_WORLD.Get_rank()
-        if isinstance(e, TaskError):
+        if isinstance(e, TaskError | DeviceError):
             print(f"error: rank {rank}: {e}", file=sys.stderr)
         else:
             last = traceback.extract_tb(e.__traceback__)[-1:]
@@ -421,6 +455,206 @@ def run(main: Callable[[], int]) -> int:
 
 
 _running: list[Context] = []  # the running program's context, for run()'s messages
+
+
+# --------------------------------------------------------------------------
+# Device copies of the memrefs (runtime_c/av_device.c)
+
+# How a GPU task uses a memref (AV_DEV_READ, AV_DEV_OVERWRITE).
+READ, OVERWRITE = 1, 2
+
+
+class DeviceError(Exception):
+    """No usable device, or pycuda missing; the message names what was being done."""
+
+
+class EmulatedDevice:
+    """Device copies in separate NumPy arrays (``--gpu emulate``; ``av_emulated_ops``):
+    the program makes exactly the copies the CUDA one makes, and a copy the
+    program forgot gives wrong results here too."""
+
+    name = "emulated"
+
+    def select(self, local_rank: int, what: str) -> None:
+        pass
+
+    def alloc(self, host: np.ndarray, what: str) -> Any:
+        return np.zeros_like(host)
+
+    def to_device(self, dev: Any, host: np.ndarray, what: str) -> None:
+        dev[...] = host
+
+    def to_host(self, host: np.ndarray, dev: Any, what: str) -> None:
+        host[...] = dev
+
+    def release(self, dev: Any) -> None:
+        pass
+
+
+class CudaDevice:
+    """Device copies in CUDA device memory through pycuda (``--gpu cuda``;
+    ``av_cuda_ops`` of runtime_c/av_cuda.cu): rank r of a node uses device
+    r mod (devices on the node), with a context of its own."""
+
+    name = "cuda"
+
+    def __init__(self) -> None:
+        try:
+            import pycuda.driver as drv
+        except ImportError as e:
+            raise DeviceError(
+                "--gpu cuda needs pycuda: pip install 'avial2c[cuda]' "
+                f"(it builds where the CUDA toolkit is installed): {e}"
+            ) from e
+        self.drv: Any = drv
+        self.context: Any = None
+
+    def select(self, local_rank: int, what: str) -> None:
+        drv = self.drv
+        try:
+            drv.init()
+            count = drv.Device.count()
+            if count == 0:
+                raise DeviceError(f"{what}: no CUDA device on this node")
+            self.context = drv.Device(local_rank % count).make_context()
+        except drv.Error as e:
+            raise DeviceError(f"{what}: no usable CUDA device: {e}") from e
+
+    def alloc(self, host: np.ndarray, what: str) -> Any:
+        return self.drv.mem_alloc(max(host.nbytes, 1))
+
+    def to_device(self, dev: Any, host: np.ndarray, what: str) -> None:
+        self.drv.memcpy_htod(dev, host)
+
+    def to_host(self, host: np.ndarray, dev: Any, what: str) -> None:
+        self.drv.memcpy_dtoh(host, dev)
+
+    def release(self, dev: Any) -> None:
+        dev.free()
+
+    def close(self) -> None:
+        if self.context is not None:
+            self.context.pop()
+            self.context = None
+
+
+class DeviceCopies:
+    """Per rank: the device copy of each memref and which copies are current.
+
+    The twin of runtime_c/av_device.c, call for call: a GPU task asks for
+    the device copy of each memref it touches (:meth:`use`: copied from the
+    host only when the device copy is stale and the task reads it) and marks
+    what it wrote (:meth:`wrote`); host code (a CPU task, a send, the
+    outputs) calls :meth:`host_use` first, which copies back only when the
+    host copy is stale, and :meth:`host_wrote` after changing the host copy
+    (a CPU task's write, a receive).  ``--emit plan`` lists the copies this
+    gives (its "GPU copies" section)."""
+
+    def __init__(self, ctx: Context, ops: EmulatedDevice | CudaDevice) -> None:
+        self.ctx = ctx
+        self.ops = ops
+        n = len(ctx.mem)
+        self.ptr: list[Any] = [None] * n
+        self.host_ok = [True] * n
+        self.dev_ok = [False] * n
+        node = ctx.comm.Split_type(ctx.MPI.COMM_TYPE_SHARED, ctx.rank)
+        self.local_rank: int = node.Get_rank()
+        node.Free()
+        self.selected = False
+
+    def copy(self, name: str, cat: str, do: Callable[[], None]) -> None:
+        t0 = self.ctx.now() if self.ctx.args.trace is not None else 0.0
+        do()
+        if self.ctx.args.trace is not None:
+            self.ctx.events.append(Event(name, cat, t0, self.ctx.now()))
+
+    def use(self, m: int, mode: int, task: str) -> Any:
+        """The device copy of memref M for TASK, current when MODE is READ."""
+        if not self.selected:
+            self.ops.select(self.local_rank, task)
+            self.selected = True
+        host = self.ctx.mem[m]
+        if self.ptr[m] is None:
+            self.ptr[m] = self.ops.alloc(host, task)
+        if mode == READ and not self.dev_ok[m]:
+            name = f"%{self.ctx.memrefs[m].name} to the GPU for {task}"
+            dev = self.ptr[m]
+            self.copy(name, "h2d", lambda: self.ops.to_device(dev, host, name))
+            self.dev_ok[m] = True
+        return self.ptr[m]
+
+    def wrote(self, m: int) -> None:
+        """A GPU task's kernels wrote memref M: only the device copy is current."""
+        self.dev_ok[m] = True
+        self.host_ok[m] = False
+
+    def host_use(self, m: int, why: str) -> None:
+        """Host code is about to use memref M: copy it back if a GPU task wrote it."""
+        if self.host_ok[m]:
+            return
+        name = f"%{self.ctx.memrefs[m].name} from the GPU for {why}"
+        host, dev = self.ctx.mem[m], self.ptr[m]
+        self.copy(name, "d2h", lambda: self.ops.to_host(host, dev, name))
+        self.host_ok[m] = True
+
+    def host_wrote(self, m: int) -> None:
+        """Host code changed memref M: the device copy, if any, is stale."""
+        self.host_ok[m] = True
+        self.dev_ok[m] = False
+
+    def release(self) -> None:
+        for dev in self.ptr:
+            if dev is not None:
+                self.ops.release(dev)
+        self.ptr = [None] * len(self.ptr)
+        if isinstance(self.ops, CudaDevice):
+            for kernels in _compiled:  # unloaded while their context is still current
+                kernels.unload()
+            self.ops.close()
+
+
+_compiled: list[Kernels] = []  # compiled kernels, unloaded before the context goes
+
+
+class Kernels:
+    """The CUDA kernels of the GPU tasks (``--gpu cuda``): SOURCE, the kernels
+    of PROG.cu, compiled by pycuda's ``SourceModule`` with nvcc (``--fmad=false``,
+    for this rank's device) on first use, after the device is chosen."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._module: Any = None
+
+    def function(self, name: str) -> Any:
+        if self._module is None:
+            from pycuda.compiler import SourceModule
+
+            self._module = SourceModule(
+                self.source, options=["--fmad=false"], no_extern_c=True,
+                include_dirs=[str(RUNTIME)],
+            )  # fmt: skip
+            _compiled.append(self)
+        return self._module.get_function(name)
+
+    def unload(self) -> None:
+        self._module = None
+
+    def launch(
+        self,
+        name: str,
+        grid: tuple[int, int, int],
+        block: tuple[int, int, int],
+        args: Sequence[Any],
+        task: str,
+    ) -> None:
+        """Runs kernel NAME of TASK and waits for it; a failure names the task."""
+        import pycuda.driver as drv
+
+        try:
+            self.function(name)(*args, grid=grid, block=block)
+            drv.Context.synchronize()
+        except drv.Error as e:
+            raise TaskError(f"task '{task}': kernel {name}: {e}") from e
 
 
 # --------------------------------------------------------------------------

@@ -282,13 +282,17 @@ def device_uses(
     uses = []
     for m in order:
         view = memrefs[m.name]
-        if m.name in tp.needs:
-            mode = "AV_DEV_READ"
-            why = "read" if m.name in tp.reads else "partly overwritten: current contents needed"
-        else:
-            mode, why = "AV_DEV_OVERWRITE", "every element overwritten: no copy"
+        read, why = device_need(tp, m.name)
+        mode = "AV_DEV_READ" if read else "AV_DEV_OVERWRITE"
         uses.append(DeviceUse(view.enum, m.name, names[m], view.ctype, m not in stored, mode, why))
     return tuple(uses)
+
+
+def device_need(tp: TaskInfo, memref: str) -> tuple[bool, str]:
+    """Whether GPU task TP needs the current contents of MEMREF on the device, and why (not)."""
+    if memref in tp.needs:
+        return True, "read" if memref in tp.reads else "partly overwritten: current contents needed"
+    return False, "every element overwritten: no copy"
 
 
 def device_touched(schedule: Schedule) -> tuple[set[str], set[str]]:

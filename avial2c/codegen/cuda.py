@@ -59,6 +59,10 @@ class KernelView:
     grid: str  # dim3(...)
     block: str
     body: tuple[Stmt, ...]
+    # What the launcher passes, in parameter order: the task's memrefs and the
+    # schedule loops' induction variables (the Python backend names its own).
+    values: tuple[Value, ...] = ()
+    shape: LaunchShape | None = None
 
 
 @dataclass(frozen=True)
@@ -89,12 +93,7 @@ def gpu_archs(program: Program) -> tuple[str, ...]:
 
 def cuda_source(program: Program, view: FileView) -> str:
     """PROG.cu for PROGRAM, whose PROG.c view (``gpu="cuda"``) is VIEW."""
-    names = Namer({m.enum for m in view.memrefs} | {t.fname for t in view.tasks})
-    launchers = tuple(
-        launcher_view(task, tv, names)
-        for task, tv in zip(program.tasks, view.tasks, strict=True)
-        if tv.in_cuda
-    )
+    launchers = cuda_launchers(program, view)
     cu = CudaFileView(
         source=program.file,
         version=__version__,
@@ -103,6 +102,29 @@ def cuda_source(program: Program, view: FileView) -> str:
         launchers=launchers,
     )
     return environment().get_template("program.cu.j2").render(f=cu)
+
+
+def cuda_launchers(program: Program, view: FileView) -> tuple[LauncherView, ...]:
+    """The launchers (and kernels) of PROGRAM's GPU tasks; VIEW is its PROG.c view
+    with ``gpu="cuda"``."""
+    names = Namer({m.enum for m in view.memrefs} | {t.fname for t in view.tasks})
+    return tuple(
+        launcher_view(task, tv, names)
+        for task, tv in zip(program.tasks, view.tasks, strict=True)
+        if tv.in_cuda
+    )
+
+
+def kernels_source(program: Program, launchers: tuple[LauncherView, ...], command: str) -> str:
+    """The kernels of LAUNCHERS alone, extern "C", for pycuda (the Python backend)."""
+    cu = CudaFileView(
+        source=program.file,
+        version=__version__,
+        command=command,
+        memrefs=(),
+        launchers=launchers,
+    )
+    return environment().get_template("kernels.cu.j2").render(f=cu)
 
 
 def launcher_view(task: Task, tv: TaskView, file_names: Namer) -> LauncherView:
@@ -146,6 +168,8 @@ def kernel_view(
         grid="dim3({}, {}, {})".format(*shape.grid),
         block="dim3({}, {}, {})".format(*shape.block),
         body=tuple(body),
+        values=tuple(m for m, _ in mine) + tuple(v for v, _ in its_ivs),
+        shape=shape,
     )
 
 

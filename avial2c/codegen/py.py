@@ -25,9 +25,18 @@ of ranks (``mpirun -n NP python3 PROG.py``):
   world-size check.
 
 Every rank makes the same owner-table calls in the same order as the C
-program, so the messages (sources, rows, tags) are the same.  GPU tasks run
-on the CPU on the rank's arrays (``--gpu emulate``; there are no device
-copies to keep); ``--gpu cuda`` is refused (:data:`CUDA_UNSUPPORTED`).
+program, so the messages (sources, rows, tags) are the same.
+
+GPU tasks keep device copies as the C program does
+(:class:`avial2c.pyrt.DeviceCopies`, the twin of runtime_c/av_device.c):
+a GPU task asks for the device copy of each memref it touches and marks
+what it wrote; host code (a CPU task, a send, the outputs) asks for the
+host copy first and marks what it changed, at the same places as in the
+C, so the copies are those of ``--emit plan``.  With ``--gpu cuda`` the
+device copies live in CUDA memory and the task launches the kernels of
+PROG.cu, carried in the program as KERNELS_SOURCE and compiled by pycuda;
+with ``--gpu emulate`` they are separate NumPy arrays and the task's body
+runs on them (vectorised or through the closures).
 
 The output is deterministic: the same program gives byte-identical text.
 """
@@ -40,17 +49,25 @@ import re
 from dataclasses import dataclass
 
 from avial2c import __version__
-from avial2c.codegen.c import plural, rank_expr, task_comment
+from avial2c.codegen.c import (
+    device_need,
+    device_touched,
+    plural,
+    rank_expr,
+    task_comment,
+)
+from avial2c.codegen.c import (
+    file_view as c_file_view,
+)
+from avial2c.codegen.cuda import LauncherView, cuda_launchers, kernels_source
 from avial2c.codegen.render import environment
 from avial2c.codegen.vectorize import NotVectorizable, vectorize
+from avial2c.diagnostics import CompileError
 from avial2c.ir import Program, Task, Value, schedule_ivs
 from avial2c.plan.schedule import Fetch, LoopStep, Schedule, TaskInfo
 from avial2c.printer.custom import print_custom
 
-CUDA_UNSUPPORTED = (
-    "--backend py --gpu cuda needs pycuda, and the Python backend does not run CUDA "
-    "kernels yet: use --gpu emulate (GPU tasks run on the CPU)"
-)
+GPU_MODES = ("emulate", "cuda")
 
 # --------------------------------------------------------------------------
 # Names
@@ -58,7 +75,10 @@ CUDA_UNSUPPORTED = (
 
 PY_RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 # Module-level names of every generated program.
-MODULE_NAMES = ("np", "MPI", "sys", "pyrt", "MEMREFS", "OUTPUTS", "SOURCE", "BODIES", "main")
+MODULE_NAMES = (
+    "np", "MPI", "sys", "pyrt", "MEMREFS", "OUTPUTS", "SOURCE", "BODIES", "KERNELS",
+    "KERNELS_SOURCE", "main",
+)  # fmt: skip
 _NOT_IDENT = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -114,6 +134,10 @@ class PyFetch:
     dst: str  # rank expression
     rows: str  # Python expressions "first, last + 1"
     split: str | None = None  # a split task's rows "lo, hi": every rank with rows asks for its own
+    index: int = 0  # the memref's index in MEMREFS
+    why: str = ""  # short name of the transfer, for device copies in traces
+    host_use: bool = False  # a GPU task may hold the current copy: the sender copies it back first
+    host_wrote: bool = False  # a GPU task may hold a device copy: the receive makes it stale
 
 
 @dataclass(frozen=True)
@@ -123,6 +147,8 @@ class PyCall:
     call: str
     comment: str
     split: str | None = None
+    host_use: tuple[tuple[int, str], ...] = ()  # (index, name): host copy made current first
+    host_wrote: tuple[tuple[int, str], ...] = ()  # (index, name): device copy stale after
 
 
 @dataclass(frozen=True)
@@ -160,6 +186,7 @@ class PyFile:
     command: str
     summary: str
     sync: str
+    gpu: str  # emulate | cuda
     gpu_tasks: bool
     memrefs: tuple[PyMemref, ...]
     outputs: tuple[PyMemref, ...]
@@ -172,15 +199,20 @@ class PyFile:
     machine: str
     program_text: tuple[str, ...]  # SOURCE, one Python string literal per line
     closures: int  # tasks that run through the interpreter's closures
+    kernels_text: tuple[str, ...] = ()  # KERNELS_SOURCE (--gpu cuda), one literal per line
 
 
 # --------------------------------------------------------------------------
 # Entry point
 
 
-def generate_py(program: Program, schedule: Schedule) -> str:
-    """The Python program for PROGRAM (checked) and its SCHEDULE, for any number of ranks."""
-    return render(file_view(program, schedule))
+def generate_py(program: Program, schedule: Schedule, gpu: str = "emulate") -> str:
+    """The Python program for PROGRAM (checked) and its SCHEDULE, for any number of
+    ranks; GPU tasks run their CUDA kernels through pycuda (``gpu="cuda"``) or
+    their bodies on the CPU (``"emulate"``)."""
+    if gpu not in GPU_MODES:
+        raise CompileError(f"unknown --gpu mode '{gpu}' (expected emulate or cuda)", program.span)
+    return render(file_view(program, schedule, gpu))
 
 
 def render(view: PyFile) -> str:
@@ -203,7 +235,21 @@ def py_str(text: str) -> str:
     return r
 
 
-def file_view(program: Program, schedule: Schedule) -> PyFile:
+def file_view(program: Program, schedule: Schedule, gpu: str = "emulate") -> PyFile:
+    gpu_tasks = any(t.gpu for t in schedule.tasks)
+    gpu = gpu if gpu_tasks else "emulate"
+    command = f"avial2c {program.file} --emit py --sync {schedule.sync} --gpu {gpu}" + (
+        f" --placement heft --ranks {schedule.size}" if schedule.size else ""
+    )
+    launchers: dict[int, LauncherView] = {}
+    kernels_text: tuple[str, ...] = ()
+    if gpu == "cuda":
+        view = c_file_view(program, schedule, "cuda")
+        found = cuda_launchers(program, view)
+        in_cuda = [k for k, tv in enumerate(view.tasks) if tv.in_cuda]
+        launchers = dict(zip(in_cuda, found, strict=True))
+        text = kernels_source(program, found, command)
+        kernels_text = tuple(py_str(line) for line in text.splitlines(True))
     module = PyNamer(set(MODULE_NAMES))
     fnames = [module.fresh(task_function_name(t)) for t in program.tasks]
     lnames = [module.fresh(f"level{n}") for n in range(len(schedule.levels))]
@@ -216,22 +262,24 @@ def file_view(program: Program, schedule: Schedule) -> PyFile:
         PyMemref(k, m.name, info.elem, shape_text(info.shape), info.type, info.written)
         for k, (m, info) in enumerate(zip(program.memrefs, schedule.memrefs, strict=True))
     )
-    tasks = tuple(
-        task_view(task, schedule.tasks[k], fnames[k], module.taken, loop_vars)
-        for k, task in enumerate(program.tasks)
-    )
-    levels = Levels(schedule, memrefs, fnames, module.taken, main_local)
+    index = {m.name: m.index for m in memrefs}
+    views = []
+    for k, task in enumerate(program.tasks):
+        tp, lv = schedule.tasks[k], launchers.get(k)
+        views.append(task_view(task, tp, fnames[k], module.taken, loop_vars, gpu, index, lv))
+    tasks = tuple(views)
+    levels = Levels(schedule, memrefs, fnames, module.taken, main_local, gpu == "emulate")
     level_views = tuple(levels.level(n, lnames[n]) for n in range(len(schedule.levels)))
     fixed = schedule.size
     return PyFile(
         source=program.file,
         version=__version__,
-        command=f"avial2c {program.file} --emit py --sync {schedule.sync} --gpu emulate"
-        + (f" --placement heft --ranks {fixed}" if fixed else ""),
+        command=command,
         summary=f"{plural(len(program.tasks), 'task')} in {plural(len(level_views), 'level')} "
         f"over {plural(len(memrefs), 'memref')}.",
         sync=schedule.sync,
-        gpu_tasks=any(t.gpu for t in schedule.tasks),
+        gpu=gpu,
+        gpu_tasks=gpu_tasks,
         memrefs=memrefs,
         outputs=tuple(m for m in memrefs if m.output),
         tasks=tasks,
@@ -243,6 +291,7 @@ def file_view(program: Program, schedule: Schedule) -> PyFile:
         machine=schedule.machine or "",
         program_text=tuple(py_str(line) for line in print_custom(program).splitlines(True)),
         closures=sum(1 for t in tasks if any("BODIES.run(" in line for line in t.body)),
+        kernels_text=kernels_text,
     )
 
 
@@ -296,24 +345,65 @@ def level_ivs(schedule: Schedule, n: int, ivs: list[str]) -> list[str]:
 
 
 def task_view(
-    task: Task, tp: TaskInfo, fname: str, module: set[str], loop_vars: list[Value]
+    task: Task,
+    tp: TaskInfo,
+    fname: str,
+    module: set[str],
+    loop_vars: list[Value],
+    gpu: str = "emulate",
+    index: dict[str, int] | None = None,
+    launcher: LauncherView | None = None,
 ) -> PyTask:
     namer = PyNamer(module)
     values = {m.name: m for m in task.reads + task.writes}
     order = [values[name] for name in tp.touched]
+    ctx = namer.fresh("ctx") if tp.gpu else ""
     memrefs = {m: namer.fresh(m.name) for m in order}
     loop_ivs = {loop_vars[n]: namer.fresh(loop_vars[n].name) for n in tp.ivs}
-    params = list(memrefs.values()) + list(loop_ivs.values())
+    params = ([ctx] if tp.gpu else list(memrefs.values())) + list(loop_ivs.values())
     rows = None
     if tp.split is not None:
         rows = (namer.fresh("row_lo"), namer.fresh("row_hi"))
         params += list(rows)
-    comment = task_comment(task, tp, "emulate")
-    try:
-        body = vectorize(task, memrefs, loop_ivs, namer.fresh, rows)
-    except NotVectorizable as e:
-        body = closures_call(task, tp, memrefs, loop_ivs, rows, str(e))
+    comment = task_comment(task, tp, gpu)
+    body: list[str] = []
+    if tp.gpu:
+        assert index is not None
+        for m in order:
+            read, why = device_need(tp, m.name)
+            mode = "pyrt.READ" if read else "pyrt.OVERWRITE"
+            body.append(f"{memrefs[m]} = {ctx}.device.use({index[m.name]}, {mode}, "
+                        f"{py_str(tp.name)})  # %{py_comment(m.name)}: {py_comment(why)}")  # fmt: skip
+    if launcher is not None:
+        body += kernel_launches(tp, launcher, memrefs, loop_ivs)
+    else:
+        try:
+            body += vectorize(task, memrefs, loop_ivs, namer.fresh, rows)
+        except NotVectorizable as e:
+            body += closures_call(task, tp, memrefs, loop_ivs, rows, str(e))
+    if tp.gpu:
+        assert index is not None
+        body += [
+            f"{ctx}.device.wrote({index[m]})  # %{py_comment(m)}: only the device copy is current now"
+            for m in tp.writes
+            if m in tp.touched
+        ]
     return PyTask(fname, comment, ", ".join(params), tuple(body))
+
+
+def kernel_launches(
+    tp: TaskInfo, launcher: LauncherView, memrefs: dict[Value, str], loop_ivs: dict[Value, str]
+) -> list[str]:
+    """KERNELS.launch calls, one per gpu.launch of the task, in program order."""
+    lines = []
+    for k in launcher.kernels:
+        assert k.shape is not None
+        args = [memrefs[v] if v in memrefs else f"np.int64({loop_ivs[v]})" for v in k.values]
+        tup = "(" + ", ".join(args) + ("," if len(args) == 1 else "") + ")"
+        lines.append(f"# {py_comment(k.comment)}")
+        lines.append(f"KERNELS.launch({py_str(k.name)}, {k.shape.grid}, {k.shape.block}, {tup}, "
+                     f"{py_str(tp.name)})")  # fmt: skip
+    return lines
 
 
 def closures_call(
@@ -353,9 +443,12 @@ class Levels:
         fnames: list[str],
         module: set[str],
         main_local: dict[str, str],
+        emulate: bool = True,
     ) -> None:
         self.schedule = schedule
+        self.emulate = emulate
         self.memrefs = {m.name: m for m in memrefs}
+        self.device_written, self.device_touched = device_touched(schedule)
         self.fnames = fnames
         self.module = module
         self.main_local = main_local
@@ -378,7 +471,7 @@ class Levels:
         group = [self.schedule.tasks[k] for k in level.tasks]
         namer, local = self.namer()
         used = {f.memref for f in level.fetches if f.noop is None}
-        used |= {m for tp in group for m in tp.touched}
+        used |= {m for tp in group if not tp.gpu for m in tp.touched}
         variables = {m.name: namer.fresh(m.name) for m in self.memrefs.values() if m.name in used}
         ivs = [namer.fresh(self.iv_name(k)) for k in self.level_loops(n)]
         loop_ivs = dict(zip(self.level_loops(n), ivs, strict=True))
@@ -426,12 +519,14 @@ class Levels:
         w = self.schedule.tasks[f.writer]
         if f.task is None:
             comment = f"%{f.memref} to rank 0, last written by {self.where(w)}"
+            why = f"%{f.memref} to rank 0"
         else:
             tp = self.schedule.tasks[f.task]
             verb = "reads" if f.reads else "writes only part of"
             comment = f"{self.where(tp)} {verb} %{f.memref}, last written by {self.where(w)}"
             if f.writer >= f.task:
                 comment += " in the previous iteration"
+            why = f"%{f.memref} for {tp.name}"
         if f.noop is not None:
             comment += f"; {f.noop}"
             return PyFetch(comment, True, f.memref, "", "", "")
@@ -456,20 +551,30 @@ class Levels:
             else:
                 rows = f"{lo}, {hi}"
                 comment += "; each rank needs the rows of its block"
-        return PyFetch(comment, False, f.memref, buf, rank_expr(f.slot), rows, split)
+        return PyFetch(comment, False, f.memref, buf, rank_expr(f.slot), rows, split,
+                       self.memrefs[f.memref].index, why, f.memref in self.device_written,
+                       f.memref in self.device_touched)  # fmt: skip
 
     def call(
         self, tp: TaskInfo, variables: dict[str, str], ivs: dict[int, str], local: dict[str, str]
     ) -> PyCall:
-        args = [variables[m] for m in tp.touched] + [ivs[k] for k in tp.ivs]
-        where = f"%{tp.target} ({tp.arch})" + (", on the CPU" if tp.gpu else "")
+        touched = [local["ctx"]] if tp.gpu else [variables[m] for m in tp.touched]
+        args = touched + [ivs[k] for k in tp.ivs]
+        where = f"%{tp.target} ({tp.arch})" + (", on the CPU" if tp.gpu and self.emulate else "")
         split = None
         if tp.split is not None:
             args += [local["lo"], local["hi"]]
             split = f"{tp.split.lo}, {tp.split.hi}"
             where += f", split by rows [{split}): every rank runs its block"
         call = f"{self.fnames[tp.index]}({', '.join(args)})"
-        return PyCall(rank_expr(tp.slot), tp.name, call, f"{tp.name} on {where}", split)
+        host_use: tuple[tuple[int, str], ...] = ()
+        host_wrote: tuple[tuple[int, str], ...] = ()
+        if not tp.gpu:
+            index = {m: self.memrefs[m].index for m in tp.touched}
+            host_use = tuple((index[m], m) for m in tp.needs if m in self.device_written)
+            host_wrote = tuple((index[m], m) for m in tp.writes if m in self.device_touched)
+        return PyCall(rank_expr(tp.slot), tp.name, call, f"{tp.name} on {where}", split,
+                      host_use, host_wrote)  # fmt: skip
 
     def wrote(self, tp: TaskInfo, m: str) -> PyWrote:
         rows = self.schedule.memrefs[self.memrefs[m].index].rows
@@ -480,4 +585,4 @@ class Levels:
         return PyWrote(m, rank_expr(tp.slot), rows, comment)
 
 
-__all__ = ["CUDA_UNSUPPORTED", "generate_py"]
+__all__ = ["GPU_MODES", "generate_py"]

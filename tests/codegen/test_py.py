@@ -11,13 +11,17 @@ programs under mpirun.
 from __future__ import annotations
 
 import ast
+import importlib.util
+import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import Goldens
-from e2e import check_text, load, random_inputs
+from e2e import check_text, gpu_examples, load, random_inputs
 
+from avial2c.build import find_tool
 from avial2c.codegen.py import MODULE_NAMES, PyNamer, generate_py
 from avial2c.codegen.vectorize import NotVectorizable, vectorize
 from avial2c.interp.run import Runner, initial_memory, to_array
@@ -26,6 +30,7 @@ from avial2c.machine import default_machine
 from avial2c.plan.plan import heft_schedule
 from avial2c.plan.schedule import make_schedule
 from avial2c.pyrt import UsageError, parse_args
+from avial2c.resources import RUNTIME
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.mlir"))
@@ -55,6 +60,76 @@ def task_function(text: str, fname: str) -> str:
 @pytest.mark.parametrize("stem", GOLDEN_EXAMPLES)
 def test_golden(stem: str, goldens: Goldens) -> None:
     goldens.check(f"py/{stem}.py", py(example(stem)))
+
+
+def test_golden_cuda(goldens: Goldens) -> None:
+    program = example("gpu_chain")
+    goldens.check("py/gpu_chain_cuda.py", generate_py(program, make_schedule(program), "cuda"))
+
+
+GPU_EXAMPLES = gpu_examples()
+
+
+def module_of(text: str, where: Path) -> object:
+    """The generated program imported as a module (main() is not run)."""
+    where.write_text(text)
+    spec = importlib.util.spec_from_file_location(where.stem, where)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("path", GPU_EXAMPLES, ids=lambda p: p.stem)
+def test_cuda_gpu_tasks_launch_kernels_nvcc_compiles(path: Path, tmp_path: Path) -> None:
+    """Under --gpu cuda every GPU task launches kernels (never the closures), with
+    its device copies asked for first and its writes marked after; the kernels'
+    source compiles with nvcc as pycuda compiles it."""
+    program = load(path)
+    schedule = make_schedule(program)
+    text = generate_py(program, schedule, "cuda")
+    assert text == generate_py(program, schedule, "cuda")
+    ast.parse(text)
+    gpu_tasks = [(t, tp) for t, tp in zip(program.tasks, schedule.tasks, strict=True) if tp.gpu]
+    assert gpu_tasks
+    launched = set()
+    for task, tp in gpu_tasks:
+        fname = task.name if task.name.startswith("task") else f"task_{task.name}"
+        body = task_function(text, fname)
+        lines = [line.strip() for line in body.splitlines()[1:] if line.strip()]
+        assert "BODIES.run(" not in body
+        uses = [line for line in lines if ".device.use(" in line]
+        assert len(uses) == len(tp.touched), body
+        launches = [line for line in lines if line.startswith("KERNELS.launch(")]
+        assert len(launches) == sum(1 for op in task.body.ops if op.name == "gpu.launch")
+        assert lines.index(launches[0]) > lines.index(uses[-1])
+        wrote = [line for line in lines if ".device.wrote(" in line]
+        assert len(wrote) == len([m for m in tp.writes if m in tp.touched])
+        launched |= {line.split('"')[1] for line in launches}
+    module = module_of(text, tmp_path / "prog.py")
+    source = module.KERNELS_SOURCE
+    assert launched == set(re.findall(r'extern "C" __global__ void (\w+)\(', source))
+    nvcc = find_tool("nvcc")
+    if nvcc is None:
+        pytest.skip("nvcc not found: the kernels' source is not compiled")
+    (tmp_path / "k.cu").write_text(source)
+    done = subprocess.run(
+        [nvcc, "--cubin", "--fmad=false", "-arch=sm_80", f"-I{RUNTIME}", "k.cu", "-o", "k.cubin"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_emulate_programs_keep_device_copies() -> None:
+    """--gpu emulate: the GPU tasks run on device copies; host code asks for the
+    host copy of what a GPU task wrote (gpu_chain: total reads %w)."""
+    program = example("gpu_chain")
+    text = generate_py(program, make_schedule(program), "emulate")
+    assert "KERNELS" not in text.split("# Run it with mpi4py")[1]
+    assert 'ctx.device.host_use(3, "total")' in text
+    assert 'pyrt.start(MEMREFS, bodies=BODIES, gpu="emulate")' in text
+    cpu_only = example("jacobi2d")
+    assert ".device." not in py(cpu_only) and "gpu=" not in py(cpu_only)
 
 
 def test_golden_heft(goldens: Goldens) -> None:

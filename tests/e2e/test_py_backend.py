@@ -9,15 +9,20 @@ one with names Python uses, and a few random programs.  Then the command line:
 --input file stops every rank with status 2 and writes nothing, a
 --placement heft program refuses another world size, --trace writes a
 Chrome trace, --fuse, names Python uses, and a task body that fails at run
-time (exit 3).
+time (exit 3).  GPU tasks: the traced host <-> GPU copies of emulated
+programs are the planned ones; with a CUDA device and pycuda (marked `gpu`)
+the GPU examples run their kernels through pycuda and must match too.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import zlib
+from collections.abc import Mapping, Sequence
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +34,7 @@ from e2e import (
     assert_same_memrefs,
     check_text,
     expected_outputs,
+    gpu_examples,
     load,
     mpi_env,
     random_inputs,
@@ -38,11 +44,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markers import needs_mpi
 from progen import ProgramSpec, programs, render
+from test_device_copies import planned, traced
+from test_gpu_cuda import compare
 
+from avial2c.build import cuda_usable
 from avial2c.codegen.py import generate_py
 from avial2c.ir import Program
 from avial2c.machine import default_machine
-from avial2c.plan.plan import heft_schedule
+from avial2c.plan.plan import heft_schedule, make_plan
 from avial2c.plan.schedule import Schedule, make_schedule
 from avial2c.transforms.fuse import fuse_program
 
@@ -53,18 +62,29 @@ pytest.importorskip("mpi4py")
 pytestmark = needs_mpi
 
 
-def env() -> dict[str, str]:
-    """mpirun's environment, with this checkout's avial2c first on the path."""
+def env(paths: Sequence[Path] = ()) -> dict[str, str]:
+    """mpirun's environment, with PATHS and this checkout's avial2c first on the path."""
     out = mpi_env()
-    out["PYTHONPATH"] = str(ROOT) + (":" + out["PYTHONPATH"] if out.get("PYTHONPATH") else "")
+    first = ":".join(str(p) for p in [*paths, ROOT])
+    out["PYTHONPATH"] = first + (":" + out["PYTHONPATH"] if out.get("PYTHONPATH") else "")
     return out
 
 
-def mpirun_py(script: Path, ranks: int, args: list[str]) -> Run:
+def mpirun_py(
+    script: Path,
+    ranks: int,
+    args: list[str],
+    extra: Mapping[str, str] | None = None,
+    paths: Sequence[Path] = (),
+) -> Run:
     cmd = ["mpirun", "-n", str(ranks), "--oversubscribe", sys.executable, str(script), *args]
+    environ = env(paths)
+    environ.update(extra or {})
+    for name in extra or {}:
+        cmd[3:3] = ["-x", name]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=MPI_TIMEOUT,
-                              env=env(), check=False)  # fmt: skip
+                              env=environ, check=False)  # fmt: skip
     except subprocess.TimeoutExpired as e:
         pytest.fail(f"mpirun -n {ranks} {script.name} did not finish in {MPI_TIMEOUT}s: {e}")
     return Run(done.returncode, done.stdout, done.stderr)
@@ -255,3 +275,115 @@ def test_a_task_that_fails_stops_every_rank_with_status_3(tmp_path: Path) -> Non
     assert run.returncode == 3
     assert "error: rank 0: 'memref.load' out of bounds in task '%t': index 8" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+# --------------------------------------------------------------------------
+# GPU tasks: device copies (emulated here) and CUDA kernels through pycuda
+
+
+def test_traced_device_copies_are_the_planned_ones(tmp_path: Path) -> None:
+    """--gpu emulate keeps device copies as the C runtime does: each rank's
+    host <-> GPU copies, in the order they happen, are those `--emit plan`
+    lists (the check test_device_copies.py makes of the C program)."""
+    for path in (EXAMPLES / "seed.mlir", EXAMPLES / "gpu_chain.mlir", EXAMPLES / "gpu_loop.mlir"):
+        program = load(path)
+        for sync, ranks in (("barrier", 1), ("p2p", 2), ("barrier", 3)):
+            script = write_script(program, make_schedule(program, sync), tmp_path / f"{sync}.py")
+            trace = tmp_path / f"{path.stem}-{sync}-{ranks}.json"
+            run = mpirun_py(script, ranks, ["--trace", str(trace)])
+            assert run.returncode == 0, run.stderr
+            plan = make_plan(program, ranks, sync)
+            for r in range(ranks):
+                assert traced(trace, r) == planned(plan.device_copies, r), (
+                    f"{path.name} --sync {sync} on {ranks} ranks, rank {r}"
+                )
+
+
+def test_run_backend_py_gpu_cuda_needs_pycuda(tmp_path: Path) -> None:
+    if find_spec("pycuda") is not None:
+        pytest.skip("pycuda is installed here: the refusal cannot happen")
+    run = avial2c("run", str(EXAMPLES / "seed.mlir"), "--backend", "py", "--gpu", "cuda",
+                  cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 2
+    assert "avial2c: error: --backend py --gpu cuda needs pycuda: pip install" in run.stderr
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not cuda_usable(), reason="needs nvcc and a CUDA device")
+@pytest.mark.parametrize("path", gpu_examples(), ids=lambda p: p.stem)
+def test_pycuda_runs_match_the_interpreter(path: Path, tmp_path: Path) -> None:
+    """--gpu cuda: the kernels run on the device through pycuda, on 1 and 2 ranks,
+    with the copies the plan lists; floats within 4 ulp where a kernel calls a
+    math function CUDA rounds differently or the program reduces."""
+    pytest.importorskip("pycuda", reason="pycuda is not installed")
+    program = load(path)
+    inputs = random_inputs(program, np.random.default_rng(zlib.crc32(path.name.encode())))
+    args = write_inputs(inputs, tmp_path / "in")
+    want = expected_outputs(program, inputs)
+    for sync, ranks in (("barrier", 1), ("p2p", 2)):
+        script = tmp_path / f"{sync}.py"
+        script.write_text(generate_py(program, make_schedule(program, sync), "cuda"))
+        out, trace = tmp_path / f"out-{sync}", tmp_path / f"trace-{sync}.json"
+        run = mpirun_py(script, ranks, [*args, "--output-dir", str(out), "--trace", str(trace)])
+        context = f"{path.name} (Python, pycuda) --sync {sync} on {ranks} ranks"
+        assert run.returncode == 0, f"{context}: {run.stderr}"
+        compare(program, out, want, context)
+        plan = make_plan(program, ranks, sync)
+        for r in range(ranks):
+            assert traced(trace, r) == planned(plan.device_copies, r), f"{context}, rank {r}"
+
+
+FAKE_PYCUDA = ROOT / "tests" / "support" / "fake_pycuda"
+
+
+@pytest.mark.parametrize("stem", ["gpu_chain", "gpu_loop"])
+def test_gpu_cuda_drives_the_device_as_planned(stem: str, tmp_path: Path) -> None:
+    """--gpu cuda without a GPU: tests/support/fake_pycuda stands in for pycuda
+    (host memory, no kernel runs, every call logged).  On 1 and 2 ranks each
+    rank makes one context on device local_rank % count, compiles the kernels
+    once (--fmad=false, extern "C" names, the runtime's headers found),
+    makes exactly the planned copies, launches kernels of the module with the
+    grid, block and argument types written in the program, frees every
+    allocation and pops its context."""
+    program = load(EXAMPLES / f"{stem}.mlir")
+    for sync, ranks in (("barrier", 1), ("p2p", 2)):
+        script = tmp_path / f"{sync}.py"
+        text = generate_py(program, make_schedule(program, sync), "cuda")
+        script.write_text(text)
+        written = {
+            m[0]: (json.loads("[" + m[1] + "]"), json.loads("[" + m[2] + "]"))
+            for m in re_launch.findall(text)
+        }
+        log, trace = tmp_path / f"log-{sync}.jsonl", tmp_path / f"trace-{sync}.json"
+        extra = {"FAKE_PYCUDA_LOG": str(log), "FAKE_PYCUDA_DEVICES": "2"}
+        run = mpirun_py(script, ranks, ["--trace", str(trace)], extra, [FAKE_PYCUDA])
+        context = f"{stem} --gpu cuda (fake pycuda) --sync {sync} on {ranks} ranks"
+        assert run.returncode == 0, f"{context}: {run.stderr}"
+        plan = make_plan(program, ranks, sync)
+        for r in range(ranks):
+            assert traced(trace, r) == planned(plan.device_copies, r), f"{context}, rank {r}"
+        calls: dict[int, list[dict[str, object]]] = {}
+        for line in log.read_text().splitlines():
+            record = json.loads(line)
+            calls.setdefault(record["pid"], []).append(record)
+        launched = 0
+        for mine in calls.values():
+            kinds = [c["call"] for c in mine]
+            assert kinds[0] == "init" and kinds.count("make_context") == 1, context
+            assert kinds[-1] == "pop" and kinds.count("pop") == 1, context
+            assert kinds.count("mem_alloc") == kinds.count("free"), context
+            (module,) = [c for c in mine if c["call"] == "SourceModule"]
+            assert module["options"] == ["--fmad=false"] and module["no_extern_c"], context
+            assert module["headers_found"] and set(module["kernels"]) == set(written), context
+            for c in mine:
+                if c["call"] == "launch":
+                    launched += 1
+                    assert (c["grid"], c["block"]) == written[c["name"]], context
+                    assert "pointer" in c["args"], context
+            assert kinds.count("launch") == kinds.count("synchronize"), context
+        assert launched > 0, context
+        if stem == "gpu_loop":
+            assert any("int64" in c.get("args", []) for m in calls.values() for c in m)  # type: ignore[operator]
+
+
+re_launch = re.compile(r'KERNELS\.launch\("(\w+)", \(([\d, ]+)\), \(([\d, ]+)\)')

@@ -15,7 +15,11 @@
 # transfers of `avial2c examples/fanout3.mlir --emit plan --ranks N`, and
 # of the C program.
 # --sync p2p: no barriers; each rank waits only for the transfers it takes part in.
-# --gpu emulate: GPU tasks run on the CPU, on the rank's arrays.
+# --gpu emulate: GPU tasks run on the CPU, on device copies kept in separate
+# arrays (pyrt.DeviceCopies, the twin of runtime_c/av_device.c), which move
+# exactly as the CUDA program's do: a GPU task's reads are copied to the
+# "device" only when stale there, and host code copies back what a GPU task
+# wrote before it uses it.
 #
 # Task bodies: one elementwise scf.parallel or gpu.launch becomes NumPy
 # operations on slices, with the interpreter's results bit for bit; any
@@ -83,10 +87,13 @@ def task_times(o2, m):
 # neg: on %gpu (sm_80), emulated on the CPU; level 1, rank 0.
 # Reads %m.
 # Writes %o3: body overwrites every element.
-def task_neg(o3, m):
+def task_neg(ctx):
+    o3 = ctx.device.use(4, pyrt.OVERWRITE, "neg")  # %o3: every element overwritten: no copy
+    m = ctx.device.use(1, pyrt.READ, "neg")  # %m: read
     # Not vectorised ('%bx' is a thread or block id of a grid of several blocks of several threads):
     # the reference interpreter's closures run the body on this rank's arrays.
     BODIES.run(3, {"o3": o3, "m": m})
+    ctx.device.wrote(4)  # %o3: only the device copy is current now
 
 
 # ---- level 0: make ----
@@ -97,6 +104,7 @@ def level0(ctx, own):
     if rank == 0:  # make on %cpu (x86_64)
         with ctx.span("task", "make"):
             task_make(m, a)
+        ctx.device.host_wrote(1)  # %m: the device copy, if any, is stale now
     own.wrote("m", 0, 0, 4)  # %m is now valid only on the rank of make
 
 
@@ -106,7 +114,6 @@ def level1(ctx, own):
     m = ctx.mem[1]  # %m
     o1 = ctx.mem[2]  # %o1
     o2 = ctx.mem[3]  # %o2
-    o3 = ctx.mem[4]  # %o3
     # plus (level 1, rank 0) reads %m, last written by make (level 0, rank 0); same rank: no transfer
     # times (level 1, rank 0) reads %m, last written by make (level 0, rank 0); same rank: no transfer
     # neg (level 1, rank 0) reads %m, last written by make (level 0, rank 0); same rank: no transfer
@@ -118,7 +125,7 @@ def level1(ctx, own):
             task_times(o2, m)
     if rank == 0:  # neg on %gpu (sm_80), on the CPU
         with ctx.span("task", "neg"):
-            task_neg(o3, m)
+            task_neg(ctx)
     own.wrote("o1", 0, 0, 4)  # %o1 is now valid only on the rank of plus
     own.wrote("o2", 0, 0, 4)  # %o2 is now valid only on the rank of times
     own.wrote("o3", 0, 0, 4)  # %o3 is now valid only on the rank of neg
@@ -134,7 +141,7 @@ def gather_results(ctx, own):
 
 
 def main():
-    ctx = pyrt.start(MEMREFS, bodies=BODIES)  # MPI, the command line, the memrefs, the --input files
+    ctx = pyrt.start(MEMREFS, bodies=BODIES, gpu="emulate")  # MPI, the command line, the memrefs, the --input files
     ctx.require_size(3, "--placement heft placed its tasks for 3 ranks")
     own = ctx.owners()  # which ranks hold a valid copy of each memref
     level0(ctx, own)

@@ -14,7 +14,11 @@
 # transfers of `avial2c examples/gpu_chain.mlir --emit plan --ranks N`, and
 # of the C program.
 # --sync barrier: comm.Barrier() ends each level.
-# --gpu emulate: GPU tasks run on the CPU, on the rank's arrays.
+# --gpu emulate: GPU tasks run on the CPU, on device copies kept in separate
+# arrays (pyrt.DeviceCopies, the twin of runtime_c/av_device.c), which move
+# exactly as the CUDA program's do: a GPU task's reads are copied to the
+# "device" only when stale there, and host code copies back what a GPU task
+# wrote before it uses it.
 #
 # Task bodies: one elementwise scf.parallel or gpu.launch becomes NumPy
 # operations on slices, with the interpreter's results bit for bit; any
@@ -49,28 +53,38 @@ OUTPUTS = ("y", "z", "w", "s")
 # scale: on %gpu (sm_90), emulated on the CPU; level 0, rank 0.
 # Reads %x.
 # Writes %y: body overwrites every element.
-def task_scale(y, x):
+def task_scale(ctx):
+    y = ctx.device.use(1, pyrt.OVERWRITE, "scale")  # %y: every element overwritten: no copy
+    x = ctx.device.use(0, pyrt.READ, "scale")  # %x: read
     # Not vectorised (its body holds 'scf.if'):
     # the reference interpreter's closures run the body on this rank's arrays.
     BODIES.run(0, {"y": y, "x": x})
+    ctx.device.wrote(1)  # %y: only the device copy is current now
 
 
 # shift: on %gpu (sm_90), emulated on the CPU; level 1, rank 0.
 # Reads %y.
 # Writes %z: body overwrites every element.
-def task_shift(z, y):
+def task_shift(ctx):
+    z = ctx.device.use(2, pyrt.OVERWRITE, "shift")  # %z: every element overwritten: no copy
+    y = ctx.device.use(1, pyrt.READ, "shift")  # %y: read
     # Not vectorised (its body holds 'scf.if'):
     # the reference interpreter's closures run the body on this rank's arrays.
     BODIES.run(1, {"z": z, "y": y})
+    ctx.device.wrote(2)  # %z: only the device copy is current now
 
 
 # mix: on %gpu (sm_90), emulated on the CPU; level 2, rank 0.
 # Reads %y, %z.
 # Writes %w: body overwrites every element.
-def task_mix(w, y, z):
+def task_mix(ctx):
+    w = ctx.device.use(3, pyrt.OVERWRITE, "mix")  # %w: every element overwritten: no copy
+    y = ctx.device.use(1, pyrt.READ, "mix")  # %y: read
+    z = ctx.device.use(2, pyrt.READ, "mix")  # %z: read
     # Not vectorised (its body holds 'scf.if'):
     # the reference interpreter's closures run the body on this rank's arrays.
     BODIES.run(2, {"w": w, "y": y, "z": z})
+    ctx.device.wrote(3)  # %w: only the device copy is current now
 
 
 # total: on %cpu (x86_64); level 3, rank 0.
@@ -85,11 +99,9 @@ def task_total(s, w):
 # ---- level 0: scale ----
 def level0(ctx, own):
     rank, size, comm = ctx.rank, ctx.size, ctx.comm
-    x = ctx.mem[0]  # %x
-    y = ctx.mem[1]  # %y
     if rank == 0:  # scale on %gpu (sm_90), on the CPU
         with ctx.span("task", "scale"):
-            task_scale(y, x)
+            task_scale(ctx)
     own.wrote("y", 0, 0, 4000)  # %y is now valid only on the rank of scale
     # --sync barrier: no rank starts the next level before every rank has finished this one.
     with ctx.span("barrier", "end of level 0"):
@@ -99,12 +111,10 @@ def level0(ctx, own):
 # ---- level 1: shift ----
 def level1(ctx, own):
     rank, size, comm = ctx.rank, ctx.size, ctx.comm
-    y = ctx.mem[1]  # %y
-    z = ctx.mem[2]  # %z
     # shift (level 1, rank 0) reads %y, last written by scale (level 0, rank 0); same rank: no transfer
     if rank == 0:  # shift on %gpu (sm_90), on the CPU
         with ctx.span("task", "shift"):
-            task_shift(z, y)
+            task_shift(ctx)
     own.wrote("z", 0, 0, 4000)  # %z is now valid only on the rank of shift
     # --sync barrier: no rank starts the next level before every rank has finished this one.
     with ctx.span("barrier", "end of level 1"):
@@ -114,14 +124,11 @@ def level1(ctx, own):
 # ---- level 2: mix ----
 def level2(ctx, own):
     rank, size, comm = ctx.rank, ctx.size, ctx.comm
-    y = ctx.mem[1]  # %y
-    z = ctx.mem[2]  # %z
-    w = ctx.mem[3]  # %w
     # mix (level 2, rank 0) reads %y, last written by scale (level 0, rank 0); same rank: no transfer
     # mix (level 2, rank 0) reads %z, last written by shift (level 1, rank 0); same rank: no transfer
     if rank == 0:  # mix on %gpu (sm_90), on the CPU
         with ctx.span("task", "mix"):
-            task_mix(w, y, z)
+            task_mix(ctx)
     own.wrote("w", 0, 0, 4000)  # %w is now valid only on the rank of mix
     # --sync barrier: no rank starts the next level before every rank has finished this one.
     with ctx.span("barrier", "end of level 2"):
@@ -135,6 +142,7 @@ def level3(ctx, own):
     s = ctx.mem[4]  # %s
     # total (level 3, rank 0) reads %w, last written by mix (level 2, rank 0); same rank: no transfer
     if rank == 0:  # total on %cpu (x86_64)
+        ctx.device.host_use(3, "total")  # %w: a GPU task on this rank may hold the current copy
         with ctx.span("task", "total"):
             task_total(s, w)
     own.wrote("s", 0, 0, 1)  # %s is now valid only on the rank of total
@@ -153,7 +161,7 @@ def gather_results(ctx, own):
 
 
 def main():
-    ctx = pyrt.start(MEMREFS, bodies=BODIES)  # MPI, the command line, the memrefs, the --input files
+    ctx = pyrt.start(MEMREFS, bodies=BODIES, gpu="emulate")  # MPI, the command line, the memrefs, the --input files
     own = ctx.owners()  # which ranks hold a valid copy of each memref
     level0(ctx, own)
     level1(ctx, own)

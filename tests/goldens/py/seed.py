@@ -14,7 +14,11 @@
 # transfers of `avial2c examples/seed.mlir --emit plan --ranks N`, and
 # of the C program.
 # --sync barrier: comm.Barrier() ends each level.
-# --gpu emulate: GPU tasks run on the CPU, on the rank's arrays.
+# --gpu emulate: GPU tasks run on the CPU, on device copies kept in separate
+# arrays (pyrt.DeviceCopies, the twin of runtime_c/av_device.c), which move
+# exactly as the CUDA program's do: a GPU task's reads are copied to the
+# "device" only when stale there, and host code copies back what a GPU task
+# wrote before it uses it.
 #
 # Task bodies: one elementwise scf.parallel or gpu.launch becomes NumPy
 # operations on slices, with the interpreter's results bit for bit; any
@@ -70,12 +74,15 @@ def task2(d, a, b):
 # task3: on %gpu (sm_90), emulated on the CPU; level 1, rank 0.
 # Reads %c, %d.
 # Writes %d: also read: needs current contents.
-def task3(d, c):
+def task3(ctx):
+    d = ctx.device.use(3, pyrt.READ, "task3")  # %d: read
+    c = ctx.device.use(2, pyrt.READ, "task3")  # %c: read
     # gpu.launch, global id x in [0, 20): elementwise, as NumPy operations on slices
     x = c[0:20]  # memref.load
     y = d[0:20].copy()  # memref.load
     z = x + y  # arith.addi
     d[0:20] = z
+    ctx.device.wrote(3)  # %d: only the device copy is current now
 
 
 # ---- level 0: task1, task2 ----
@@ -88,9 +95,11 @@ def level0(ctx, own):
     if rank == 0:  # task1 on %cpu (x86_64)
         with ctx.span("task", "task1"):
             task1(c, a, b)
+        ctx.device.host_wrote(2)  # %c: the device copy, if any, is stale now
     if rank == 1 % size:  # task2 on %cpu (x86_64)
         with ctx.span("task", "task2"):
             task2(d, a, b)
+        ctx.device.host_wrote(3)  # %d: the device copy, if any, is stale now
     own.wrote("c", 0, 0, 20)  # %c is now valid only on the rank of task1
     own.wrote("d", 1 % size, 0, 20)  # %d is now valid only on the rank of task2
     # --sync barrier: no rank starts the next level before every rank has finished this one.
@@ -101,7 +110,6 @@ def level0(ctx, own):
 # ---- level 1: task3 ----
 def level1(ctx, own):
     rank, size, comm = ctx.rank, ctx.size, ctx.comm
-    c = ctx.mem[2]  # %c
     d = ctx.mem[3]  # %d
     reqs = []  # the transfers of this level, completed together
     own.phase()  # its messages are numbered (tagged) from 0
@@ -109,14 +117,16 @@ def level1(ctx, own):
     # task3 (level 1, rank 0) reads %d, last written by task2 (level 0, rank 1 % size)
     for mv in own.need("d", 0, 0, 20):
         if rank == mv.dst:
+            ctx.device.host_wrote(3)  # the device copy, if any, is stale now
             reqs.append(comm.Irecv(d[mv.lo:mv.hi], mv.src, mv.tag))
         elif rank == mv.src:
+            ctx.device.host_use(3, "%d for task3")  # a GPU task on this rank may hold the current copy
             reqs.append(comm.Isend(d[mv.lo:mv.hi], mv.dst, mv.tag))
     with ctx.span("wait", "transfers before level 1"):
         MPI.Request.Waitall(reqs)
     if rank == 0:  # task3 on %gpu (sm_90), on the CPU
         with ctx.span("task", "task3"):
-            task3(d, c)
+            task3(ctx)
     own.wrote("d", 0, 0, 20)  # %d is now valid only on the rank of task3
     # --sync barrier: no rank starts the next level before every rank has finished this one.
     with ctx.span("barrier", "end of level 1"):
@@ -131,7 +141,7 @@ def gather_results(ctx, own):
 
 
 def main():
-    ctx = pyrt.start(MEMREFS)  # MPI, the command line, the memrefs, the --input files
+    ctx = pyrt.start(MEMREFS, gpu="emulate")  # MPI, the command line, the memrefs, the --input files
     own = ctx.owners()  # which ranks hold a valid copy of each memref
     level0(ctx, own)
     level1(ctx, own)

@@ -18,11 +18,13 @@ export PATH := $(PATH):/usr/local/cuda/bin
 # oracle for MLIR syntax and semantics) and Graphviz for DAG drawings.
 APT_PACKAGES := openmpi-bin libopenmpi-dev gcc libgomp1 make mlir-22-tools graphviz python3-venv
 
-.PHONY: help setup system venv run test test-fast test-install test-slurm lint typecheck dag fuzz bench bench-peers clean
+.PHONY: help setup system venv run test test-long test-all test-fast test-install test-slurm lint typecheck dag fuzz bench bench-peers clean
 
 help:
 	@echo "make run   [FILE=examples/seed.mlir NP=2 ARGS=...]  set up, build and run a program"
-	@echo "make test  [PYTEST_ARGS=...]                        lint, type-check and run the test suite"
+	@echo "make test  [PYTEST_ARGS=...]                        lint, type-check and run the test suite (not the long tier)"
+	@echo "make test-long                                      the long tier: MPICH, the wheel in a fresh venv, sanitizers, fuzzer hunts, ..."
+	@echo "make test-all                                       lint, type-check and every test, both tiers"
 	@echo "make test-fast                                      the tests that build and run nothing (under a minute)"
 	@echo "make test-install                                   the wheel, installed offline in a fresh venv, builds and runs the seed"
 	@echo "make test-slurm                                     avial2c run inside salloc -n 2 and -n 1 on a one-node Slurm it starts"
@@ -66,11 +68,21 @@ lint: venv
 	$(VENV)/bin/ruff check avial2c tests
 	$(VENV)/bin/mypy
 
+# The default tier: everything but the tests marked `long` (tests/conftest.py
+# says which and why), under about 8 minutes on 2 cores.
 test: setup lint
+	$(VENV)/bin/pytest -m "not long" $(PYTEST_ARGS)
+
+# The long tier alone: other MPI implementations, the wheel in a fresh venv,
+# sanitizers, the fuzzer's defect-class hunts, the rest of the sweeps.
+test-long: setup
+	$(VENV)/bin/pytest -m long $(PYTEST_ARGS)
+
+test-all: setup lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The wheel installed offline in a fresh venv outside the checkout, whose
-# avial2c builds and runs examples/seed.mlir (part of `make test` too).
+# avial2c builds and runs examples/seed.mlir (part of `make test-long` too).
 test-install: setup
 	$(VENV)/bin/pytest tests/test_install.py $(PYTEST_ARGS)
 

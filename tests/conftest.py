@@ -80,10 +80,44 @@ def goldens(request: pytest.FixtureRequest) -> Goldens:
 # Folders whose every test builds programs and runs them under mpirun.
 SLOW_FOLDERS = ("e2e", "runtime")
 
+# The long tier: `make test-long` runs it, `make test` leaves it out (to stay
+# under about 8 minutes on 2 cores).  Other MPI implementations and installs,
+# sanitizers, the measured model report, the StarPU smoke test, the fuzzer's
+# hunts for each defect class, and the repeats of end-to-end sweeps whose
+# core stays in `make test`: the seed's other spellings (the same program),
+# the p2p half of the device-copy and heft sweeps, and the Python backend on
+# the examples beyond a representative few.
+LONG_FILES = {
+    "e2e/test_mpich.py", "test_install.py", "e2e/test_model_report.py",
+    "e2e/test_peers_starpu.py", "e2e/test_sanitizers.py",
+}  # fmt: skip
+LONG_TESTS = {"e2e/test_fuzz.py::test_fuzzer_finds_defect_class"}
+SEED_SPELLINGS = ("seed_generic", "seed_mlir_opt", "seed_typed", "seed_explicit_cpu")
+PY_KEPT = ("seed", "gpu_chain", "gpu_loop", "jacobi_split", "jacobi_loop", "split_then_whole")
+PRINTED_KEPT = ("seed", "gpu_chain", "jacobi_loop", "reduction", "select_math", "split_broadcast")
+
+
+def in_long_tier(path: str, name: str, ids: tuple[str, ...]) -> bool:
+    """PATH (relative to tests/), the test's NAME and its parameter ids."""
+    if path in LONG_FILES or f"{path}::{name}" in LONG_TESTS:
+        return True
+    if path == "e2e/test_e2e.py" and any(i in SEED_SPELLINGS for i in ids):
+        return True
+    if path == "e2e/test_e2e.py" and name == "test_printed_outputs_match_interpret_mode":
+        return not any(i in PRINTED_KEPT for i in ids)
+    if path == "e2e/test_py_backend.py" and name == "test_example_matches_the_interpreter":
+        return not any(i in PY_KEPT for i in ids)
+    if path == "e2e/test_device_copies.py" and name == "test_traced_copies_are_the_planned_ones":
+        return "p2p" in ids
+    if path == "e2e/test_heft_runs.py" and name == "test_heft_placed_example_matches_the_interpreter":
+        return "p2p" in "-".join(ids)
+    return False
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Marks `slow` the build-and-run folders and every test that needs a compiler
-    (markers.BUILDING); `make test-fast` leaves them out."""
+    (markers.BUILDING), which `make test-fast` leaves out, and `long` the long
+    tier (in_long_tier), which `make test` leaves out."""
     from markers import BUILDING
 
     root = Path(__file__).resolve().parent
@@ -92,3 +126,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reasons = {m.kwargs.get("reason") for m in item.iter_markers("skipif")}
         if (parts and parts[0] in SLOW_FOLDERS) or reasons & BUILDING:
             item.add_marker(pytest.mark.slow)
+        name, _, params = item.name.partition("[")
+        ids = tuple(params.rstrip("]").split("-")) if params else ()
+        if in_long_tier("/".join(parts), name, ids):
+            item.add_marker(pytest.mark.long)

@@ -115,6 +115,18 @@ static void alloc_memrefs(av_ctx *ctx) {
     }
 }
 
+int64_t av_omp_min_work = 8192;
+
+/* AVIAL_OMP_MIN_WORK, when it is a number >= 0. */
+static void read_omp_min_work(void) {
+    const char *text = getenv("AVIAL_OMP_MIN_WORK");
+    if (text == NULL || *text == '\0') return;
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(text, &end, 10);
+    if (errno == 0 && *end == '\0' && n >= 0) av_omp_min_work = (int64_t)n;
+}
+
 void av_init(av_ctx *ctx, int argc, char **argv, av_memref *mem, int n_mem) {
     int provided = 0;
     memset(ctx, 0, sizeof *ctx);
@@ -138,6 +150,15 @@ void av_init(av_ctx *ctx, int argc, char **argv, av_memref *mem, int n_mem) {
     }
     alloc_memrefs(ctx);
     load_inputs(ctx);
+    read_omp_min_work();
+#ifdef _OPENMP
+    /* Start this rank's OpenMP threads now, before the clock: the first
+     * parallel loop of a task would otherwise pay for creating them. */
+#pragma omp parallel
+    {
+        (void)0;
+    }
+#endif
     AV_MPI_CHECK(MPI_Barrier(MPI_COMM_WORLD), "start-up");
     ctx->t_start = MPI_Wtime();
 }

@@ -278,6 +278,15 @@ int av_finish(av_ctx *ctx, const int *outputs, int n_outputs);
  * Tasks, transfers, barriers
  * ---------------------------------------------------------------------- */
 
+/** Loops with constant bounds and less work than a few thousand operations
+ *  run on one thread unless their work reaches this:
+ *  `#pragma omp parallel for if(WORK >= av_omp_min_work)` (starting OpenMP
+ *  threads costs microseconds).  av_init sets it from the environment
+ *  variable AVIAL_OMP_MIN_WORK, 8192 when unset (the translator's
+ *  SMALL_PARALLEL_WORK, avial2c/codegen/body.py); 0 makes every loop
+ *  parallel. */
+extern int64_t av_omp_min_work;
+
 /** Seconds since the common start (MPI_Wtime based). */
 double av_now(const av_ctx *ctx);
 

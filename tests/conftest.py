@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 if "OMPI_MCA_orte_tmpdir_base" not in os.environ:
     _OMPI_TMP = tempfile.mkdtemp(prefix="avial2c-ompi-")
     atexit.register(shutil.rmtree, _OMPI_TMP, ignore_errors=True)
-    os.environ["OMPI_MCA_orte_tmpdir_base"] = _OMPI_TMP
+    os.environ["OMPI_MCA_orte_tmpdir_base"] = _OMPI_TMP  # noqa: SIM112 (Open MPI reads this spelling only)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

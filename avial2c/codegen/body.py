@@ -45,6 +45,16 @@ MAX_SCRATCH_BYTES = 64 * 1024
 # compiler from vectorizing the inner loop (a 2-D Jacobi sweep ran 1.5 times
 # slower with collapse(2) over 1024 x 1024 than with the rows alone).
 COLLAPSE_ENOUGH = 64
+# An scf.parallel with constant bounds whose iterations do fewer operations
+# than this in all gets `if(WORK >= av_omp_min_work)`: it runs on one thread
+# unless the program is told otherwise, as starting and joining an OpenMP
+# team costs about as much (microseconds), and far more when its threads
+# have gone to sleep between tasks (a chain of small tasks ran 50 times
+# slower on 2 threads than on one).  av_omp_min_work is this number unless
+# AVIAL_OMP_MIN_WORK says otherwise (runtime_c/av_ctx.c; tests set 0, so
+# that small programs exercise the parallel loops).
+SMALL_PARALLEL_WORK = 1 << 13
+LOOP_OPS = frozenset({"scf.for", "scf.while", "scf.parallel"})
 
 
 # --------------------------------------------------------------------------
@@ -222,6 +232,23 @@ def omp_parallel_for(trips: Sequence[int | None]) -> str:
             depth = k + 1
             break
     return "omp parallel for" + (f" collapse({depth})" if depth > 1 else "")
+
+
+def small_work(trips: Sequence[int | None], body: Block, split: bool) -> tuple[int, int] | None:
+    """(iterations, operations) of an scf.parallel too small to share among
+    threads (SMALL_PARALLEL_WORK), or None: bounds not constant, a loop in
+    the body, or a task split by rows (its block is a share already)."""
+    if split or any(n is None for n in trips):
+        return None
+    ops = list(walk_ops(body))
+    if any(op.name in LOOP_OPS for op in ops):
+        return None
+    iterations = 1
+    for n in trips:
+        assert n is not None
+        iterations *= n
+    work = iterations * max(len(ops), 1)
+    return (iterations, work) if work < SMALL_PARALLEL_WORK else None
 
 
 def trip_count(lb: Operand, ub: Operand, step: Operand) -> int | None:
@@ -581,9 +608,11 @@ class Translator:
             self.for_header(op, iv, lb, ub, s, parallel=True)
             for iv, lb, ub, s in zip(body.args, lbs, ubs, steps, strict=True)
         ]
+        first_row = None
         if self.row_bounds is not None:
             # Split by rows: this rank's block of the first dimension.
             (first, last), self.row_bounds = self.row_bounds, None
+            first_row = first
             iv = self.names[body.args[0]]
             headers[0] = f"for (int64_t {iv} = {first}; {iv} < {last}; ++{iv})"
         stmts = self.block(body_ops(body, "scf.reduce"), in_parallel=True)
@@ -591,6 +620,13 @@ class Translator:
         self.namer.pop()
         trips = [trip_count(*b) for b in zip(lbs, ubs, steps, strict=True)]
         pragma, comment = self.parallel_pragma(trips, accs, combines, in_parallel)
+        small = small_work(trips, body, split=first_row is not None)
+        if pragma and small is not None:
+            pragma += f" if({small[1]} >= av_omp_min_work)"
+            comment = (
+                f"{small[0]} iterations, about {small[1]} operations: one thread unless "
+                "AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much)"
+            )
         out.append(loop_nest(headers, stmts, pragma, comment))
         for k, name in enumerate(accs):
             out += self.mark_unused(op.results[k : k + 1], name)

@@ -711,6 +711,32 @@ def test_openmp_collapses_only_as_many_loops_as_it_needs() -> None:
     assert trip_count(Const(5, index), Const(2, index), Const(1, index)) == 0
 
 
+def test_small_parallel_loops_ask_the_runtime_for_threads() -> None:
+    """A constant-bound scf.parallel with little work gets if(WORK >= av_omp_min_work);
+    a big one, one with a loop inside, or one of unknown bounds does not."""
+    def c_of(n: int, inner: str = "") -> str:
+        text = f"""
+        avial.schedule %a, %b : memref<4096xi32>, memref<4096xi32> {{
+          %cpu = avial.target {{arch = "x86_64"}}
+          %t = avial.task %cpu, %a, %b {{
+            scf.parallel %i = 0 to {n} {{
+              %x = memref.load %a[%i]
+              {inner}
+              memref.store %x, %b[%i]
+            }}
+          }}
+        }}
+        """
+        return generate(check_text(text)).c
+
+    small = c_of(100)
+    assert "#pragma omp parallel for if(200 >= av_omp_min_work)" in small
+    assert "100 iterations, about 200 operations: one thread unless AVIAL_OMP_MIN_WORK" in small
+    assert "#pragma omp parallel for\n" in c_of(4096)
+    looped = c_of(100, "scf.for %k = 0 to 4 { %y = arith.addi %x, %x }")
+    assert "#pragma omp parallel for\n" in looped
+
+
 INDEX_ARITH = """
 func.func @main(%a: memref<16xi64>) {
   avial.schedule %a : memref<16xi64> {

@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 from e2e import (
     EXAMPLES,
+    MPI_TIMEOUT,
     assert_same_memrefs,
     build_example,
     expected_outputs,
     load,
+    mpi_env,
     mpirun,
     random_inputs,
     write_inputs,
@@ -73,3 +75,25 @@ def test_printed_outputs_match_interpret_mode(path: Path, tmp_path: Path) -> Non
     assert got and len(got) == len(want)
     if not any(op in path.read_text() for op in ("scf.reduce", "init (")):
         assert got == want
+
+
+@needs_mpi
+def test_small_loops_give_the_same_results_on_one_thread_or_many(tmp_path: Path) -> None:
+    """AVIAL_OMP_MIN_WORK unset (small loops on one thread), 0 (every loop on
+    2 threads), huge, or not a number (ignored): the same memrefs."""
+    program = load(EXAMPLES / "jacobi2d.mlir")
+    exe = build_example(program, tmp_path / "build", "p2p")
+    inputs = random_inputs(program, np.random.default_rng(4))
+    args = write_inputs(inputs, tmp_path / "in")
+    want = expected_outputs(program, inputs)
+    for value in (None, "0", "1000000000", "lots", "-3"):
+        env = mpi_env()
+        env.pop("AVIAL_OMP_MIN_WORK", None)
+        if value is not None:
+            env["AVIAL_OMP_MIN_WORK"] = value
+        out = tmp_path / f"out-{value}"
+        done = subprocess.run(["mpirun", "-n", "2", "--oversubscribe", str(exe), *args,
+                               "--output-dir", str(out)], capture_output=True, text=True,
+                              env=env, timeout=MPI_TIMEOUT, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert_same_memrefs(program, out, want, f"AVIAL_OMP_MIN_WORK={value}")

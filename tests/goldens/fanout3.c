@@ -62,7 +62,8 @@ static const int outputs[] = {MEM_M, MEM_O1, MEM_O2, MEM_O3};
  */
 static void task_make(int32_t *restrict m, const int32_t *restrict a)
 {
-    #pragma omp parallel for collapse(2)
+    /* 64 iterations, about 320 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for collapse(2) if(320 >= av_omp_min_work)
     for (int64_t i = 0; i < 4; ++i) {
         for (int64_t j = 0; j < 16; ++j) {
             const int32_t v = a[i * 16 + j];
@@ -81,7 +82,8 @@ static void task_make(int32_t *restrict m, const int32_t *restrict a)
  */
 static void task_plus(int32_t *restrict o1, const int32_t *restrict m)
 {
-    #pragma omp parallel for collapse(2)
+    /* 64 iterations, about 192 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for collapse(2) if(192 >= av_omp_min_work)
     for (int64_t i = 0; i < 4; ++i) {
         for (int64_t j = 0; j < 16; ++j) {
             const int32_t v = m[i * 16 + j];
@@ -98,7 +100,8 @@ static void task_plus(int32_t *restrict o1, const int32_t *restrict m)
  */
 static void task_times(int32_t *restrict o2, const int32_t *restrict m)
 {
-    #pragma omp parallel for collapse(2)
+    /* 64 iterations, about 192 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for collapse(2) if(192 >= av_omp_min_work)
     for (int64_t i = 0; i < 4; ++i) {
         for (int64_t j = 0; j < 16; ++j) {
             const int32_t v = m[i * 16 + j];

@@ -58,7 +58,8 @@ static const int outputs[] = {MEM_X, MEM_Y, MEM_Z};
  */
 static void task_fill(int32_t *restrict x, const int32_t *restrict a)
 {
-    #pragma omp parallel for
+    /* 32 iterations, about 96 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(96 >= av_omp_min_work)
     for (int64_t i = 0; i < 32; ++i) {
         const int32_t v = a[i];
         const int32_t d = av_muli_i32(v, 2);
@@ -73,7 +74,8 @@ static void task_fill(int32_t *restrict x, const int32_t *restrict a)
  */
 static void task_other(int32_t *restrict y)
 {
-    #pragma omp parallel for
+    /* 32 iterations, about 96 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(96 >= av_omp_min_work)
     for (int64_t i = 0; i < 32; ++i) {
         const int32_t ii = (int32_t)i;
         const int32_t sq = av_muli_i32(ii, ii);
@@ -88,7 +90,8 @@ static void task_other(int32_t *restrict y)
  */
 static void task_use(int32_t *restrict z, const int32_t *restrict y)
 {
-    #pragma omp parallel for
+    /* 32 iterations, about 96 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(96 >= av_omp_min_work)
     for (int64_t i = 0; i < 32; ++i) {
         const int32_t v = y[i];
         const int32_t s = av_addi_i32(v, 1);
@@ -103,7 +106,8 @@ static void task_use(int32_t *restrict z, const int32_t *restrict y)
  */
 static void task_half(int32_t *restrict x)
 {
-    #pragma omp parallel for
+    /* 16 iterations, about 48 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(48 >= av_omp_min_work)
     for (int64_t i = 0; i < 16; ++i) {
         const int32_t ii = (int32_t)i;
         const int32_t v = av_addi_i32(ii, 100);

@@ -54,7 +54,8 @@ static const int outputs[] = {MEM_U, MEM_V};
  */
 static void task_sweep1(double *restrict v, const double *restrict u)
 {
-    #pragma omp parallel for collapse(2)
+    /* 256 iterations, about 6144 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for collapse(2) if(6144 >= av_omp_min_work)
     for (int64_t i = 0; i < 16; ++i) {
         for (int64_t j = 0; j < 16; ++j) {
             double new_;
@@ -88,7 +89,8 @@ static void task_sweep1(double *restrict v, const double *restrict u)
  */
 static void task_sweep2(double *restrict u, const double *restrict v)
 {
-    #pragma omp parallel for collapse(2)
+    /* 256 iterations, about 6144 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for collapse(2) if(6144 >= av_omp_min_work)
     for (int64_t i = 0; i < 16; ++i) {
         for (int64_t j = 0; j < 16; ++j) {
             double new_;
@@ -122,7 +124,8 @@ static void task_sweep2(double *restrict u, const double *restrict v)
  */
 static void task_sweep3(double *restrict v, const double *restrict u)
 {
-    #pragma omp parallel for collapse(2)
+    /* 256 iterations, about 6144 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for collapse(2) if(6144 >= av_omp_min_work)
     for (int64_t i = 0; i < 16; ++i) {
         for (int64_t j = 0; j < 16; ++j) {
             double new_;
@@ -156,7 +159,8 @@ static void task_sweep3(double *restrict v, const double *restrict u)
  */
 static void task_sweep4(double *restrict u, const double *restrict v)
 {
-    #pragma omp parallel for collapse(2)
+    /* 256 iterations, about 6144 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for collapse(2) if(6144 >= av_omp_min_work)
     for (int64_t i = 0; i < 16; ++i) {
         for (int64_t j = 0; j < 16; ++j) {
             double new_;

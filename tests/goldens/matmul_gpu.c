@@ -195,7 +195,8 @@ static void task_tiled(av_ctx *ctx)
  */
 static void task_check(float *restrict E, float *restrict rowsum, const float *restrict C, const float *restrict D)
 {
-    #pragma omp parallel for collapse(2)
+    /* 256 iterations, about 1024 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for collapse(2) if(1024 >= av_omp_min_work)
     for (int64_t i = 0; i < 16; ++i) {
         for (int64_t j = 0; j < 16; ++j) {
             const float x = C[i * 16 + j];

@@ -83,7 +83,8 @@ static void task_table(int32_t *restrict lut)
  */
 static void task_spread(int8_t *restrict b8, int16_t *restrict h16, double *restrict d64, const int32_t *restrict src, const int32_t *restrict lut)
 {
-    #pragma omp parallel for collapse(2)
+    /* 64 iterations, about 896 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for collapse(2) if(896 >= av_omp_min_work)
     for (int64_t i = 0; i < 8; ++i) {
         for (int64_t j = 0; j < 8; ++j) {
             const int32_t s = src[i * 8 + j];
@@ -111,7 +112,8 @@ static void task_spread(int8_t *restrict b8, int16_t *restrict h16, double *rest
  */
 static void task_mask(uint8_t *restrict big, const int32_t *restrict src)
 {
-    #pragma omp parallel for collapse(2)
+    /* 64 iterations, about 192 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for collapse(2) if(192 >= av_omp_min_work)
     for (int64_t i = 0; i < 8; ++i) {
         for (int64_t j = 0; j < 8; ++j) {
             const int32_t s = src[i * 8 + j];
@@ -128,7 +130,8 @@ static void task_mask(uint8_t *restrict big, const int32_t *restrict src)
  */
 static void task_pick(int8_t *restrict sel, const uint8_t *restrict big, const int8_t *restrict b8)
 {
-    #pragma omp parallel for collapse(2)
+    /* 64 iterations, about 320 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for collapse(2) if(320 >= av_omp_min_work)
     for (int64_t i = 0; i < 8; ++i) {
         for (int64_t j = 0; j < 8; ++j) {
             const bool m = big[i * 8 + j];

@@ -62,7 +62,8 @@ static const int outputs[] = {MEM_X, MEM_Y, MEM_Z, MEM_W, MEM_OUT};
  */
 static void task_produce(int32_t *restrict x)
 {
-    #pragma omp parallel for
+    /* 32 iterations, about 96 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(96 >= av_omp_min_work)
     for (int64_t i = 0; i < 32; ++i) {
         const int32_t ii = (int32_t)i;
         const int32_t v = av_muli_i32(ii, 3);
@@ -101,7 +102,8 @@ static void task_widen(av_ctx *ctx)
  */
 static void task_refill(int32_t *restrict x, const int32_t *restrict z)
 {
-    #pragma omp parallel for
+    /* 32 iterations, about 160 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(160 >= av_omp_min_work)
     for (int64_t i = 0; i < 32; ++i) {
         const int32_t v = z[i];
         const int32_t ii = (int32_t)i;
@@ -118,7 +120,8 @@ static void task_refill(int32_t *restrict x, const int32_t *restrict z)
  */
 static void task_combine(int64_t *restrict w, const int64_t *restrict y, const int32_t *restrict x)
 {
-    #pragma omp parallel for
+    /* 32 iterations, about 160 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(160 >= av_omp_min_work)
     for (int64_t i = 0; i < 32; ++i) {
         const int64_t a = y[i];
         const int32_t b = x[i];
@@ -135,7 +138,8 @@ static void task_combine(int64_t *restrict w, const int64_t *restrict y, const i
  */
 static void task_square(int32_t *restrict z)
 {
-    #pragma omp parallel for
+    /* 32 iterations, about 96 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(96 >= av_omp_min_work)
     for (int64_t i = 0; i < 32; ++i) {
         const int32_t v = z[i];
         const int32_t sq = av_muli_i32(v, v);

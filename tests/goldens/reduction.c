@@ -63,7 +63,8 @@ static const int outputs[] = {MEM_S1, MEM_S2, MEM_M, MEM_ST};
 static void task_psum(float *restrict s1, const float *restrict x)
 {
     float sum = 0.0f;
-    #pragma omp parallel for reduction(+:sum)
+    /* 64 iterations, about 256 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for reduction(+:sum) if(256 >= av_omp_min_work)
     for (int64_t i = 0; i < 64; ++i) {
         const float v = x[i];
         sum += v;
@@ -95,7 +96,8 @@ static void task_fsum(float *restrict s2, const float *restrict x)
 static void task_imax(int32_t *restrict m, const int32_t *restrict n)
 {
     int32_t max = INT32_MIN;
-    #pragma omp parallel for collapse(2) reduction(max:max)
+    /* 64 iterations, about 256 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for collapse(2) reduction(max:max) if(256 >= av_omp_min_work)
     for (int64_t i = 0; i < 8; ++i) {
         for (int64_t j = 0; j < 8; ++j) {
             const int32_t v = n[i * 8 + j];
@@ -114,7 +116,8 @@ static void task_stats(float *restrict st, const float *restrict x)
 {
     float sum = 0.0f;
     int32_t big = 0;
-    #pragma omp parallel for reduction(+:sum) reduction(av_red_addi_i32:big)
+    /* 64 iterations, about 512 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for reduction(+:sum) reduction(av_red_addi_i32:big) if(512 >= av_omp_min_work)
     for (int64_t i = 0; i < 64; ++i) {
         const float v = x[i];
         const bool over = v > 5.0f;

@@ -60,7 +60,8 @@ static const int outputs[] = {MEM_ARG2, MEM_ARG3};
  */
 static void task_2(int32_t *restrict arg2, const int32_t *restrict arg0, const int32_t *restrict arg1)
 {
-    #pragma omp parallel for
+    /* 20 iterations, about 80 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(80 >= av_omp_min_work)
     for (int64_t arg17 = 0; arg17 < 20; ++arg17) {
         const int32_t v19 = arg0[arg17];
         const int32_t v20 = arg1[arg17];
@@ -76,7 +77,8 @@ static void task_2(int32_t *restrict arg2, const int32_t *restrict arg0, const i
  */
 static void task_3(int32_t *restrict arg3, const int32_t *restrict arg0, const int32_t *restrict arg1)
 {
-    #pragma omp parallel for
+    /* 20 iterations, about 80 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(80 >= av_omp_min_work)
     for (int64_t arg16 = 0; arg16 < 20; ++arg16) {
         const int32_t v13 = arg0[arg16];
         const int32_t v14 = arg1[arg16];

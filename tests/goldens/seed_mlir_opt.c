@@ -60,7 +60,8 @@ static const int outputs[] = {MEM_ARG2, MEM_ARG3};
  */
 static void task_2(int32_t *restrict arg2, const int32_t *restrict arg0, const int32_t *restrict arg1)
 {
-    #pragma omp parallel for
+    /* 20 iterations, about 80 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(80 >= av_omp_min_work)
     for (int64_t arg4 = 0; arg4 < 20; ++arg4) {
         const int32_t v5 = arg0[arg4];
         const int32_t v6 = arg1[arg4];
@@ -76,7 +77,8 @@ static void task_2(int32_t *restrict arg2, const int32_t *restrict arg0, const i
  */
 static void task_3(int32_t *restrict arg3, const int32_t *restrict arg0, const int32_t *restrict arg1)
 {
-    #pragma omp parallel for
+    /* 20 iterations, about 80 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(80 >= av_omp_min_work)
     for (int64_t arg4 = 0; arg4 < 20; ++arg4) {
         const int32_t v5 = arg0[arg4];
         const int32_t v6 = arg1[arg4];

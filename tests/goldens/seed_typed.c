@@ -60,7 +60,8 @@ static const int outputs[] = {MEM_C, MEM_D};
  */
 static void task1(int32_t *restrict c, const int32_t *restrict a, const int32_t *restrict b)
 {
-    #pragma omp parallel for
+    /* 20 iterations, about 80 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(80 >= av_omp_min_work)
     for (int64_t i = 0; i < 20; ++i) {
         const int32_t x = a[i];
         const int32_t y = b[i];
@@ -76,7 +77,8 @@ static void task1(int32_t *restrict c, const int32_t *restrict a, const int32_t 
  */
 static void task2(int32_t *restrict d, const int32_t *restrict a, const int32_t *restrict b)
 {
-    #pragma omp parallel for
+    /* 20 iterations, about 80 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(80 >= av_omp_min_work)
     for (int64_t i = 0; i < 20; ++i) {
         const int32_t x = a[i];
         const int32_t y = b[i];

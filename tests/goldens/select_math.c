@@ -69,7 +69,8 @@ static const int outputs[] = {MEM_M, MEM_FLAGS, MEM_F, MEM_W, MEM_N};
  */
 static void task_math(double *restrict m, uint8_t *restrict flags, const double *restrict c)
 {
-    #pragma omp parallel for
+    /* 16 iterations, about 1088 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(1088 >= av_omp_min_work)
     for (int64_t i = 0; i < 16; ++i) {
         const double x = c[i];
         const double xm6 = x - 6.0;
@@ -150,7 +151,8 @@ static void task_math(double *restrict m, uint8_t *restrict flags, const double 
  */
 static void task_casts(float *restrict f, int64_t *restrict w, const float *restrict a, const int32_t *restrict b)
 {
-    #pragma omp parallel for
+    /* 16 iterations, about 848 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    #pragma omp parallel for if(848 >= av_omp_min_work)
     for (int64_t i = 0; i < 16; ++i) {
         const float x = a[i];
         const int32_t y = b[i];

@@ -39,7 +39,9 @@ MPI_TIMEOUT = 120  # seconds; a deadlock fails the test instead of hanging it
 def mpi_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_rmaps_base_oversubscribe="1", OMP_NUM_THREADS="2")  # fmt: skip
+               OMPI_MCA_rmaps_base_oversubscribe="1", OMP_NUM_THREADS="2",
+               # Every parallel loop on 2 threads, however small (runtime_c/avial_rt.h).
+               AVIAL_OMP_MIN_WORK="0")  # fmt: skip
     # Each job's Open MPI session files in a folder of its own (tests/conftest.py).
     _SESSION_DIR.mkdir(parents=True, exist_ok=True)
     env["OMPI_MCA_orte_tmpdir_base"] = tempfile.mkdtemp(prefix="ompi-", dir=_SESSION_DIR)

@@ -23,6 +23,12 @@ the order of the iterations cannot matter.  Every index is in bounds for
 every iteration (otherwise the interpreter, which reports the access, runs
 the body).  Induction variables used as data become ``np.arange`` columns.
 
+**Edges.** A body whose one ``scf.if`` tests only whether induction
+variables are at the ends of their ranges (``i == 0 || i == n - 1 || j ==
+0 || ...``, a stencil's boundary) is vectorised box by box
+(:func:`edge_pieces`): each edge with the ``then`` branch, the interior
+with the ``else`` branch, the boxes disjoint.
+
 **Bit for bit.** Only ops whose NumPy form gives the interpreter's bits
 are accepted (``avial2c.interp.scalars``):
 
@@ -50,7 +56,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from avial2c.interp.arith import const_value
-from avial2c.ir import Const, MemRefType, Op, Operand, ScalarType, Task, Value
+from avial2c.ir import INDEX, Block, Const, MemRefType, Op, Operand, ScalarType, Task, Value
 
 NP_TYPES = {
     "i1": "np.bool_",
@@ -144,8 +150,21 @@ def vectorize(
 
     MEMREFS names the task's memref parameters, LOOP_IVS the time loops'
     induction variables it uses; FRESH makes a new local name; ROWS names
-    the first and last-plus-one row of a split task's block."""
-    return Vectorizer(task, memrefs, loop_ivs, fresh, rows).lines()
+    the first and last-plus-one row of a split task's block.  A body that
+    branches on the edges of its iteration space (:func:`edge_pieces`) is
+    vectorised box by box."""
+    try:
+        return Vectorizer(task, memrefs, loop_ivs, fresh, rows).lines()
+    except NotVectorizable:
+        pieces = edge_pieces(task, rows)
+        if not pieces:
+            raise
+    out = ["# scf.if on the edges of the iteration space: one box at a time, disjoint"]
+    for piece in pieces:
+        lines = Vectorizer(piece.task, memrefs, loop_ivs, fresh, piece.rows).lines()
+        out.append(f"{lines[0]} ({piece.what})")
+        out += lines[1:]
+    return out
 
 
 class Vectorizer:
@@ -491,3 +510,127 @@ def literal(c: Const) -> str:
     else:
         text = repr(v)
     return f"{np_type}({text})"
+
+
+# --------------------------------------------------------------------------
+# Bodies that branch on the edges of the iteration space
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A box of the iteration space in which an edge test has one outcome."""
+
+    task: Task  # the task with the box's scf.parallel, the branch inlined
+    rows: tuple[str, str] | None  # a split task's block, clamped to the box
+    what: str  # for the comment
+
+
+def edge_pieces(task: Task, rows: tuple[str, str] | None) -> list[Piece] | None:
+    """TASK's scf.parallel cut into boxes, or None when it does not have the form.
+
+    The form: one ``scf.if`` with one result whose condition is an ``or`` of
+    ``%iv == c`` tests (a stencil's boundary: ``i == 0 || i == n - 1 || ...``),
+    the values c of each dimension at its ends, and unit steps.  The edges
+    (each value c of dimension d, the earlier dimensions inside their
+    interior) take the ``then`` branch, the interior the ``else`` branch;
+    the boxes are disjoint, so each iteration runs once, as in the loop."""
+    ops = task.body.ops
+    if len(ops) != 1 or ops[0].name != "scf.parallel":
+        return None
+    par = ops[0]
+    body = par.regions[0]
+    n = len(body.args)
+    bounds = [constant(x) for x in par.operands]
+    if len(bounds) != 3 * n or any(b is None for b in bounds):
+        return None
+    lo, hi, steps = (
+        [int(b or 0) for b in bounds[:n]],
+        [int(b or 0) for b in bounds[n : 2 * n]],
+        bounds[2 * n :],
+    )
+    ifs = [op for op in body.ops if op.name == "scf.if"]
+    if steps != [1] * n or len(ifs) != 1 or len(ifs[0].results) != 1 or len(ifs[0].regions) != 2:
+        return None
+    branch = ifs[0]
+    defs = {r: op for op in body.ops for r in op.results}
+    edges: dict[int, set[int]] = {}
+
+    def tests(x: Operand) -> bool:
+        op = defs.get(x) if isinstance(x, Value) else None
+        if op is not None and op.name == "arith.ori":
+            return all(tests(y) for y in op.operands)
+        if op is not None and op.name == "arith.cmpi" and op.attr("predicate") == "eq":
+            a, b = op.operands
+            if isinstance(a, Const):
+                a, b = b, a
+            if isinstance(a, Value) and a in body.args and isinstance(b, Const):
+                edges.setdefault(body.args.index(a), set()).add(int(const_value(b)))
+                return True
+        return False
+
+    if not tests(branch.operands[0]):
+        return None
+    inner_lo, inner_hi = list(lo), list(hi)
+    for d, values in edges.items():
+        changed = True
+        while changed:
+            changed = False
+            if inner_lo[d] in values and inner_lo[d] < inner_hi[d]:
+                inner_lo[d], changed = inner_lo[d] + 1, True
+            if inner_hi[d] - 1 in values and inner_lo[d] < inner_hi[d]:
+                inner_hi[d], changed = inner_hi[d] - 1, True
+        if any(inner_lo[d] <= c < inner_hi[d] for c in values):
+            return None  # a test inside the range: not one interior box
+    boxes: list[tuple[list[int], list[int], int, str]] = []
+    for d in range(n):
+        for c in sorted(v for v in edges.get(d, ()) if lo[d] <= v < hi[d]):
+            first = [*inner_lo[:d], c, *lo[d + 1 :]]
+            stop = [*inner_hi[:d], c + 1, *hi[d + 1 :]]
+            boxes.append((first, stop, 0, f"%{body.args[d].name} = {c}"))
+    if all(a < b for a, b in zip(inner_lo, inner_hi, strict=True)):
+        boxes.append((inner_lo, inner_hi, 1, "the interior"))
+    pieces = []
+    for first, stop, which, what in boxes:
+        if any(a >= b for a, b in zip(first, stop, strict=True)):
+            continue
+        ops_of = inline_branch(body.ops, branch, which)
+        index = lambda v: Const(v, INDEX)  # noqa: E731
+        operands = tuple(map(index, first)) + tuple(map(index, stop)) + tuple(map(index, [1] * n))
+        inner = Op(
+            par.name, operands, par.results, par.attrs, (Block(body.args, ops_of),), par.span
+        )
+        piece_rows = rows
+        if rows is not None:
+            a = rows[0] if first[0] == lo[0] else f"max({rows[0]}, {first[0]})"
+            b = rows[1] if stop[0] == hi[0] else f"min({rows[1]}, {stop[0]})"
+            piece_rows = (a, b)
+        piece = Task(task.value, task.target, task.reads, task.writes, Block(task.body.args, (inner,)),
+                     task.rank, task.display_name, task.span, task.split)  # fmt: skip
+        pieces.append(Piece(piece, piece_rows, what))
+    return pieces
+
+
+def inline_branch(ops: tuple[Op, ...], branch: Op, which: int) -> tuple[Op, ...]:
+    """OPS with BRANCH replaced by the ops of its region WHICH, its result by the
+    value that region yields, and the ops nothing stored depends on left out."""
+    region = branch.regions[which]
+    inner, last = region.ops[:-1], region.ops[-1] if region.ops else None
+    if last is None or last.name != "scf.yield" or len(last.operands) != 1:
+        raise NotVectorizable("the scf.if does not yield one value")
+    subst: dict[Operand, Operand] = {branch.results[0]: last.operands[0]}
+    out: list[Op] = []
+    for op in ops:
+        if op is branch:
+            out += inner
+            continue
+        if any(x in subst for x in op.operands):
+            op = Op(op.name, tuple(subst.get(x, x) for x in op.operands), op.results, op.attrs,
+                    op.regions, op.span)  # fmt: skip
+        out.append(op)
+    live: set[Operand] = set()
+    kept: list[Op] = []
+    for op in reversed(out):
+        if op.name == "memref.store" or any(r in live for r in op.results):
+            kept.append(op)
+            live.update(op.operands)
+    return tuple(reversed(kept))

@@ -23,7 +23,9 @@ N ranks (:mod:`avial2c.machine`) and the cost model of
 ``{rank = N}`` still pins a task (to ``N % size``); a task split by rows runs
 on every rank; a GPU task goes only to a rank with a GPU of a compatible
 arch when the machine file lists GPUs.  A loop's body is placed once, for
-one iteration, and keeps that placement in every iteration.
+one iteration, and keeps that placement in every iteration.  HEFT sees
+neither loop-carried edges nor the final gathering: ``plan.refine`` then
+improves the placement under the plan's own clock, which sees both.
 """
 
 from __future__ import annotations

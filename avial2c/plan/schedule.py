@@ -226,11 +226,13 @@ def make_schedule(
     placement: str = POLICY,
     machine: Machine | None = None,
     one_rank: int | None = None,
+    ranks: Sequence[int] | None = None,
 ) -> Schedule:
     """The plan of PROGRAM (checked) for sync mode SYNC and split mode SPLIT
     (which tasks are split by rows): for every number of ranks with
     ``roundrobin`` placement, for MACHINE's ranks only with ``heft`` (with
-    ONE_RANK: every task that is neither pinned nor split on that rank)."""
+    ONE_RANK: every task that is neither pinned nor split on that rank; with
+    RANKS: task k on RANKS[k], unless it is pinned or split)."""
     if placement not in PLACEMENTS:
         raise ValueError(f"unknown placement {placement!r} (expected one of {', '.join(PLACEMENTS)})")
     if placement == "heft" and machine is None:
@@ -253,9 +255,11 @@ def make_schedule(
         for k, t in enumerate(program.tasks)
     )
     memrefs = memref_infos(program)
-    if placement == "heft" and one_rank is not None:
+    if placement == "heft" and (one_rank is not None or ranks is not None):
+        given = ranks if ranks is not None else [one_rank or 0] * len(tasks)
         tasks = tuple(
-            t if t.pinned or t.split is not None else replace(t, slot=one_rank) for t in tasks
+            t if t.pinned or t.split is not None else replace(t, slot=given[k])
+            for k, t in enumerate(tasks)
         )
     elif placement == "heft":
         assert machine is not None

@@ -83,7 +83,8 @@ SLOW_FOLDERS = ("e2e", "runtime")
 # The long tier: `make test-long` runs it, `make test` leaves it out (to stay
 # under about 8 minutes on 2 cores).  Other MPI implementations and installs,
 # sanitizers, the measured model report, the StarPU smoke test, the fuzzer's
-# hunts for each defect class, and the repeats of end-to-end sweeps whose
+# hunts for each defect class, the C of each task against mlir-runner, and
+# the repeats of end-to-end sweeps whose
 # core stays in `make test`: the seed's other spellings (the same program),
 # the p2p half of the device-copy and heft sweeps, and the Python backend on
 # the examples beyond a representative few.
@@ -91,7 +92,12 @@ LONG_FILES = {
     "e2e/test_mpich.py", "test_install.py", "e2e/test_model_report.py",
     "e2e/test_peers_starpu.py", "e2e/test_sanitizers.py",
 }  # fmt: skip
-LONG_TESTS = {"e2e/test_fuzz.py::test_fuzzer_finds_defect_class"}
+LONG_TESTS = {
+    "e2e/test_fuzz.py::test_fuzzer_finds_defect_class",
+    # C against mlir-runner per task: make test keeps the interpreter against
+    # mlir-runner and the C against the interpreter (e2e), which imply it.
+    "printer/test_mlir_oracle.py::test_mlir_matches_c",
+}
 SEED_SPELLINGS = ("seed_generic", "seed_mlir_opt", "seed_typed", "seed_explicit_cpu")
 PY_KEPT = ("seed", "gpu_chain", "gpu_loop", "jacobi_split", "jacobi_loop", "split_then_whole")
 PRINTED_KEPT = ("seed", "gpu_chain", "jacobi_loop", "reduction", "select_math", "split_broadcast")

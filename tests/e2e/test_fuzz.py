@@ -10,7 +10,11 @@ and GPU bodies with barriers inside loops of computed uniform bounds, nested
 phases and thread-private buffers (see progen.py).
 
 Programs with time loops (`scf.for` around tasks in the schedule:
-`programs(loops=True)`) have a test of their own, with the same settings.
+`programs(loops=True)`) have a test of their own, with the same settings;
+so do programs whose CPU tasks ask for `{split = "rows"}`
+(`programs(split=True)`, with and without loops; the requests the checker
+refuses, for reads whose row index is not the row plus a constant, are
+dropped first).
 
 `make test` runs a fixed-seed slice of each random test (AVIAL_FUZZ_EXAMPLES
 programs, 6 by default, derandomized so every run draws the same ones).
@@ -40,7 +44,7 @@ import tempfile
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +56,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from markers import needs_mpi
-from progen import ProgramSpec, programs, render
+from progen import ProgramSpec, programs, render, splittable
 
 from avial2c.build import ToolError
 from avial2c.check.checker import check_program
@@ -390,6 +394,48 @@ def test_random_program_matches_interpreter(spec: ProgramSpec, data: st.DataObje
 def test_random_loop_program_matches_interpreter(spec: ProgramSpec, data: st.DataObject) -> None:
     """Programs with time loops in the schedule (nested, zero-trip, ping-pong
     tasks, induction variables in task bodies)."""
+    check_random_program(spec, data)
+
+
+def refused_split(spec: ProgramSpec) -> Callable[[str], int | None]:
+    """The task of SPEC whose {split = "rows"} the checker refuses in TEXT, or None."""
+
+    def refused(text: str) -> int | None:
+        engine = DiagnosticEngine(source=text)
+        try:
+            check_program(parse_program(text, "split.mlir"), engine)
+        except CompileError as e:
+            message = e.diagnostic.message
+        else:
+            message = engine.render() if engine.has_errors else ""
+        for k, t in enumerate(spec.tasks):
+            if t.split and f"cannot split '{spec.task_name(k)}'" in message:
+                return k
+        return None
+
+    return refused
+
+
+@needs_mpi
+@RANDOM_SETTINGS
+@given(spec=programs(split=True), data=st.data())
+def test_random_split_program_matches_interpreter(spec: ProgramSpec, data: st.DataObject) -> None:
+    """Programs whose elementwise CPU tasks ask for {split = "rows"} (those the
+    checker accepts: rows read at the row itself; reads of other shapes
+    refuse it and are dropped), on 1-4 ranks in both sync modes."""
+    spec = splittable(spec, refused_split(spec))
+    if any(t.split for t in spec.tasks):
+        STATS["split programs"] += 1
+    check_random_program(spec, data)
+
+
+@needs_mpi
+@RANDOM_SETTINGS
+@given(spec=programs(split=True, loops=True), data=st.data())
+def test_random_split_loop_program_matches_interpreter(
+    spec: ProgramSpec, data: st.DataObject
+) -> None:
+    spec = splittable(spec, refused_split(spec))
     check_random_program(spec, data)
 
 

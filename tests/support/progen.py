@@ -44,7 +44,8 @@ loop may add an enclosing loop's induction variable to what it stores
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from hostile import HOSTILE_STRINGS, mangle_collisions, name_categories
 from hypothesis import strategies as st
@@ -124,6 +125,7 @@ class TaskSpec:
     # Inside time loops: each written value gets the induction variable of
     # the IV-th enclosing loop (0: the innermost; modulo their number) added.
     iv: int | None = None
+    split: bool = False  # {split = "rows"} (programs(split=True); see splittable)
 
 
 @dataclass(frozen=True)
@@ -368,12 +370,16 @@ def programs(
     targets: str = "any",
     names: tuple[str, ...] | None = None,
     loops: bool = False,
+    split: bool = False,
 ) -> ProgramSpec:
     """A random program.  HOSTILE (None: drawn) gives hostile names; GPU (None:
     drawn) adds a GPU target, whose tasks are of GPU_KINDS (TARGETS "gpu":
     the only target, so every task is a GPU task); SHAPES are the memref
     shapes drawn from; NAMES, if given, the hostile names; LOOPS: time loops
-    in the schedule (see :func:`looped_tasks`; without, none are drawn)."""
+    in the schedule (see :func:`looped_tasks`; without, none are drawn);
+    SPLIT: CPU tasks over a memref with rows become, each with probability
+    1/2, unpinned scf.parallel tasks that ask for {split = "rows"}
+    (:func:`splittable` then drops the requests the checker refuses)."""
     n = draw(st.integers(2, 8))
     shape_list = tuple(draw(st.lists(st.sampled_from(shapes), min_size=n, max_size=n)))
     elems = tuple(draw(st.lists(st.sampled_from(ELEMS), min_size=n, max_size=n)))
@@ -390,6 +396,15 @@ def programs(
     else:
         tasks = tuple(draw(st.lists(task_specs(shape_list, chosen, gpu_kinds, is_hostile),
                                     min_size=1, max_size=6)))  # fmt: skip
+    if split:
+        tasks = tuple(
+            replace(t, kind="parallel", split=True)
+            if t.kind in CPU_KINDS and chosen[t.target] not in GPU_ARCHS
+            and shape_list[t.writes[0]] != () and draw(st.booleans())
+            else t
+            for t in tasks
+        )  # fmt: skip
+        tasks = tuple(replace(t, rank=None) if t.split else t for t in tasks)
     spelling = draw(st.sampled_from(SPELLINGS))
     if not is_hostile:
         return ProgramSpec(shape_list, elems, chosen, tasks, spelling, loops=time_loops)
@@ -400,6 +415,20 @@ def programs(
     return ProgramSpec(shape_list, elems, chosen, tasks, spelling, memref_names,
                        named[: len(tasks)], value_names, func_name, time_loops,
                        named[len(tasks) :])  # fmt: skip
+
+
+def splittable(spec: ProgramSpec, refused: Callable[[str], int | None]) -> ProgramSpec:
+    """SPEC without the split requests the checker refuses.  REFUSED takes the
+    rendered text and returns the index of a task whose split it refuses (a
+    load whose row index is not the row plus a constant, ...), or None."""
+    for _ in spec.tasks:
+        k = refused(render(spec))
+        if k is None:
+            return spec
+        tasks = list(spec.tasks)
+        tasks[k] = replace(tasks[k], split=False)
+        spec = replace(spec, tasks=tuple(tasks))
+    return spec
 
 
 # --------------------------------------------------------------------------
@@ -828,6 +857,8 @@ class TaskWriter:
         entries = [f"rank = {t.rank}"] if t.rank is not None else []
         if t.label is not None:
             entries.append(f'name = "{t.label}"')
+        if t.split:
+            entries.append('split = "rows"')
         return f" {{{', '.join(entries)}}}" if entries else ""
 
     def header(self) -> str:

@@ -18,7 +18,9 @@ what it finds (it runs nothing but ``mpirun --version`` and ``srun
   default, and knows neither flag.
 * **OpenMP threads.** Each rank gets ``OMP_NUM_THREADS`` = physical cores /
   ranks (at least 1), unless the user set ``OMP_NUM_THREADS`` or passed
-  ``--threads``.
+  ``--threads``; when every thread of every rank has a core of its own (and
+  a rank has more than one), ``OMP_WAIT_POLICY=active`` too, unless the
+  user set it: the threads spin between parallel loops instead of sleeping.
 * ``--launcher-args "..."`` are added to the launcher's own arguments.
 * ``MPIRUN`` in the environment names another mpirun (``MPIRUN=mpirun.mpich``),
   as ``MPICC`` names another compiler for ``avial2c build``.
@@ -142,6 +144,15 @@ def launch_command(
         env["OMP_NUM_THREADS"] = str(threads)
     elif "OMP_NUM_THREADS" not in env:
         env["OMP_NUM_THREADS"] = str(max(1, machine.cores // ranks))
+    try:
+        per_rank = int(env["OMP_NUM_THREADS"].split(",")[0])
+    except ValueError:
+        per_rank = 0
+    if "OMP_WAIT_POLICY" not in env and 1 < per_rank and ranks * per_rank <= machine.cores:
+        # Each thread has a core: spin between parallel loops rather than
+        # sleep, as MPI spins between messages (waking a thread can take a
+        # millisecond, more than a small task).
+        env["OMP_WAIT_POLICY"] = "active"
     extra = shlex.split(launcher_args)
     program = [*interpreter, str(exe.resolve())]
     if interpreter:

@@ -42,6 +42,21 @@ def test_one_rank_gets_every_core_as_openmp_threads() -> None:
     assert env["OMP_NUM_THREADS"] == "2"
 
 
+def test_threads_that_each_have_a_core_spin() -> None:
+    """OMP_WAIT_POLICY=active when ranks x threads fit the cores and a rank has
+    several threads; not when they would share cores, nor over the user's own."""
+    _, env = launch_command(EXE, 1, [], OPENMPI, {})
+    assert env["OMP_WAIT_POLICY"] == "active"  # 1 rank x 2 threads on 2 cores
+    _, env = launch_command(EXE, 2, [], OPENMPI, {})
+    assert "OMP_WAIT_POLICY" not in env  # one thread per rank: nothing to spin
+    _, env = launch_command(EXE, 1, [], OPENMPI, {}, threads=4)
+    assert "OMP_WAIT_POLICY" not in env  # 4 threads on 2 cores
+    _, env = launch_command(EXE, 4, [], MPICH, {})
+    assert env["OMP_WAIT_POLICY"] == "active"  # 4 ranks x 2 threads on 8 cores
+    _, env = launch_command(EXE, 1, [], OPENMPI, {"OMP_WAIT_POLICY": "passive"})
+    assert env["OMP_WAIT_POLICY"] == "passive"
+
+
 def test_the_user_s_threads_win() -> None:
     _, env = launch_command(EXE, 1, [], OPENMPI, {"OMP_NUM_THREADS": "7"})
     assert env["OMP_NUM_THREADS"] == "7"

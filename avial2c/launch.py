@@ -148,7 +148,7 @@ def launch_command(
         per_rank = int(env["OMP_NUM_THREADS"].split(",")[0])
     except ValueError:
         per_rank = 0
-    if "OMP_WAIT_POLICY" not in env and 1 < per_rank and ranks * per_rank <= machine.cores:
+    if "OMP_WAIT_POLICY" not in env and per_rank > 1 and ranks * per_rank <= machine.cores:
         # Each thread has a core: spin between parallel loops rather than
         # sleep, as MPI spins between messages (waking a thread can take a
         # millisecond, more than a small task).

@@ -28,7 +28,7 @@ CONTAINER_OPS = {"func.func", "func.return", "builtin.module"}
 # Options of other tools that the pages name (launchers, compilers, pip).
 OTHER_TOOLS = {
     "--allow-unregistered-dialect", "--mlir-print-op-generic",  # mlir-opt
-    "--bind-to", "--oversubscribe", "--map-by",  # Open MPI's mpirun
+    "--bind-to", "--oversubscribe", "--map-by", "--cpus-per-proc",  # Open MPI's mpirun
     "--mpi", "--mpi=list",  # srun
     "--fmad=false",  # nvcc
     "--strict",  # mypy

@@ -26,13 +26,18 @@ MPICH = Machine(8, "/usr/bin/mpirun", "mpich", None, ())
 SLURM = Machine(16, "/usr/bin/mpirun", "openmpi", "/usr/bin/srun", ("none", "pmi2", "pmix", "pmix_v4"))
 
 
-def test_open_mpi_oversubscribes_only_past_the_cores_and_never_binds() -> None:
+def test_open_mpi_binds_ranks_to_cores_of_their_own_or_oversubscribes_unbound() -> None:
     cmd, env = launch_command(EXE, 2, ["--trace", "t.json"], OPENMPI, {})
     assert cmd[:3] == ["/usr/bin/mpirun", "-n", "2"] and "--oversubscribe" not in cmd
-    assert cmd[3:5] == ["--bind-to", "none"] and cmd[-2:] == ["--trace", "t.json"]
-    assert env["OMP_NUM_THREADS"] == "1"
+    assert cmd[3:7] == ["--map-by", "slot:PE=1", "--bind-to", "core"]
+    assert cmd[-2:] == ["--trace", "t.json"]
+    assert env["OMP_NUM_THREADS"] == "1" and "OMP_PROC_BIND" not in env
     cmd, env = launch_command(EXE, 4, [], OPENMPI, {})
     assert "--oversubscribe" in cmd and env["OMP_NUM_THREADS"] == "1"
+    assert cmd[cmd.index("--bind-to") + 1] == "none" and "--map-by" not in cmd
+    # The user's own mapping or binding wins.
+    cmd, _ = launch_command(EXE, 2, [], OPENMPI, {}, launcher_args="--bind-to socket")
+    assert "--map-by" not in cmd and cmd.count("--bind-to") == 2
 
 
 def test_one_rank_gets_every_core_as_openmp_threads() -> None:
@@ -42,19 +47,22 @@ def test_one_rank_gets_every_core_as_openmp_threads() -> None:
     assert env["OMP_NUM_THREADS"] == "2"
 
 
-def test_threads_that_each_have_a_core_spin() -> None:
-    """OMP_WAIT_POLICY=active when ranks x threads fit the cores and a rank has
-    several threads; not when they would share cores, nor over the user's own."""
-    _, env = launch_command(EXE, 1, [], OPENMPI, {})
-    assert env["OMP_WAIT_POLICY"] == "active"  # 1 rank x 2 threads on 2 cores
+def test_threads_that_each_have_a_core_are_bound_and_spin() -> None:
+    """When ranks x threads fit the cores, each rank gets its cores and its
+    threads are bound and spin (never over the user's settings); MPICH and
+    oversubscribed runs are left unbound."""
+    cmd, env = launch_command(EXE, 1, [], OPENMPI, {})  # 1 rank x 2 threads on 2 cores
+    assert cmd[3:7] == ["--map-by", "slot:PE=2", "--bind-to", "core"]
+    assert (env["OMP_PROC_BIND"], env["OMP_PLACES"], env["OMP_WAIT_POLICY"]) == (
+        "close", "cores", "active")  # fmt: skip
     _, env = launch_command(EXE, 2, [], OPENMPI, {})
-    assert "OMP_WAIT_POLICY" not in env  # one thread per rank: nothing to spin
-    _, env = launch_command(EXE, 1, [], OPENMPI, {}, threads=4)
-    assert "OMP_WAIT_POLICY" not in env  # 4 threads on 2 cores
-    _, env = launch_command(EXE, 4, [], MPICH, {})
-    assert env["OMP_WAIT_POLICY"] == "active"  # 4 ranks x 2 threads on 8 cores
+    assert "OMP_WAIT_POLICY" not in env  # one thread per rank: nothing to bind or spin
+    cmd, env = launch_command(EXE, 1, [], OPENMPI, {}, threads=4)
+    assert "OMP_WAIT_POLICY" not in env and "--map-by" not in cmd  # 4 threads on 2 cores
     _, env = launch_command(EXE, 1, [], OPENMPI, {"OMP_WAIT_POLICY": "passive"})
-    assert env["OMP_WAIT_POLICY"] == "passive"
+    assert env["OMP_WAIT_POLICY"] == "passive" and env["OMP_PROC_BIND"] == "close"
+    cmd, env = launch_command(EXE, 4, [], MPICH, {})
+    assert "OMP_PROC_BIND" not in env and "--map-by" not in cmd
 
 
 def test_the_user_s_threads_win() -> None:

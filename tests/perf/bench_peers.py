@@ -26,6 +26,9 @@ StarPU CPU worker) on 1, 2 and 4 ranks (4 oversubscribes a 2-core machine),
 `mpirun --oversubscribe --bind-to none`; --node adds one rank with two
 threads (two OpenMP threads in avial2c's tasks; two StarPU workers, which
 dmda shares the tasks among, and two row blocks for the split Jacobi).
+--as-run launches the generated programs as `avial2c run` does
+(avial2c/launch.py: when ranks x threads fit the cores, each rank gets
+cores of its own and its threads are bound to them and spin between loops).
 --omp-active runs the generated programs with OMP_WAIT_POLICY=active, so
 that their OpenMP threads spin between parallel loops as StarPU's workers
 spin between tasks (waking a sleeping thread took about a millisecond on
@@ -91,6 +94,7 @@ from bench_split import front_end, split_rows  # noqa: E402
 
 from avial2c.build import CFLAGS, build, runtime_library  # noqa: E402
 from avial2c.ir import Program  # noqa: E402
+from avial2c.launch import launch_command, this_machine  # noqa: E402
 from avial2c.machine import default_machine, physical_cores  # noqa: E402
 from avial2c.plan.plan import heft_schedule  # noqa: E402
 from avial2c.plan.schedule import Schedule, make_schedule  # noqa: E402
@@ -311,6 +315,12 @@ def run(exe: Path, args: Sequence[str], ranks: int, env: dict[str, str],
     """One mpirun: the wall time the program prints, its output lines, its
     standard error."""
     cmd = ["mpirun", "-n", str(ranks), "--oversubscribe", "--bind-to", "none", str(exe), *args]
+    if env.get(AS_RUN_MARK) == "1":
+        # The generated program as `avial2c run -n RANKS --threads T` launches
+        # it (avial2c/launch.py: cores of its own per rank, bound threads,
+        # when they fit).
+        threads = int(env["OMP_NUM_THREADS"])
+        cmd, env = launch_command(exe, ranks, list(args), this_machine(), env, threads=threads)
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)}: exit status {p.returncode}\n{p.stderr[-2000:]}")
@@ -325,6 +335,8 @@ def run(exe: Path, args: Sequence[str], ranks: int, env: dict[str, str],
 
 
 OMP_ACTIVE = False  # --omp-active: OMP_WAIT_POLICY=active for the generated programs
+AS_RUN = False  # --as-run: the generated programs launched as `avial2c run` does
+AS_RUN_MARK = "AVIAL_BENCH_AS_RUN"
 
 
 def environment(threads: int, home: Path, starpu: bool) -> dict[str, str]:
@@ -332,6 +344,8 @@ def environment(threads: int, home: Path, starpu: bool) -> dict[str, str]:
     if OMP_ACTIVE and not starpu:
         # OpenMP's threads spin between parallel regions, as StarPU's workers do.
         env["OMP_WAIT_POLICY"] = "active"
+    if AS_RUN and not starpu:
+        env[AS_RUN_MARK] = "1"
     # The StarPU codelets are sequential: StarPU's parallelism is its workers.
     env["OMP_NUM_THREADS"] = "1" if starpu else str(threads)
     env["STARPU_NCPU"] = str(threads)
@@ -650,10 +664,13 @@ def main() -> int:
     ap.add_argument("--tb-k", type=int, default=16, help="Task Bench: f64 per point")
     ap.add_argument("--omp-active", action="store_true",
                     help="OMP_WAIT_POLICY=active for the generated programs (threads spin between loops)")  # fmt: skip
+    ap.add_argument("--as-run", action="store_true",
+                    help="launch the generated programs as `avial2c run` does (binding)")  # fmt: skip
     ap.add_argument("--quick", action="store_true", help="small sizes (a check of the script)")
     a = ap.parse_args()
-    global OMP_ACTIVE
+    global OMP_ACTIVE, AS_RUN
     OMP_ACTIVE = a.omp_active
+    AS_RUN = a.as_run
     flags = starpu_flags()
     if flags is None:
         print(f"SKIPPED: StarPU-MPI not found (no `pkg-config {PKG}`); "

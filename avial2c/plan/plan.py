@@ -57,6 +57,7 @@ from avial2c.plan.schedule import (
     TargetInfo,
     TaskInfo,
     make_schedule,
+    splittable_tasks,
 )
 
 __all__ = [
@@ -228,6 +229,8 @@ def heft_schedule(
     them all.  The schedule then says which and why, so under the model heft
     is never slower than either.  GPU constraints hold for every candidate."""
     heft = make_schedule(program, sync, split, "heft", machine)
+    if split == "auto":
+        heft = choose_splits(program, sync, machine, heft)
     heft = refine(program, sync, split, machine, heft)
     candidates: list[tuple[str, Schedule]] = []
     plain = make_schedule(program, sync, split)
@@ -283,6 +286,7 @@ def refine(
     if size < 2 or not movable or len(heft.tasks) > REFINE_TASKS:
         return heft
     ranks = [t.slot % size for t in heft.tasks]
+    splits = model_splits(program, heft) if split == "auto" else None
     best = heft
     best_time = makespan_of(heft, machine)
     first_time, moved = best_time, set()
@@ -294,7 +298,8 @@ def refine(
                 if r == ranks[k] or not fits(arch, machine.ranks[r], machine):
                     continue
                 trial = [*ranks[:k], r, *ranks[k + 1 :]]
-                other = make_schedule(program, sync, split, "heft", machine, ranks=trial)
+                other = make_schedule(program, sync, split, "heft", machine, ranks=trial,
+                                      split_tasks=splits)  # fmt: skip
                 t = makespan_of(other, machine)
                 if t < best_time * 0.999:
                     best, best_time, ranks, improved = other, t, trial, True
@@ -304,9 +309,50 @@ def refine(
     if best is heft:
         return heft
     names = ", ".join(sorted(moved))
-    return replace(best, placement_note=(
-        f"HEFT's placement refined under the whole cost model (every iteration, loop-carried "
-        f"transfers): moved {names}; predicted {first_time:.3g} s -> {best_time:.3g} s"))  # fmt: skip
+    note = (f"HEFT's placement refined under the whole cost model (every iteration, "
+            f"loop-carried transfers): moved {names}; predicted {first_time:.3g} s -> "
+            f"{best_time:.3g} s")  # fmt: skip
+    if heft.placement_note:
+        note = f"{heft.placement_note}; {note}"
+    return replace(best, placement_note=note)
+
+
+def choose_splits(program: Program, sync: str, machine: Machine, heft: Schedule) -> Schedule:
+    """``--placement heft --split auto``: which of the tasks that may be split
+    are, decided by the cost model rather than by size alone.
+
+    Starting from the size rule (AUTO_SPLIT_ITERATIONS), each task that may
+    be split is split or not, one at a time, when that lowers the predicted
+    makespan of HEFT's placement: splitting pays when a task's share of the
+    work saves more than its halo and the gathering of its rows cost.  At
+    most REFINE_TASKS tasks are tried; the schedule's notes say which were
+    split by the model and which were not."""
+    candidates = splittable_tasks(program.tasks)[:REFINE_TASKS]
+    if machine.size < 2 or not candidates:
+        return heft
+    chosen = set(model_splits(program, heft))
+    best, best_time = heft, makespan_of(heft, machine)
+    start_time = best_time
+    for k in candidates:
+        trial = chosen ^ {k}
+        other = make_schedule(program, sync, "auto", "heft", machine, split_tasks=frozenset(trial))
+        t = makespan_of(other, machine)
+        if t < best_time * 0.999:
+            best, best_time, chosen = other, t, trial
+    if best is heft:
+        return heft
+    split_names = ", ".join(program.tasks[k].name for k in sorted(chosen)) or "none"
+    note = (f"--split auto by the cost model: split {split_names}; predicted "
+            f"{start_time:.3g} s -> {best_time:.3g} s")  # fmt: skip
+    return replace(best, placement_note=note)
+
+
+def model_splits(program: Program, schedule: Schedule) -> frozenset[int]:
+    """The tasks SCHEDULE splits that the program does not declare split."""
+    return frozenset(
+        t.index for t in schedule.tasks
+        if t.split is not None and program.tasks[t.index].split is None
+    )  # fmt: skip
 
 
 def makespan_of(schedule: Schedule, machine: Machine) -> float:

@@ -227,12 +227,15 @@ def make_schedule(
     machine: Machine | None = None,
     one_rank: int | None = None,
     ranks: Sequence[int] | None = None,
+    split_tasks: frozenset[int] | None = None,
 ) -> Schedule:
     """The plan of PROGRAM (checked) for sync mode SYNC and split mode SPLIT
     (which tasks are split by rows): for every number of ranks with
     ``roundrobin`` placement, for MACHINE's ranks only with ``heft`` (with
     ONE_RANK: every task that is neither pinned nor split on that rank; with
-    RANKS: task k on RANKS[k], unless it is pinned or split)."""
+    RANKS: task k on RANKS[k], unless it is pinned or split; with SPLIT_TASKS,
+    under ``--split auto``: exactly those of the tasks that may be split,
+    whatever their size, besides the declared ones)."""
     if placement not in PLACEMENTS:
         raise ValueError(f"unknown placement {placement!r} (expected one of {', '.join(PLACEMENTS)})")
     if placement == "heft" and machine is None:
@@ -249,7 +252,7 @@ def make_schedule(
     shape = Structure(program.items, index, edges)
     levels = shape.levels
     slots = placement_slots(program.tasks, levels)
-    splits, notes = split_decisions(program.tasks, split)
+    splits, notes = split_decisions(program.tasks, split, split_tasks)
     tasks = tuple(
         task_info(k, t, levels[k], slots[k], splits[k], shape.enclosing[k], shape.ivs_used(t))
         for k, t in enumerate(program.tasks)
@@ -308,9 +311,10 @@ def make_schedule(
 
 
 def split_decisions(
-    tasks: Sequence[Task], mode: str
+    tasks: Sequence[Task], mode: str, chosen: frozenset[int] | None = None
 ) -> tuple[list[RowSplit | None], list[tuple[int, str]]]:
-    """Which tasks are split by rows (the checker made sure declared ones can be)."""
+    """Which tasks are split by rows (the checker made sure declared ones can be);
+    CHOSEN, under ``auto``, replaces the size rule for the undeclared ones."""
     splits: list[RowSplit | None] = []
     notes: list[tuple[int, str]] = []
     for k, task in enumerate(tasks):
@@ -326,10 +330,25 @@ def split_decisions(
             found = None
             if mode == "auto" and task_iterations(task) >= AUTO_SPLIT_ITERATIONS:
                 notes.append((k, e.message))
-        if found is not None and task.split is None and found.iterations < AUTO_SPLIT_ITERATIONS:
+        small = found is not None and found.iterations < AUTO_SPLIT_ITERATIONS
+        if task.split is None and (k not in chosen if chosen is not None else small):
             found = None
         splits.append(found)
     return splits, notes
+
+
+def splittable_tasks(tasks: Sequence[Task]) -> list[int]:
+    """The tasks ``--split auto`` may split: unpinned, undeclared, that can be."""
+    out = []
+    for k, task in enumerate(tasks):
+        if task.rank is not None or task.split is not None:
+            continue
+        try:
+            row_split(task)
+        except CannotSplit:
+            continue
+        out.append(k)
+    return out
 
 
 def task_iterations(task: Task) -> int:

@@ -285,3 +285,66 @@ def test_refinement_never_predicts_slower(spec: ProgramSpec, ranks: int, sync: s
     for mine, theirs_task in zip(chosen.tasks, plain.tasks, strict=True):
         if theirs_task.pinned or theirs_task.split is not None:
             assert mine.slot == theirs_task.slot  # pins and split tasks stay
+
+
+def split_program(n: int, inner: int, consumer: bool) -> str:
+    """A task over N f64 rows doing INNER steps per element (a heavy loop when
+    INNER is large), and, with CONSUMER, a reduction that reads all of it
+    (it cannot be split, so the rows must come back to one rank)."""
+    heavy = f"""
+  %work = avial.task %cpu reads(%src) writes(%dst) {{
+    scf.parallel %i = 0 to {n} {{
+      %x = memref.load %src[%i] : memref<{n}xf64>
+      %s = scf.for %k = 0 to {inner} iter_args(%acc = %x) -> (f64) {{
+        %y = arith.mulf %acc, %x
+        %z = arith.addf %y, %x
+        scf.yield %z : f64
+      }}
+      memref.store %s, %dst[%i] : memref<{n}xf64>
+    }}
+  }}"""
+    total = f"""
+  %total = avial.task %cpu reads(%dst) writes(%sum) {{
+    %c0 = arith.constant 0 : index
+    %zero = arith.constant 0.0 : f64
+    %s = scf.for %i = 0 to {n} iter_args(%acc = %zero) -> (f64) {{
+      %x = memref.load %dst[%i] : memref<{n}xf64>
+      %y = arith.addf %acc, %x
+      scf.yield %y : f64
+    }}
+    memref.store %s, %sum[%c0] : memref<1xf64>
+  }}""" if consumer else ""
+    return (
+        f"avial.schedule %src, %dst, %sum : memref<{n}xf64>, memref<{n}xf64>, memref<1xf64> {{\n"
+        '  %cpu = avial.target {arch = "x86_64"}' + heavy + total + "\n}\n"
+    )
+
+
+def test_split_auto_under_heft_follows_the_cost_model() -> None:
+    """--placement heft --split auto: a small but heavy task is split (its work
+    outweighs its halo and the gathering), which the size rule alone does not
+    do; a large but cheap one whose rows a whole task then needs is not, which
+    the size rule does.  Declared splits are not the model's to undo."""
+    machine = Machine((RankSpec(1), RankSpec(1)))
+    heavy = check_text(split_program(1024, 20000, consumer=True))
+    assert make_schedule(heavy, "p2p", "auto").tasks[0].split is None  # 1024 < 65 536
+    chosen = heft_schedule(heavy, "p2p", "auto", machine)
+    assert chosen.tasks[0].split is not None
+    assert chosen.placement_note is not None and "--split auto by the cost model" in chosen.placement_note
+    # A slow network (0.2 GB/s): moving half the rows back costs more than
+    # half of one cheap step per row saves.
+    slow = Machine((RankSpec(1), RankSpec(1)), bandwidth=2e8)
+    cheap = check_text(split_program(1 << 17, 1, consumer=True))
+    assert make_schedule(cheap, "p2p", "auto").tasks[0].split is not None  # size rule: split
+    kept = heft_schedule(cheap, "p2p", "auto", slow)
+    assert kept.tasks[0].split is None
+    declared = check_text(split_program(1 << 17, 1, consumer=True).replace(
+        "avial.task %cpu reads(%src) writes(%dst) {", 'avial.task %cpu reads(%src) writes(%dst) {split = "rows"} {'))  # fmt: skip
+    assert heft_schedule(declared, "p2p", "auto", machine).tasks[0].split is not None
+    # Under the model, the choice is never predicted slower than the size rule's.
+    for program, m in ((heavy, machine), (cheap, slow)):
+        by_size = make_schedule(program, "p2p", "auto", "heft", m)
+        ours = place(heft_schedule(program, "p2p", "auto", m), 2, m).estimates
+        theirs = place(by_size, 2, m).estimates
+        assert ours is not None and theirs is not None
+        assert ours.makespan <= theirs.makespan * (1 + 1e-9)

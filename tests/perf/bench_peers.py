@@ -48,8 +48,9 @@ the StarPU program with STARPU_PROFILING=1 STARPU_WORKER_STATS=1
 STARPU_COMM_STATS=1 (each worker's executing, sleeping and overhead time;
 the bytes each rank sent).
 
---task-bench adds Task Bench's trivial, stencil and tree patterns
-(tests/perf/starpu/taskbench.c) at grains 1 to 4096 on 1 and 2 ranks: the
+--task-bench adds Task Bench's trivial, stencil, nearest, fft, random and
+tree patterns (--patterns chooses)
+(tests/perf/starpu/taskbench.c) at grains 1 to 4096 on each of --ranks: the
 task granularity (wall time x ranks / tasks) and efficiency of each build
 at each grain, and METG(50%), the smallest granularity measured at 50 %
 efficiency or more (Task Bench's minimum effective task granularity).  The
@@ -165,15 +166,23 @@ def unbalanced(n: int, big: int, small: int) -> str:
     return schedule_text(["in", "o0", "o1", "o2", "o3"], t, tasks)
 
 
-PATTERNS = ("trivial", "stencil", "tree")
+PATTERNS = ("trivial", "stencil", "nearest", "fft", "random", "tree")
 
 
-def tb_deps(pattern: str, width: int, x: int) -> list[int]:
-    """The points of the step before that point X depends on (Task Bench)."""
-    if pattern == "stencil":
-        return [y for y in (x - 1, x, x + 1) if 0 <= y < width]
+def tb_deps(pattern: str, width: int, x: int, step: int) -> list[int]:
+    """The points of step STEP - 1 that point X of step STEP depends on (Task
+    Bench; tests/perf/starpu/taskbench.c's deps_of, the same order).  Every
+    pattern repeats every second step, so the time loop runs two steps."""
+    if pattern in ("stencil", "nearest"):
+        r = 1 if pattern == "stencil" else 2
+        return [y for y in range(x - r, x + r + 1) if 0 <= y < width]
     if pattern == "tree":
         return [x // 2]
+    if pattern == "fft":
+        partner = x ^ (1 << ((step - 1) % (2 if width >= 4 else 1)))
+        return sorted({x, partner})
+    if pattern == "random":
+        return [y for y in range(width) if y == x or (7 * x + 13 * y + 5 * (step % 2) + 3) % 3 == 0][:8]
     return []
 
 
@@ -191,13 +200,15 @@ def taskbench(pattern: str, width: int, steps: int, grain: int, k: int) -> tuple
     says what it computes): the first steps written out, then a time loop of
     two steps per iteration.  Returns the text and the number of steps, the
     one of at least STEPS the loop allows."""
+    if pattern == "fft" and width % 4 and width != 2:
+        raise ValueError("the fft pattern needs a width of 2 or a multiple of 4")
     t = f"memref<{k}xf64>"
     names = [f"b{p}_{x}" for p in (0, 1) for x in range(width)]
     pro = tb_prologue(pattern, width)
     iters = max(1, (steps - pro + 1) // 2)
 
     def task(name: str, step: int, x: int, at: str) -> str:
-        deps = [] if step == 0 else [f"b{(step - 1) % 2}_{y}" for y in tb_deps(pattern, width, x)]
+        deps = [] if step == 0 else [f"b{(step - 1) % 2}_{y}" for y in tb_deps(pattern, width, x, step)]
         out = f"b{step % 2}_{x}"
         lines = [f"%{name} = avial.task %cpu reads({', '.join('%' + d for d in deps)}) writes(%{out}) {{",
                  "  %c0 = arith.constant 0 : index", "  %c1 = arith.constant 1 : index",
@@ -499,7 +510,7 @@ def task_bench(a: argparse.Namespace, flags: tuple[list[str], list[str]], work: 
     home = work / "starpu-home"
     grains = [1, 64] if a.quick else a.grains
     width, k = a.tb_width, a.tb_k
-    ranks_list = [r for r in a.ranks if r <= 2] or a.ranks[:1]
+    ranks_list = a.ranks
     status = 0
     print(
         f"\nTask Bench patterns: width {width}, K = {k} f64 per point, grains {grains} "
@@ -508,7 +519,7 @@ def task_bench(a: argparse.Namespace, flags: tuple[list[str], list[str]], work: 
     results: dict[tuple[str, str, int, int], float] = {}  # (pattern, build, ranks, grain) -> wall
     tasks_of: dict[tuple[str, int], int] = {}
     compute: dict[tuple[str, int], float] = {}  # (pattern, grain) -> the kernels alone
-    for pattern in PATTERNS:
+    for pattern in a.patterns:
         load0 = os.getloadavg()[0]
         for grain in grains:
             text, steps = taskbench(pattern, width, a.tb_steps, grain, k)
@@ -554,7 +565,7 @@ def task_bench(a: argparse.Namespace, flags: tuple[list[str], list[str]], work: 
     print("granularity: wall time x ranks / tasks, in us; efficiency: the kernels alone on one "
           "core / (wall time x ranks), in %; 'compute' is the kernels' time per task")  # fmt: skip
     labels = ("avial2c barrier", "avial2c p2p", "StarPU")
-    for pattern in PATTERNS:
+    for pattern in a.patterns:
         for ranks in ranks_list:
             print(
                 f"\n  {pattern}, {ranks} rank{'s' if ranks > 1 else ''}: grain -> compute;  "
@@ -660,6 +671,8 @@ def main() -> int:
     ap.add_argument("--task-bench-only", action="store_true", help="only Task Bench's patterns")
     ap.add_argument("--grains", type=int, nargs="+", default=[1, 4, 16, 64, 256, 1024, 4096])
     ap.add_argument("--tb-width", type=int, default=4, help="Task Bench: points per step")
+    ap.add_argument("--patterns", nargs="+", choices=PATTERNS, default=list(PATTERNS),
+                    help="Task Bench: the patterns")  # fmt: skip
     ap.add_argument("--tb-steps", type=int, default=100, help="Task Bench: steps (at least)")
     ap.add_argument("--tb-k", type=int, default=16, help="Task Bench: f64 per point")
     ap.add_argument("--omp-active", action="store_true",

@@ -6,6 +6,12 @@
  *
  *   trivial  none;
  *   stencil  x - 1, x, x + 1 (those in [0, WIDTH));
+ *   nearest  x - 2 .. x + 2 (those in [0, WIDTH): Task Bench's nearest, radix 5);
+ *   fft      x and x XOR 2^((t - 1) mod L), L = min(2, log2 WIDTH): the
+ *            butterflies of a radix-2 FFT, two stages repeated (WIDTH a
+ *            multiple of 4, or 2);
+ *   random   x and each y != x with (7x + 13y + 5(t mod 2) + 3) mod 3 == 0:
+ *            a fixed pseudo-random DAG, the same every second step;
  *   tree     x / 2, step t holding min(WIDTH, 2^t) points (a fan-out tree).
  *
  * Each point has two buffers of K f64, for even and odd steps: task (t, x)
@@ -18,7 +24,7 @@
  * + s from acc = s.  Point x runs on rank x % size, the placement avial2c's
  * round robin gives it at every step.
  *
- * Arguments: trivial|stencil|tree, WIDTH, STEPS, GRAIN, K, and optionally a
+ * Arguments: trivial|stencil|nearest|fft|random|tree, WIDTH, STEPS, GRAIN, K, and optionally a
  * file for the outputs (peers.h; buffer 0 of every point, then buffer 1).
  * With PEERS_BARE=1 in the environment, rank 0 runs the kernels alone, in
  * program order, without StarPU (not even started: its idle workers poll):
@@ -28,7 +34,17 @@
 
 #include <string.h>
 
-enum { TRIVIAL, STENCIL, TREE };
+enum { TRIVIAL, STENCIL, TREE, NEAREST, FFT, RANDOM };
+enum { MAX_DEPS = 8 };
+
+static int pattern_of(const char *name) {
+    return !strcmp(name, "stencil")   ? STENCIL
+           : !strcmp(name, "tree")    ? TREE
+           : !strcmp(name, "nearest") ? NEAREST
+           : !strcmp(name, "fft")     ? FFT
+           : !strcmp(name, "random")  ? RANDOM
+                                      : TRIVIAL;
+}
 
 /* One task's work: out = f(in[0..ndeps)), element by element. */
 static void kernel(const double *const *in, int ndeps, double *out, int64_t k, int64_t grain) {
@@ -51,7 +67,7 @@ static void point(void *buffers[], void *cl_arg) {
     int ndeps;
     int64_t grain;
     starpu_codelet_unpack_args(cl_arg, &ndeps, &grain);
-    const double *in[3];
+    const double *in[MAX_DEPS];
     for (int d = 0; d < ndeps; d++) in[d] = (const double *)STARPU_VECTOR_GET_PTR(buffers[d]);
     kernel(in, ndeps, (double *)STARPU_VECTOR_GET_PTR(buffers[ndeps]),
            (int64_t)STARPU_VECTOR_GET_NX(buffers[ndeps]), grain);
@@ -67,13 +83,22 @@ static int64_t width_at(int pattern, int64_t width, int64_t t) {
 }
 
 /* The points of step t - 1 that point x of step t depends on; returns how many. */
-static int deps_of(int pattern, int64_t width, int64_t t, int64_t x, int64_t dep[3]) {
+static int deps_of(int pattern, int64_t width, int64_t t, int64_t x, int64_t dep[MAX_DEPS]) {
     int n = 0;
-    if (t > 0 && pattern == STENCIL) {
-        for (int64_t y = x - 1; y <= x + 1; y++)
+    if (t > 0 && (pattern == STENCIL || pattern == NEAREST)) {
+        const int64_t r = pattern == STENCIL ? 1 : 2;
+        for (int64_t y = x - r; y <= x + r; y++)
             if (y >= 0 && y < width) dep[n++] = y;
     } else if (t > 0 && pattern == TREE) {
         dep[n++] = x / 2;
+    } else if (t > 0 && pattern == FFT) {
+        const int64_t stages = width >= 4 ? 2 : 1;
+        const int64_t partner = x ^ ((int64_t)1 << ((t - 1) % stages));
+        dep[n++] = x < partner ? x : partner;
+        dep[n++] = x < partner ? partner : x;
+    } else if (t > 0 && pattern == RANDOM) {
+        for (int64_t y = 0; y < width && n < MAX_DEPS; y++)
+            if (y == x || (7 * x + 13 * y + 5 * (t % 2) + 3) % 3 == 0) dep[n++] = y;
     }
     return n;
 }
@@ -86,8 +111,8 @@ static double bare(int pattern, int64_t width, int64_t steps, int64_t grain, int
     for (int64_t t = 0; t < steps; t++) {
         const int64_t w = width_at(pattern, width, t), prev = t % 2 == 0 ? width : 0, cur = t % 2 ? width : 0;
         for (int64_t x = 0; x < w; x++) {
-            int64_t dep[3];
-            const double *in[3];
+            int64_t dep[MAX_DEPS];
+            const double *in[MAX_DEPS];
             const int n = deps_of(pattern, width, t, x, dep);
             for (int d = 0; d < n; d++) in[d] = buf[prev + dep[d]];
             kernel(in, n, buf[cur + x], k, grain);
@@ -127,15 +152,15 @@ int main(int argc, char **argv) {
     if (bare_env != NULL && *bare_env == '1') {
         MPI_Init(&argc, &argv);
         if (argc < 6) MPI_Abort(MPI_COMM_WORLD, 2);
-        const int pattern = !strcmp(argv[1], "stencil") ? STENCIL : !strcmp(argv[1], "tree") ? TREE : TRIVIAL;
+        const int pattern = pattern_of(argv[1]);
         return bare_main(argc, argv, pattern, atoll(argv[2]), atoll(argv[3]), atoll(argv[4]), atoll(argv[5]));
     }
     peers_init(&argc, &argv, &rank, &size);
     if (argc < 6) {
-        if (rank == 0) fprintf(stderr, "usage: taskbench trivial|stencil|tree WIDTH STEPS GRAIN K [DUMP]\n");
+        if (rank == 0) fprintf(stderr, "usage: taskbench trivial|stencil|nearest|fft|random|tree WIDTH STEPS GRAIN K [DUMP]\n");
         MPI_Abort(MPI_COMM_WORLD, 2);
     }
-    const int pattern = !strcmp(argv[1], "stencil") ? STENCIL : !strcmp(argv[1], "tree") ? TREE : TRIVIAL;
+    const int pattern = pattern_of(argv[1]);
     const int64_t width = atoll(argv[2]), steps = atoll(argv[3]), grain = atoll(argv[4]), k = atoll(argv[5]);
     double **buf = malloc((size_t)(2 * width) * sizeof *buf);
     starpu_data_handle_t *h = malloc((size_t)(2 * width) * sizeof *h);
@@ -150,8 +175,8 @@ int main(int argc, char **argv) {
     for (int64_t t = 0; t < steps; t++) {
         const int64_t w = width_at(pattern, width, t), prev = t % 2 == 0 ? width : 0, cur = t % 2 ? width : 0;
         for (int64_t x = 0; x < w; x++) {
-            struct starpu_data_descr d[4];
-            int64_t dep[3];
+            struct starpu_data_descr d[MAX_DEPS + 1];
+            int64_t dep[MAX_DEPS];
             const int ndeps = deps_of(pattern, width, t, x, dep);
             int n = 0;
             for (int j = 0; j < ndeps; j++) d[n++] = (struct starpu_data_descr){h[prev + dep[j]], STARPU_R};

@@ -175,7 +175,10 @@ def launch_command(
         raise LaunchError("mpirun not found; install OpenMPI ('make setup' does)")
     cmd = [machine.mpirun, "-n", str(ranks)]
     if machine.mpi == "openmpi":
-        user_binds = any(a.startswith(("--bind-to", "--map-by", "--cpus-per")) for a in extra)
+        # Open MPI takes its long options with one dash too (-bind-to, -map-by).
+        user_binds = any(
+            a.lstrip("-").startswith(("bind-to", "map-by", "cpus-per")) for a in extra
+        )
         if per_rank > 0 and ranks * per_rank <= machine.cores and not user_binds:
             cmd += pinned_threads(per_rank, env)
         else:

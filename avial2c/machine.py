@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,30 +87,39 @@ class Machine:
         return self.latency + nbytes / self.bandwidth
 
 
-def physical_cores(cpuinfo: str | None = None, allowed: int | None = None) -> int:
-    """Cores, not hardware threads: distinct (physical id, core id) of /proc/cpuinfo,
-    at most the CPUs this process may run on."""
-    if allowed is None:
-        allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+def physical_cores(
+    cpuinfo: str | None = None, allowed: int | Iterable[int] | None = None
+) -> int:
+    """Cores, not hardware threads: distinct (physical id, core id) of the CPUs
+    of /proc/cpuinfo this process may run on (ALLOWED: their numbers, default
+    its affinity; a number only caps the count).  A cpuset of 4 hardware
+    threads on 2 cores is 2 cores."""
+    if allowed is None and hasattr(os, "sched_getaffinity"):
+        allowed = os.sched_getaffinity(0)
+    cap = allowed if isinstance(allowed, int) else None
+    cpus = None if allowed is None or isinstance(allowed, int) else set(allowed)
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text()
         except OSError:
             cpuinfo = ""
     cores = set()
-    package = core = ""
+    processor, package, core = -1, "", ""
     for line in [*cpuinfo.splitlines(), ""]:
         key, _, value = line.partition(":")
         key = key.strip()
-        if key == "physical id":
+        if key == "processor":
+            processor = int(value) if value.strip().isdigit() else -1
+        elif key == "physical id":
             package = value.strip()
         elif key == "core id":
             core = value.strip()
-        elif not line.strip() and core:
-            cores.add((package, core))
-            package = core = ""
-    count = len(cores) or allowed or os.cpu_count() or 1
-    return max(1, min(count, allowed) if allowed else count)
+        elif not line.strip():
+            if core and (cpus is None or processor in cpus):
+                cores.add((package, core))
+            processor, package, core = -1, "", ""
+    count = len(cores) or (len(cpus) if cpus else 0) or cap or os.cpu_count() or 1
+    return max(1, min(count, cap) if cap else count)
 
 
 def default_machine(size: int, cores: int | None = None) -> Machine:

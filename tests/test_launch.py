@@ -35,9 +35,11 @@ def test_open_mpi_binds_ranks_to_cores_of_their_own_or_oversubscribes_unbound() 
     cmd, env = launch_command(EXE, 4, [], OPENMPI, {})
     assert "--oversubscribe" in cmd and env["OMP_NUM_THREADS"] == "1"
     assert cmd[cmd.index("--bind-to") + 1] == "none" and "--map-by" not in cmd
-    # The user's own mapping or binding wins.
+    # The user's own mapping or binding wins, in either spelling.
     cmd, _ = launch_command(EXE, 2, [], OPENMPI, {}, launcher_args="--bind-to socket")
     assert "--map-by" not in cmd and cmd.count("--bind-to") == 2
+    cmd, _ = launch_command(EXE, 2, [], OPENMPI, {}, launcher_args="-map-by socket")
+    assert "--map-by" not in cmd and cmd[cmd.index("--bind-to") + 1] == "none"
 
 
 def test_one_rank_gets_every_core_as_openmp_threads() -> None:
@@ -114,6 +116,14 @@ def test_mpi_kind_and_physical_cores() -> None:
     assert physical_cores(cpuinfo, allowed=4) == 2
     assert physical_cores(cpuinfo, allowed=1) == 1
     assert physical_cores("", allowed=3) == 3
+    # A cpuset: only the cores of the CPUs this process may use count.
+    eight = "".join(
+        f"processor\t: {k}\nphysical id\t: 0\ncore id\t\t: {k % 4}\n\n" for k in range(8)
+    )  # 4 cores, CPUs k and k + 4 on core k
+    assert physical_cores(eight, allowed={0, 1, 4, 5}) == 2
+    assert physical_cores(eight, allowed={0, 1, 2, 3}) == 4
+    assert physical_cores(eight, allowed={2}) == 1
+    assert physical_cores("", allowed={0, 1, 2}) == 3  # no cpuinfo: the CPUs
 
 
 def test_mpirun_from_the_environment() -> None:

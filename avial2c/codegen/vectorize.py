@@ -56,7 +56,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from avial2c.interp.arith import const_value
-from avial2c.ir import INDEX, Block, Const, MemRefType, Op, Operand, ScalarType, Task, Value
+from avial2c.ir import (
+    INDEX,
+    Block,
+    Const,
+    MemRefType,
+    Op,
+    Operand,
+    ScalarType,
+    Task,
+    Value,
+    walk_ops,
+)
 
 NP_TYPES = {
     "i1": "np.bool_",
@@ -602,7 +613,9 @@ def edge_pieces(task: Task, rows: tuple[str, str] | None) -> list[Piece] | None:
         piece_rows = rows
         if rows is not None:
             a = rows[0] if first[0] == lo[0] else f"max({rows[0]}, {first[0]})"
-            b = rows[1] if stop[0] == hi[0] else f"min({rows[1]}, {stop[0]})"
+            # Never below the first row: a block that ends before the box
+            # starts gives an empty box, not a negative slice bound.
+            b = rows[1] if stop[0] == hi[0] else f"max({a}, min({rows[1]}, {stop[0]}))"
             piece_rows = (a, b)
         piece = Task(task.value, task.target, task.reads, task.writes, Block(task.body.args, (inner,)),
                      task.rank, task.display_name, task.span, task.split)  # fmt: skip
@@ -612,7 +625,9 @@ def edge_pieces(task: Task, rows: tuple[str, str] | None) -> list[Piece] | None:
 
 def inline_branch(ops: tuple[Op, ...], branch: Op, which: int) -> tuple[Op, ...]:
     """OPS with BRANCH replaced by the ops of its region WHICH, its result by the
-    value that region yields, and the ops nothing stored depends on left out."""
+    value that region yields, and the pure ops nothing stored depends on left
+    out (stores, loads, which may be out of bounds, ops without results and
+    ops with regions stay, and so does what they use)."""
     region = branch.regions[which]
     inner, last = region.ops[:-1], region.ops[-1] if region.ops else None
     if last is None or last.name != "scf.yield" or len(last.operands) != 1:
@@ -630,7 +645,10 @@ def inline_branch(ops: tuple[Op, ...], branch: Op, which: int) -> tuple[Op, ...]
     live: set[Operand] = set()
     kept: list[Op] = []
     for op in reversed(out):
-        if op.name == "memref.store" or any(r in live for r in op.results):
+        effects = op.name in ("memref.store", "memref.load") or not op.results or op.regions
+        if effects or any(r in live for r in op.results):
             kept.append(op)
             live.update(op.operands)
+            live.update(x for region in op.regions for inner in walk_ops(region)
+                        for x in inner.operands)  # fmt: skip
     return tuple(reversed(kept))

@@ -308,7 +308,9 @@ def refine(
             break
     if best is heft:
         return heft
-    names = ", ".join(sorted(moved))
+    start = [t.slot % size for t in heft.tasks]
+    names = ", ".join(sorted(n for n in moved if any(
+        t.name == n and ranks[t.index] != start[t.index] for t in heft.tasks)))  # fmt: skip
     note = (f"HEFT's placement refined under the whole cost model (every iteration, "
             f"loop-carried transfers): moved {names}; predicted {first_time:.3g} s -> "
             f"{best_time:.3g} s")  # fmt: skip

@@ -47,28 +47,28 @@ OUTPUTS = ("u", "v")
 # Writes %v: body overwrites every element.
 def task_sweep1(v, u, row_lo, row_hi):
     # scf.if on the edges of the iteration space: one box at a time, disjoint
-    # scf.parallel, %i in [row_lo, min(row_hi, 1)) x %j in [0, 16): elementwise, as NumPy operations on slices (%i = 0)
-    old = u[row_lo:min(row_hi, 1), 0:16]  # memref.load
-    v[row_lo:min(row_hi, 1), 0:16] = old
+    # scf.parallel, %i in [row_lo, max(row_lo, min(row_hi, 1))) x %j in [0, 16): elementwise, as NumPy operations on slices (%i = 0)
+    old = u[row_lo:max(row_lo, min(row_hi, 1)), 0:16]  # memref.load
+    v[row_lo:max(row_lo, min(row_hi, 1)), 0:16] = old
     # scf.parallel, %i in [max(row_lo, 15), row_hi) x %j in [0, 16): elementwise, as NumPy operations on slices (%i = 15)
     old_2 = u[max(row_lo, 15):row_hi, 0:16]  # memref.load
     v[max(row_lo, 15):row_hi, 0:16] = old_2
-    # scf.parallel, %i in [max(row_lo, 1), min(row_hi, 15)) x %j in [0, 1): elementwise, as NumPy operations on slices (%j = 0)
-    old_3 = u[max(row_lo, 1):min(row_hi, 15), 0:1]  # memref.load
-    v[max(row_lo, 1):min(row_hi, 15), 0:1] = old_3
-    # scf.parallel, %i in [max(row_lo, 1), min(row_hi, 15)) x %j in [15, 16): elementwise, as NumPy operations on slices (%j = 15)
-    old_4 = u[max(row_lo, 1):min(row_hi, 15), 15:16]  # memref.load
-    v[max(row_lo, 1):min(row_hi, 15), 15:16] = old_4
-    # scf.parallel, %i in [max(row_lo, 1), min(row_hi, 15)) x %j in [1, 15): elementwise, as NumPy operations on slices (the interior)
-    n = u[max(row_lo, 1) - 1:min(row_hi, 15) - 1, 1:15]  # memref.load
-    s = u[max(row_lo, 1) + 1:min(row_hi, 15) + 1, 1:15]  # memref.load
-    w = u[max(row_lo, 1):min(row_hi, 15), 0:14]  # memref.load
-    e = u[max(row_lo, 1):min(row_hi, 15), 2:16]  # memref.load
+    # scf.parallel, %i in [max(row_lo, 1), max(max(row_lo, 1), min(row_hi, 15))) x %j in [0, 1): elementwise, as NumPy operations on slices (%j = 0)
+    old_3 = u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 0:1]  # memref.load
+    v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 0:1] = old_3
+    # scf.parallel, %i in [max(row_lo, 1), max(max(row_lo, 1), min(row_hi, 15))) x %j in [15, 16): elementwise, as NumPy operations on slices (%j = 15)
+    old_4 = u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 15:16]  # memref.load
+    v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 15:16] = old_4
+    # scf.parallel, %i in [max(row_lo, 1), max(max(row_lo, 1), min(row_hi, 15))) x %j in [1, 15): elementwise, as NumPy operations on slices (the interior)
+    n = u[max(row_lo, 1) - 1:max(max(row_lo, 1), min(row_hi, 15)) - 1, 1:15]  # memref.load
+    s = u[max(row_lo, 1) + 1:max(max(row_lo, 1), min(row_hi, 15)) + 1, 1:15]  # memref.load
+    w = u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 0:14]  # memref.load
+    e = u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 2:16]  # memref.load
     ns = n + s  # arith.addf
     we = w + e  # arith.addf
     sum_ = ns + we  # arith.addf
     avg = sum_ * np.float64(0.25)  # arith.mulf
-    v[max(row_lo, 1):min(row_hi, 15), 1:15] = avg
+    v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 1:15] = avg
 
 
 # sweep2: on %cpu (x86_64); level 1, split by rows: each rank runs its block of rows [0, 16).
@@ -76,28 +76,28 @@ def task_sweep1(v, u, row_lo, row_hi):
 # Writes %u: body overwrites every element.
 def task_sweep2(u, v, row_lo, row_hi):
     # scf.if on the edges of the iteration space: one box at a time, disjoint
-    # scf.parallel, %i in [row_lo, min(row_hi, 1)) x %j in [0, 16): elementwise, as NumPy operations on slices (%i = 0)
-    old = v[row_lo:min(row_hi, 1), 0:16]  # memref.load
-    u[row_lo:min(row_hi, 1), 0:16] = old
+    # scf.parallel, %i in [row_lo, max(row_lo, min(row_hi, 1))) x %j in [0, 16): elementwise, as NumPy operations on slices (%i = 0)
+    old = v[row_lo:max(row_lo, min(row_hi, 1)), 0:16]  # memref.load
+    u[row_lo:max(row_lo, min(row_hi, 1)), 0:16] = old
     # scf.parallel, %i in [max(row_lo, 15), row_hi) x %j in [0, 16): elementwise, as NumPy operations on slices (%i = 15)
     old_2 = v[max(row_lo, 15):row_hi, 0:16]  # memref.load
     u[max(row_lo, 15):row_hi, 0:16] = old_2
-    # scf.parallel, %i in [max(row_lo, 1), min(row_hi, 15)) x %j in [0, 1): elementwise, as NumPy operations on slices (%j = 0)
-    old_3 = v[max(row_lo, 1):min(row_hi, 15), 0:1]  # memref.load
-    u[max(row_lo, 1):min(row_hi, 15), 0:1] = old_3
-    # scf.parallel, %i in [max(row_lo, 1), min(row_hi, 15)) x %j in [15, 16): elementwise, as NumPy operations on slices (%j = 15)
-    old_4 = v[max(row_lo, 1):min(row_hi, 15), 15:16]  # memref.load
-    u[max(row_lo, 1):min(row_hi, 15), 15:16] = old_4
-    # scf.parallel, %i in [max(row_lo, 1), min(row_hi, 15)) x %j in [1, 15): elementwise, as NumPy operations on slices (the interior)
-    n = v[max(row_lo, 1) - 1:min(row_hi, 15) - 1, 1:15]  # memref.load
-    s = v[max(row_lo, 1) + 1:min(row_hi, 15) + 1, 1:15]  # memref.load
-    w = v[max(row_lo, 1):min(row_hi, 15), 0:14]  # memref.load
-    e = v[max(row_lo, 1):min(row_hi, 15), 2:16]  # memref.load
+    # scf.parallel, %i in [max(row_lo, 1), max(max(row_lo, 1), min(row_hi, 15))) x %j in [0, 1): elementwise, as NumPy operations on slices (%j = 0)
+    old_3 = v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 0:1]  # memref.load
+    u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 0:1] = old_3
+    # scf.parallel, %i in [max(row_lo, 1), max(max(row_lo, 1), min(row_hi, 15))) x %j in [15, 16): elementwise, as NumPy operations on slices (%j = 15)
+    old_4 = v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 15:16]  # memref.load
+    u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 15:16] = old_4
+    # scf.parallel, %i in [max(row_lo, 1), max(max(row_lo, 1), min(row_hi, 15))) x %j in [1, 15): elementwise, as NumPy operations on slices (the interior)
+    n = v[max(row_lo, 1) - 1:max(max(row_lo, 1), min(row_hi, 15)) - 1, 1:15]  # memref.load
+    s = v[max(row_lo, 1) + 1:max(max(row_lo, 1), min(row_hi, 15)) + 1, 1:15]  # memref.load
+    w = v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 0:14]  # memref.load
+    e = v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 2:16]  # memref.load
     ns = n + s  # arith.addf
     we = w + e  # arith.addf
     sum_ = ns + we  # arith.addf
     avg = sum_ * np.float64(0.25)  # arith.mulf
-    u[max(row_lo, 1):min(row_hi, 15), 1:15] = avg
+    u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 1:15] = avg
 
 
 # sweep3: on %cpu (x86_64); level 2, split by rows: each rank runs its block of rows [0, 16).
@@ -105,28 +105,28 @@ def task_sweep2(u, v, row_lo, row_hi):
 # Writes %v: body overwrites every element.
 def task_sweep3(v, u, row_lo, row_hi):
     # scf.if on the edges of the iteration space: one box at a time, disjoint
-    # scf.parallel, %i in [row_lo, min(row_hi, 1)) x %j in [0, 16): elementwise, as NumPy operations on slices (%i = 0)
-    old = u[row_lo:min(row_hi, 1), 0:16]  # memref.load
-    v[row_lo:min(row_hi, 1), 0:16] = old
+    # scf.parallel, %i in [row_lo, max(row_lo, min(row_hi, 1))) x %j in [0, 16): elementwise, as NumPy operations on slices (%i = 0)
+    old = u[row_lo:max(row_lo, min(row_hi, 1)), 0:16]  # memref.load
+    v[row_lo:max(row_lo, min(row_hi, 1)), 0:16] = old
     # scf.parallel, %i in [max(row_lo, 15), row_hi) x %j in [0, 16): elementwise, as NumPy operations on slices (%i = 15)
     old_2 = u[max(row_lo, 15):row_hi, 0:16]  # memref.load
     v[max(row_lo, 15):row_hi, 0:16] = old_2
-    # scf.parallel, %i in [max(row_lo, 1), min(row_hi, 15)) x %j in [0, 1): elementwise, as NumPy operations on slices (%j = 0)
-    old_3 = u[max(row_lo, 1):min(row_hi, 15), 0:1]  # memref.load
-    v[max(row_lo, 1):min(row_hi, 15), 0:1] = old_3
-    # scf.parallel, %i in [max(row_lo, 1), min(row_hi, 15)) x %j in [15, 16): elementwise, as NumPy operations on slices (%j = 15)
-    old_4 = u[max(row_lo, 1):min(row_hi, 15), 15:16]  # memref.load
-    v[max(row_lo, 1):min(row_hi, 15), 15:16] = old_4
-    # scf.parallel, %i in [max(row_lo, 1), min(row_hi, 15)) x %j in [1, 15): elementwise, as NumPy operations on slices (the interior)
-    n = u[max(row_lo, 1) - 1:min(row_hi, 15) - 1, 1:15]  # memref.load
-    s = u[max(row_lo, 1) + 1:min(row_hi, 15) + 1, 1:15]  # memref.load
-    w = u[max(row_lo, 1):min(row_hi, 15), 0:14]  # memref.load
-    e = u[max(row_lo, 1):min(row_hi, 15), 2:16]  # memref.load
+    # scf.parallel, %i in [max(row_lo, 1), max(max(row_lo, 1), min(row_hi, 15))) x %j in [0, 1): elementwise, as NumPy operations on slices (%j = 0)
+    old_3 = u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 0:1]  # memref.load
+    v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 0:1] = old_3
+    # scf.parallel, %i in [max(row_lo, 1), max(max(row_lo, 1), min(row_hi, 15))) x %j in [15, 16): elementwise, as NumPy operations on slices (%j = 15)
+    old_4 = u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 15:16]  # memref.load
+    v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 15:16] = old_4
+    # scf.parallel, %i in [max(row_lo, 1), max(max(row_lo, 1), min(row_hi, 15))) x %j in [1, 15): elementwise, as NumPy operations on slices (the interior)
+    n = u[max(row_lo, 1) - 1:max(max(row_lo, 1), min(row_hi, 15)) - 1, 1:15]  # memref.load
+    s = u[max(row_lo, 1) + 1:max(max(row_lo, 1), min(row_hi, 15)) + 1, 1:15]  # memref.load
+    w = u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 0:14]  # memref.load
+    e = u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 2:16]  # memref.load
     ns = n + s  # arith.addf
     we = w + e  # arith.addf
     sum_ = ns + we  # arith.addf
     avg = sum_ * np.float64(0.25)  # arith.mulf
-    v[max(row_lo, 1):min(row_hi, 15), 1:15] = avg
+    v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 1:15] = avg
 
 
 # sweep4: on %cpu (x86_64); level 3, split by rows: each rank runs its block of rows [0, 16).
@@ -134,28 +134,28 @@ def task_sweep3(v, u, row_lo, row_hi):
 # Writes %u: body overwrites every element.
 def task_sweep4(u, v, row_lo, row_hi):
     # scf.if on the edges of the iteration space: one box at a time, disjoint
-    # scf.parallel, %i in [row_lo, min(row_hi, 1)) x %j in [0, 16): elementwise, as NumPy operations on slices (%i = 0)
-    old = v[row_lo:min(row_hi, 1), 0:16]  # memref.load
-    u[row_lo:min(row_hi, 1), 0:16] = old
+    # scf.parallel, %i in [row_lo, max(row_lo, min(row_hi, 1))) x %j in [0, 16): elementwise, as NumPy operations on slices (%i = 0)
+    old = v[row_lo:max(row_lo, min(row_hi, 1)), 0:16]  # memref.load
+    u[row_lo:max(row_lo, min(row_hi, 1)), 0:16] = old
     # scf.parallel, %i in [max(row_lo, 15), row_hi) x %j in [0, 16): elementwise, as NumPy operations on slices (%i = 15)
     old_2 = v[max(row_lo, 15):row_hi, 0:16]  # memref.load
     u[max(row_lo, 15):row_hi, 0:16] = old_2
-    # scf.parallel, %i in [max(row_lo, 1), min(row_hi, 15)) x %j in [0, 1): elementwise, as NumPy operations on slices (%j = 0)
-    old_3 = v[max(row_lo, 1):min(row_hi, 15), 0:1]  # memref.load
-    u[max(row_lo, 1):min(row_hi, 15), 0:1] = old_3
-    # scf.parallel, %i in [max(row_lo, 1), min(row_hi, 15)) x %j in [15, 16): elementwise, as NumPy operations on slices (%j = 15)
-    old_4 = v[max(row_lo, 1):min(row_hi, 15), 15:16]  # memref.load
-    u[max(row_lo, 1):min(row_hi, 15), 15:16] = old_4
-    # scf.parallel, %i in [max(row_lo, 1), min(row_hi, 15)) x %j in [1, 15): elementwise, as NumPy operations on slices (the interior)
-    n = v[max(row_lo, 1) - 1:min(row_hi, 15) - 1, 1:15]  # memref.load
-    s = v[max(row_lo, 1) + 1:min(row_hi, 15) + 1, 1:15]  # memref.load
-    w = v[max(row_lo, 1):min(row_hi, 15), 0:14]  # memref.load
-    e = v[max(row_lo, 1):min(row_hi, 15), 2:16]  # memref.load
+    # scf.parallel, %i in [max(row_lo, 1), max(max(row_lo, 1), min(row_hi, 15))) x %j in [0, 1): elementwise, as NumPy operations on slices (%j = 0)
+    old_3 = v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 0:1]  # memref.load
+    u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 0:1] = old_3
+    # scf.parallel, %i in [max(row_lo, 1), max(max(row_lo, 1), min(row_hi, 15))) x %j in [15, 16): elementwise, as NumPy operations on slices (%j = 15)
+    old_4 = v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 15:16]  # memref.load
+    u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 15:16] = old_4
+    # scf.parallel, %i in [max(row_lo, 1), max(max(row_lo, 1), min(row_hi, 15))) x %j in [1, 15): elementwise, as NumPy operations on slices (the interior)
+    n = v[max(row_lo, 1) - 1:max(max(row_lo, 1), min(row_hi, 15)) - 1, 1:15]  # memref.load
+    s = v[max(row_lo, 1) + 1:max(max(row_lo, 1), min(row_hi, 15)) + 1, 1:15]  # memref.load
+    w = v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 0:14]  # memref.load
+    e = v[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 2:16]  # memref.load
     ns = n + s  # arith.addf
     we = w + e  # arith.addf
     sum_ = ns + we  # arith.addf
     avg = sum_ * np.float64(0.25)  # arith.mulf
-    u[max(row_lo, 1):min(row_hi, 15), 1:15] = avg
+    u[max(row_lo, 1):max(max(row_lo, 1), min(row_hi, 15)), 1:15] = avg
 
 
 # ---- level 0: sweep1 ----

@@ -106,4 +106,6 @@ def test_every_package_folder_ships_in_the_wheel() -> None:
         f"avial2c.{p.name}" for p in PACKAGE.iterdir() if (p / "__init__.py").exists()
     }
     assert folders <= listed
-    assert set(config["package-dir"].values()) == {"grammar", "templates", "runtime_c"}
+    assert set(config["package-dir"].values()) == {
+        "grammar", "templates", "runtime_c", "runtime_c/calibrate"
+    }  # fmt: skip

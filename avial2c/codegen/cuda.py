@@ -56,13 +56,19 @@ class KernelView:
     comment: str  # the launch configuration
     params: tuple[str, ...]
     args: tuple[str, ...]  # the launcher's device pointers, in parameter order
-    grid: str  # dim3(...)
-    block: str
     body: tuple[Stmt, ...]
     # What the launcher passes, in parameter order: the task's memrefs and the
     # schedule loops' induction variables (the Python backend names its own).
-    values: tuple[Value, ...] = ()
-    shape: LaunchShape | None = None
+    values: tuple[Value, ...]
+    shape: LaunchShape
+
+    @property
+    def grid(self) -> str:
+        return "dim3({}, {}, {})".format(*self.shape.grid)
+
+    @property
+    def block(self) -> str:
+        return "dim3({}, {}, {})".format(*self.shape.block)
 
 
 @dataclass(frozen=True)
@@ -165,8 +171,6 @@ def kernel_view(
         comment=f"gpu.launch: {shape.describe()}",
         params=params,
         args=tuple(d.var for _, d in mine) + tuple(n for _, n in its_ivs),
-        grid="dim3({}, {}, {})".format(*shape.grid),
-        block="dim3({}, {}, {})".format(*shape.block),
         body=tuple(body),
         values=tuple(m for m, _ in mine) + tuple(v for v, _ in its_ivs),
         shape=shape,

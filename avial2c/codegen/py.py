@@ -397,7 +397,6 @@ def kernel_launches(
     """KERNELS.launch calls, one per gpu.launch of the task, in program order."""
     lines = []
     for k in launcher.kernels:
-        assert k.shape is not None
         args = [memrefs[v] if v in memrefs else f"np.int64({loop_ivs[v]})" for v in k.values]
         tup = "(" + ", ".join(args) + ("," if len(args) == 1 else "") + ")"
         lines.append(f"# {py_comment(k.comment)}")

@@ -238,7 +238,8 @@ def heft_schedule(
                                              machine=machine.source)))  # fmt: skip
     by_speed = sorted(range(machine.size), key=lambda r: (-machine.ranks[r].speed, r))
     fastest = by_speed[0]
-    one = make_schedule(program, sync, split, "heft", machine, one_rank=fastest)
+    one = make_schedule(program, sync, split, "heft", machine,
+                        ranks=[fastest] * len(program.tasks))  # fmt: skip
     candidates.append((f"every task on rank {fastest}", one))
     ours = place(heft, machine.size, machine).estimates
     assert ours is not None

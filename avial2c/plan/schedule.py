@@ -225,14 +225,12 @@ def make_schedule(
     split: str = "declared",
     placement: str = POLICY,
     machine: Machine | None = None,
-    one_rank: int | None = None,
     ranks: Sequence[int] | None = None,
     split_tasks: frozenset[int] | None = None,
 ) -> Schedule:
     """The plan of PROGRAM (checked) for sync mode SYNC and split mode SPLIT
     (which tasks are split by rows): for every number of ranks with
     ``roundrobin`` placement, for MACHINE's ranks only with ``heft`` (with
-    ONE_RANK: every task that is neither pinned nor split on that rank; with
     RANKS: task k on RANKS[k], unless it is pinned or split; with SPLIT_TASKS,
     under ``--split auto``: exactly those of the tasks that may be split,
     whatever their size, besides the declared ones)."""
@@ -258,10 +256,9 @@ def make_schedule(
         for k, t in enumerate(program.tasks)
     )
     memrefs = memref_infos(program)
-    if placement == "heft" and (one_rank is not None or ranks is not None):
-        given = ranks if ranks is not None else [one_rank or 0] * len(tasks)
+    if placement == "heft" and ranks is not None:
         tasks = tuple(
-            t if t.pinned or t.split is not None else replace(t, slot=given[k])
+            t if t.pinned or t.split is not None else replace(t, slot=ranks[k])
             for k, t in enumerate(tasks)
         )
     elif placement == "heft":

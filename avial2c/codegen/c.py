@@ -295,6 +295,18 @@ def device_need(tp: TaskInfo, memref: str) -> tuple[bool, str]:
     return False, "every element overwritten: no copy"
 
 
+def host_side(
+    tp: TaskInfo, written: set[str], touched: set[str]
+) -> tuple[list[str], list[str]]:
+    """For a CPU task: the memrefs it needs whose current copy a GPU task may
+    hold (copied back first), and those it writes that a GPU task may hold a
+    copy of (stale after it); nothing for a GPU task.  WRITTEN and TOUCHED
+    are device_touched's."""
+    if tp.gpu:
+        return [], []
+    return [m for m in tp.needs if m in written], [m for m in tp.writes if m in touched]
+
+
 def device_touched(schedule: Schedule) -> tuple[set[str], set[str]]:
     """Memrefs some GPU task writes (their host copy may be stale) and touches."""
     written = {m for tp in schedule.tasks if tp.gpu for m in tp.writes}
@@ -452,11 +464,9 @@ class Steps:
         task = self.tasks[tp.index]
         emulated = tp.gpu and not task.in_cuda
         where = f"%{tp.target} ({tp.arch})" + (", emulated" if emulated else "")
-        host_use: tuple[str, ...] = ()
-        host_wrote: tuple[str, ...] = ()
-        if not tp.gpu:
-            host_use = tuple(self.memrefs[m].enum for m in tp.needs if m in self.device_written)
-            host_wrote = tuple(self.memrefs[m].enum for m in tp.writes if m in self.device_touched)
+        uses, wrote = host_side(tp, self.device_written, self.device_touched)
+        host_use = tuple(self.memrefs[m].enum for m in uses)
+        host_wrote = tuple(self.memrefs[m].enum for m in wrote)
         split = None if tp.split is None else f"{tp.split.lo}, {tp.split.hi}"
         if split is not None:
             where += f", split by rows [{split}): every rank runs its block"

@@ -52,6 +52,7 @@ from avial2c import __version__
 from avial2c.codegen.c import (
     device_need,
     device_touched,
+    host_side,
     plural,
     rank_expr,
     task_comment,
@@ -566,12 +567,9 @@ class Levels:
             split = f"{tp.split.lo}, {tp.split.hi}"
             where += f", split by rows [{split}): every rank runs its block"
         call = f"{self.fnames[tp.index]}({', '.join(args)})"
-        host_use: tuple[tuple[int, str], ...] = ()
-        host_wrote: tuple[tuple[int, str], ...] = ()
-        if not tp.gpu:
-            index = {m: self.memrefs[m].index for m in tp.touched}
-            host_use = tuple((index[m], m) for m in tp.needs if m in self.device_written)
-            host_wrote = tuple((index[m], m) for m in tp.writes if m in self.device_touched)
+        uses, wrote = host_side(tp, self.device_written, self.device_touched)
+        host_use = tuple((self.memrefs[m].index, m) for m in uses)
+        host_wrote = tuple((self.memrefs[m].index, m) for m in wrote)
         return PyCall(rank_expr(tp.slot), tp.name, call, f"{tp.name} on {where}", split,
                       host_use, host_wrote)  # fmt: skip
 

@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,10 +153,15 @@ def matmul(n: int, blocks: int) -> tuple[str, list[str]]:
     return text, [str(n), str(blocks)]
 
 
-def run(exe: Path, args: list[str], ranks: int) -> tuple[float, list[str]]:
+def run(
+    exe: Path, args: list[str], ranks: int, interpreter: Sequence[str] = ()
+) -> tuple[float, list[str]]:
+    """EXE (run by INTERPRETER, e.g. a Python, when given) on RANKS ranks: its
+    wall time and the memrefs it prints."""
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 2) // ranks)))
-    cmd = ["mpirun", "-n", str(ranks), "--oversubscribe", "--bind-to", "none", str(exe), *args]
+    cmd = ["mpirun", "-n", str(ranks), "--oversubscribe", "--bind-to", "none", *interpreter,
+           str(exe), *args]  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env, check=True).stdout
     wall = float(re.search(r"wall time: ([0-9.]+) s", out).group(1))  # type: ignore[union-attr]
     return wall, [line for line in out.splitlines() if line.startswith("%")]

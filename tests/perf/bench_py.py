@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -35,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_generated import jacobi, pipeline  # noqa: E402
+from bench_generated import jacobi, pipeline, run  # noqa: E402
 from bench_loops import loop_text  # noqa: E402
 from bench_split import front_end, verdict  # noqa: E402
 
@@ -44,16 +43,6 @@ from avial2c.codegen.py import generate_py  # noqa: E402
 from avial2c.plan.schedule import make_schedule  # noqa: E402
 
 GOAL = 3.0  # Python / C
-
-
-def mpirun(cmd: list[str], ranks: int) -> tuple[float, list[str]]:
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))  # fmt: skip
-    full = ["mpirun", "-n", str(ranks), "--oversubscribe", "--bind-to", "none", *cmd]
-    out = subprocess.run(full, capture_output=True, text=True, timeout=1800, env=env, check=True)
-    wall = float(re.search(r"wall time: ([0-9.]+) s", out.stdout).group(1))  # type: ignore[union-attr]
-    return wall, [line for line in out.stdout.splitlines() if line.startswith("%")]
 
 
 def main() -> int:
@@ -69,6 +58,9 @@ def main() -> int:
         "2-D Jacobi, whole sweeps": jacobi(n, 4 if q else 20)[0],
         "2-D Jacobi, time loop": loop_text(n, 4 if q else 100),
     }
+    # One thread for the C's OpenMP and NumPy alike; the scripts import this avial2c.
+    os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
     work = Path(tempfile.mkdtemp(prefix="avial2c-bench-py-"))
     try:
         rows = []
@@ -79,16 +71,16 @@ def main() -> int:
             exe = build(program, work / f"{stem}_c", sync="p2p", gpu="emulate", schedule=schedule)
             script = work / f"{stem}.py"
             script.write_text(generate_py(program, schedule))
-            c_cmd, py_cmd = [str(exe)], [sys.executable, str(script)]
-            _, c_lines = mpirun(c_cmd, a.ranks)
-            _, py_lines = mpirun(py_cmd, a.ranks)
+            python = [sys.executable]
+            _, c_lines = run(exe, [], a.ranks)
+            _, py_lines = run(script, [], a.ranks, python)
             if c_lines != py_lines:
                 print(f"{label}: the Python and C programs print different memrefs")
                 return 1
             times: dict[str, list[float]] = {"c": [], "py": []}
             for _ in range(a.repeat):
-                times["c"].append(mpirun(c_cmd, a.ranks)[0])
-                times["py"].append(mpirun(py_cmd, a.ranks)[0])
+                times["c"].append(run(exe, [], a.ranks)[0])
+                times["py"].append(run(script, [], a.ranks, python)[0])
             rows.append((label, statistics.median(times["c"]), statistics.median(times["py"])))
         print(f"{a.ranks} ranks, OMP_NUM_THREADS=1, --sync p2p, {a.repeat} runs each, "
               "alternating; median wall times")  # fmt: skip

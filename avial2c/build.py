@@ -153,17 +153,19 @@ def build(
     extra_cflags: Sequence[str] = (),
     runtime: Path | None = None,
     schedule: Schedule | None = None,
+    compact: bool | None = None,
 ) -> Path:
     """Generate PROG.c (and PROG.cu) beside OUTPUT and compile them into OUTPUT.
 
     EXTRA_CFLAGS go to mpicc after the project's own (e.g. sanitizers).
     RUNTIME is a library from :func:`runtime_library` built with the same
-    flags; without one the runtime's sources are compiled with the program."""
+    flags; without one the runtime's sources are compiled with the program.
+    COMPACT forces the C generator's compact form on or off (default: by size)."""
 
     mode = choose_gpu_mode(program, gpu)
     if schedule is None:
         schedule = make_schedule(program, sync)
-    sources = generate(program, schedule, mode)
+    sources = generate(program, schedule, mode, compact)
     output.parent.mkdir(parents=True, exist_ok=True)
     c_file = output.with_suffix(".c")
     c_file.write_text(sources.c)

@@ -36,7 +36,7 @@ The output is deterministic: the same program gives byte-identical text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from avial2c import __version__
 from avial2c.codegen.body import Translator, used_values
@@ -63,18 +63,31 @@ from avial2c.plan.schedule import Fetch, LoopStep, Schedule, TaskInfo
 GPU_MODES = ("emulate", "cuda")
 INT64_MAX = (1 << 63) - 1
 
+# Above this many tasks the C is written in its compact form: each transfer is
+# one call to the file's post_moves function (which holds the MPI calls)
+# instead of its own loop of MPI_Irecv/MPI_Isend, and CPU tasks whose bodies
+# are the same (up to the memrefs passed in) share one function.  Both keep
+# the compile time of the generated C linear in the number of tasks: written
+# out one by one, the transfers alone were 62 % of the lines of a 1 000-task
+# program and more than half of gcc's time on it.
+LARGE_PROGRAM = 256
+
 
 # --------------------------------------------------------------------------
 # Entry point
 
 
-def generate(program: Program, schedule: Schedule, gpu: str = "emulate") -> GeneratedSources:
-    """C sources for PROGRAM (checked) and its SCHEDULE, for any number of MPI ranks."""
+def generate(
+    program: Program, schedule: Schedule, gpu: str = "emulate", compact: bool | None = None
+) -> GeneratedSources:
+    """C sources for PROGRAM (checked) and its SCHEDULE, for any number of MPI
+    ranks; in the compact form when COMPACT, or by default when the program
+    has more than LARGE_PROGRAM tasks."""
     if gpu not in GPU_MODES:
         raise CompileError(f"unknown --gpu mode '{gpu}' (expected emulate or cuda)", program.span)
     has_gpu = any(is_gpu_arch(t.target.arch) for t in program.tasks)
     mode = gpu if has_gpu else "emulate"
-    view = file_view(program, schedule, mode)
+    view = file_view(program, schedule, mode, compact)
     if mode != "cuda":
         return GeneratedSources(render(view), None)
     return GeneratedSources(render(view), cuda_source(program, view), gpu_archs(program))
@@ -97,7 +110,11 @@ def rank_expr(slot: int) -> str:
     return "0" if slot == 0 else f"{slot} % size"
 
 
-def file_view(program: Program, schedule: Schedule, gpu: str) -> FileView:
+def file_view(
+    program: Program, schedule: Schedule, gpu: str, compact: bool | None = None
+) -> FileView:
+    if compact is None:
+        compact = len(program.tasks) > LARGE_PROGRAM
     file_names = Namer()  # file scope: memref indices, task and level functions
     enums = [file_names.fresh(f"MEM_{m.name.upper()}", ours=True) for m in program.memrefs]
     fnames = [file_names.fresh(task_function_name(t)) for t in program.tasks]
@@ -110,11 +127,15 @@ def file_view(program: Program, schedule: Schedule, gpu: str) -> FileView:
     memrefs = memref_views(program, schedule, enums, pointers)
     by_name = {m.name: m for m in memrefs}
     tasks = tuple(
-        task_view(task, schedule.tasks[k], fnames[k], by_name, gpu, local.blk, ivs)
+        task_view(task, schedule.tasks[k], fnames[k], by_name, gpu, local.blk, ivs, compact)
         for k, task in enumerate(program.tasks)
     )
-    steps = Steps(schedule, by_name, tasks, device_touched(schedule), local, ivs)
+    if compact:
+        tasks = share_bodies(tasks)
+    steps = Steps(schedule, by_name, tasks, device_touched(schedule), local, ivs, compact)
     levels = tuple(steps.level(n, lnames[n]) for n in range(len(schedule.levels)))
+    final = steps.final(gather_name)
+    main, tables = main_lines(schedule, levels, ivs, local_names if compact else None)
     sync = schedule.sync
     return FileView(
         source=program.file,
@@ -130,11 +151,14 @@ def file_view(program: Program, schedule: Schedule, gpu: str) -> FileView:
         outputs=tuple(m for m in memrefs if m.output),
         tasks=tasks,
         levels=levels,
-        final=steps.final(gather_name),
+        final=final,
         local=local,
-        main=main_lines(schedule, levels, ivs),
+        main=main,
+        main_tables=tables,
         fixed_size=schedule.size,
         machine=schedule.machine or "",
+        compact=compact,
+        transfers=sum(1 for level in (*levels, final) for x in level.fetches if not x.noop),
     )
 
 
@@ -158,16 +182,49 @@ def loop_ivs(program: Program, schedule: Schedule, names: Namer) -> list[LoopIV]
 
 
 def main_lines(
-    schedule: Schedule, levels: tuple[LevelView, ...], ivs: list[LoopIV]
-) -> tuple[str, ...]:
-    """main()'s level calls, the time loops around them as C for loops."""
+    schedule: Schedule,
+    levels: tuple[LevelView, ...],
+    ivs: list[LoopIV],
+    names: Namer | None = None,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """main()'s level calls, the time loops around them as C for loops; and the
+    tables of level functions main runs from.  With NAMES (the compact form),
+    a run of consecutive level calls becomes a loop over a table of the
+    functions: one call per level would make main itself the longest
+    function, and gcc's time grows faster than its length."""
     lines: list[str] = []
+    tables: list[str] = []
+    counter: list[str] = []  # the tables' loop variable, named once
 
-    def walk(order: tuple[int | LoopStep, ...], indent: str) -> None:
-        for step in order:
-            if isinstance(step, int):
+    def calls(run: list[int], indent: str) -> None:
+        if names is None or len(run) < 2:
+            for step in run:
                 args = "".join(f", {v}" for v in levels[step].ivs)
                 lines.append(f"{indent}{levels[step].fname}(&ctx, &own{args});")
+            return
+        table = names.fresh(f"levels_{run[0]}_to_{run[-1]}")
+        if not counter:
+            counter.append(names.fresh("n"))
+        n = counter[0]
+        tables.append(f"/* main() runs levels {run[0]} to {run[-1]} in order from this table. */")
+        tables.append(f"static void (*const {table}[{len(run)}])(av_ctx *, av_owners *) = {{")
+        for k in range(0, len(run), 6):
+            tables.append("    " + " ".join(f"{levels[s].fname}," for s in run[k : k + 6]))
+        tables.append("};")
+        lines.append(f"{indent}for (int {n} = 0; {n} < {len(run)}; {n}++) {{")
+        lines.append(f"{indent}    {table}[{n}](&ctx, &own);")
+        lines.append(f"{indent}}}")
+
+    def walk(order: tuple[int | LoopStep, ...], indent: str) -> None:
+        run: list[int] = []
+        for step in order:
+            if isinstance(step, int) and not levels[step].ivs:
+                run.append(step)
+                continue
+            calls(run, indent)
+            run = []
+            if isinstance(step, int):
+                calls([step], indent)
                 continue
             lp, v = schedule.loops[step.loop], ivs[step.loop].var
             what = f"scf.for %{lp.iv}: {plural(lp.trips, 'iteration')}"
@@ -183,9 +240,10 @@ def main_lines(
                 lines.append(f"{indent}    const int64_t {v} = {lp.lb} + {n} * {lp.step};")
             walk(step.body, indent + "    ")
             lines.append(f"{indent}}}")
+        calls(run, indent)
 
     walk(schedule.order or tuple(range(len(levels))), "    ")
-    return tuple(lines)
+    return tuple(lines), tuple(tables)
 
 
 def memref_views(
@@ -220,7 +278,11 @@ def task_view(
     gpu: str = "emulate",
     blk: str = "blk",
     loop_vars: list[LoopIV] | None = None,
+    positional: bool = False,
 ) -> TaskView:
+    """The function of TASK.  With POSITIONAL, a CPU task's memref parameters
+    are named by position (w0, w1, ... written, r0, r1, ... only read), so
+    that tasks with the same body get the same function text (share_bodies)."""
     order, stored = task_memrefs(task, tp)
     accessed = {
         op.operands[0 if op.name == "memref.load" else 1]
@@ -228,7 +290,15 @@ def task_view(
         if op.name in ("memref.load", "memref.store")
     }
     namer = Namer()
-    names: dict[Value, str] = {m: namer.fresh(m.name) for m in order}
+    names: dict[Value, str] = {}
+    if positional and not tp.gpu:
+        counts = {True: 0, False: 0}
+        for m in order:
+            w = m in stored
+            names[m] = namer.fresh(f"{'w' if w else 'r'}{counts[w]}")
+            counts[w] += 1
+    else:
+        names = {m: namer.fresh(m.name) for m in order}
     comment = task_comment(task, tp, gpu)
     unused = tuple(names[m] for m in order if m not in accessed)
     ivs = [loop_vars[n] for n in tp.ivs] if loop_vars is not None else []
@@ -246,7 +316,7 @@ def task_view(
             args += (f"{blk}.lo", f"{blk}.hi")
             tr.row_bounds = (row_lo, row_hi)
         body = tuple(tr.block(task.body.ops, in_parallel=False))
-        return TaskView(fname, comment, params, args, unused, body)
+        return TaskView(fname, comment, params, args, unused, body, label=tp.name)
     device = device_uses(tp, order, stored, names, memrefs)
     wrote = tuple(memrefs[m].enum for m in tp.writes if m in {d.memref for d in device})
     ctx_param = ("av_ctx *ctx", *iv_decls)
@@ -258,6 +328,30 @@ def task_view(
     body = tuple(tr.block(task.body.ops, in_parallel=False))
     return TaskView(fname, comment, ctx_param, ctx_arg, unused, body, device, wrote,
                     label=tp.name, on_gpu=True, ivs=iv_params)  # fmt: skip
+
+
+def share_bodies(tasks: tuple[TaskView, ...]) -> tuple[TaskView, ...]:
+    """CPU tasks whose functions are the same but for the name (task_view
+    with positional parameter names) call the first one's function; it says
+    which tasks share it."""
+    first: dict[tuple[object, ...], int] = {}
+    sharers: dict[int, list[str]] = {}
+    out = list(tasks)
+    for k, t in enumerate(tasks):
+        if t.on_gpu:
+            continue
+        key = (t.params, t.unused, t.body)
+        lead = first.setdefault(key, k)
+        if lead != k:
+            out[k] = replace(t, fname=tasks[lead].fname, defined=False)
+            sharers.setdefault(lead, []).append(t.label)
+    for lead, names in sharers.items():
+        t = out[lead]
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        note = (f"The same function runs {shown} ({plural(len(names), 'other task')} "
+                "with this body, on their own memrefs).")  # fmt: skip
+        out[lead] = replace(t, comment=(*t.comment, note))
+    return tuple(out)
 
 
 def task_memrefs(task: Task, tp: TaskInfo) -> tuple[list[Value], set[Value]]:
@@ -354,7 +448,9 @@ class Steps:
         device: tuple[set[str], set[str]],
         local: LevelLocals,
         ivs: list[LoopIV] | None = None,
+        compact: bool = False,
     ):
+        self.compact = compact
         self.ivs = ivs or []
         self.locals = local
         self.schedule = schedule
@@ -387,6 +483,7 @@ class Steps:
             wrote=wrote,
             barrier=level.barrier,
             ivs=tuple(self.ivs[n].var for n in loops),
+            compact=self.compact,
         )
 
     def final(self, fname: str) -> LevelView:
@@ -401,6 +498,7 @@ class Steps:
             calls=(),
             wrote=(),
             barrier=False,
+            compact=self.compact,
         )
 
     def fetch(self, f: Fetch) -> FetchView:

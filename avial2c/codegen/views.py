@@ -68,6 +68,8 @@ class TaskView:
     on_gpu: bool = False  # a GPU task: takes the runtime context, uses device copies
     # The schedule loops' induction variables its body uses, with their parameter names.
     ivs: tuple[tuple[Value, str], ...] = ()
+    # False when the task calls another task's function (same body; compact form).
+    defined: bool = True
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ class LevelView:
     barrier: bool
     ivs: tuple[str, ...] = ()  # induction variables its tasks use: int64_t parameters
     loop: str = ""  # "in loop N" for a level in a time loop
+    compact: bool = False  # its transfers are calls to post_moves (FileView.compact)
 
     @property
     def params(self) -> str:
@@ -146,7 +149,7 @@ class LevelView:
 
     @property
     def uses_rank(self) -> bool:
-        return bool(self.calls) or self.posts
+        return bool(self.calls) or (self.posts and not self.compact)
 
     @property
     def uses_size(self) -> bool:
@@ -173,5 +176,10 @@ class FileView:
     final: LevelView  # the gathering of the results on rank 0
     local: LevelLocals
     main: tuple[str, ...] = ()  # main()'s level calls and time loops, one C line each
+    main_tables: tuple[str, ...] = ()  # the compact form: tables of level functions main runs
     fixed_size: int | None = None  # --placement heft: the only world size it runs on
     machine: str = ""  # --placement heft: the machine file, or "defaults"
+    # The compact form of a large program: each transfer one call to post_moves,
+    # tasks with the same body one function (codegen.c.LARGE_PROGRAM).
+    compact: bool = False
+    transfers: int = 0  # transfer sites (fetches that may move data)

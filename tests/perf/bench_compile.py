@@ -1,11 +1,14 @@
 """C compile time of generated programs as the schedule grows.
 
-    python tests/perf/bench_compile.py [--sizes 1000 5000 10000] [--shapes wide chain] [--repeat 1]
+    python tests/perf/bench_compile.py [--sizes 1000 5000 10000] [--shapes wide chain distinct]
+                                       [--repeat 1]
 
 Translates the schedules of bench_translator.py to C (front end, plan, C
-generation) in two shapes: "wide", its random schedule (levels of about 8
-tasks), and "chain", where each task reads what the previous one wrote (one
-task per level).  Then times, best of REPEAT,
+generation) in three shapes: "wide", its random schedule (levels of about 8
+tasks), "chain", where each task reads what the previous one wrote (one
+task per level), and "distinct", the wide schedule with a different constant
+added in each task, so that no two task bodies are alike (above
+codegen.c.LARGE_PROGRAM tasks, tasks with the same body share one function).  Then times, best of REPEAT,
 
     mpicc -std=c11 -O2 -fopenmp -ffp-contract=off -I runtime_c -c PROG.c -o PROG.o
 
@@ -41,6 +44,7 @@ from avial2c.plan.schedule import make_schedule  # noqa: E402
 FLAGS = ["-std=c11", "-O2", "-fopenmp", "-ffp-contract=off", "-I", str(ROOT / "runtime_c")]
 SLOWDOWN = 1.2  # goal: time(10k) <= 12 x time(1k), i.e. 1.2 x linear
 SECONDS_10K = 60.0
+SHAPES = ("wide", "chain", "distinct")
 
 
 @dataclass
@@ -99,8 +103,20 @@ def compile_once(mpicc: str, c_file: Path, log: Path) -> tuple[float, float, flo
     return wall, float(user) + float(system), int(kib) / 1024
 
 
+def distinct(text: str) -> str:
+    """TEXT with task k adding k to its sum: no two task bodies alike."""
+    count = iter(range(1 << 30))
+    return re.sub(
+        r"%z = arith.addi %x, %y : i32",
+        lambda _: (f"%s = arith.addi %x, %y : i32\n        %k = arith.constant {next(count)} : i32\n"
+                   "        %z = arith.addi %s, %k : i32"),
+        text,
+    )  # fmt: skip
+
+
 def measure(mpicc: str, shape: str, tasks: int, repeat: int, work: Path) -> Row:
-    program = front_end(schedule(tasks, chain=shape == "chain"))
+    text = schedule(tasks, chain=shape == "chain")
+    program = front_end(distinct(text) if shape == "distinct" else text)
     plan = make_schedule(program)
     c = generate(program, plan).c
     c_file = work / f"{shape}{tasks}.c"
@@ -150,7 +166,7 @@ def report(rows: list[Row]) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
-    ap.add_argument("--shapes", nargs="+", choices=["wide", "chain"], default=["wide", "chain"])
+    ap.add_argument("--shapes", nargs="+", choices=SHAPES, default=list(SHAPES))
     ap.add_argument("--repeat", type=int, default=1)
     a = ap.parse_args()
     mpicc = find_tool("mpicc")

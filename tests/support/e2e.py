@@ -134,18 +134,24 @@ def runtime_library(extra_cflags: Sequence[str] = ()) -> Path:
 
 
 def build_example(
-    program: Program, out_dir: Path, sync: str, gpu: str = "emulate", extra_cflags: Sequence[str] = ()
+    program: Program,
+    out_dir: Path,
+    sync: str,
+    gpu: str = "emulate",
+    extra_cflags: Sequence[str] = (),
+    compact: bool | None = None,
 ) -> Path:
     """PROGRAM built into OUT_DIR/prog, or the same build from earlier in the session:
-    programs whose generated sources and flags are equal share one executable."""
-    sources = generate(program, sync, gpu)
+    programs whose generated sources and flags are equal share one executable.
+    COMPACT forces the C generator's compact form on or off (default: by size)."""
+    sources = generate(program, sync, gpu, compact)
     key = hashlib.sha256(
         "\0".join([sources.c, sources.cuda or "", gpu, *extra_cflags]).encode()
     ).hexdigest()
     if key not in _BUILT:
         runtime = runtime_library(extra_cflags)
         _BUILT[key] = build(program, out_dir / "prog", sync=sync, gpu=gpu,
-                            extra_cflags=extra_cflags, runtime=runtime)  # fmt: skip
+                            extra_cflags=extra_cflags, runtime=runtime, compact=compact)  # fmt: skip
     return _BUILT[key]
 
 
@@ -173,7 +179,11 @@ def expected_outputs(program: Program, inputs: dict[str, np.ndarray]) -> dict[st
 
 
 def check_runs(
-    program: Program, work: Path, rng: np.random.Generator, cases: Sequence[tuple[str, int]]
+    program: Program,
+    work: Path,
+    rng: np.random.Generator,
+    cases: Sequence[tuple[str, int]],
+    compact: bool | None = None,
 ) -> None:
     """Builds PROGRAM for each sync mode of CASES ((sync, ranks) pairs), runs
     it on that many ranks on random inputs, and compares with the interpreter."""
@@ -183,7 +193,7 @@ def check_runs(
     exes: dict[str, Path] = {}
     for sync, ranks in cases:
         if sync not in exes:
-            exes[sync] = build_example(program, work / f"build-{sync}", sync)
+            exes[sync] = build_example(program, work / f"build-{sync}", sync, compact=compact)
         out = work / f"out-{sync}-{ranks}"
         run = mpirun(exes[sync], ranks, [*args, "--output-dir", str(out)])
         context = f"{program.file} --sync {sync} on {ranks} ranks"
@@ -191,6 +201,8 @@ def check_runs(
         assert_same_memrefs(program, out, want, context)
 
 
-def generate(program: Program, sync: str = "barrier", gpu: str = "emulate") -> GeneratedSources:
+def generate(
+    program: Program, sync: str = "barrier", gpu: str = "emulate", compact: bool | None = None
+) -> GeneratedSources:
     """The generated sources of PROGRAM (checked) with its schedule for SYNC."""
-    return codegen_c.generate(program, make_schedule(program, sync), gpu)
+    return codegen_c.generate(program, make_schedule(program, sync), gpu, compact)

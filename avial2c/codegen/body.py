@@ -306,6 +306,12 @@ class Translator:
     row_bounds: tuple[str, str] | None = None
     # i1 values written into their one use as a C expression (see plan_folds).
     folds: set[Value] = field(default_factory=set)
+    # False in the compact form of a large program (codegen.c.LARGE_PROGRAM):
+    # a small loop (SMALL_PARALLEL_WORK) is written without OpenMP at all,
+    # since the pragma would only cost compile time under the default
+    # av_omp_min_work (gcc outlines each parallel region: 60 % of its time on
+    # a program of 1 000 small distinct tasks).
+    omp_small: bool = True
 
     def __post_init__(self) -> None:
         self.handlers = {
@@ -621,7 +627,13 @@ class Translator:
         trips = [trip_count(*b) for b in zip(lbs, ubs, steps, strict=True)]
         pragma, comment = self.parallel_pragma(trips, accs, combines, in_parallel)
         small = small_work(trips, body, split=first_row is not None)
-        if pragma and small is not None:
+        if pragma and small is not None and not self.omp_small:
+            pragma = ""
+            comment = (
+                f"{small[0]} iterations, about {small[1]} operations: one thread (a large "
+                "program writes its small loops without OpenMP)"
+            )
+        elif pragma and small is not None:
             pragma += f" if({small[1]} >= av_omp_min_work)"
             comment = (
                 f"{small[0]} iterations, about {small[1]} operations: one thread unless "

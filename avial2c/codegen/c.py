@@ -278,11 +278,13 @@ def task_view(
     gpu: str = "emulate",
     blk: str = "blk",
     loop_vars: list[LoopIV] | None = None,
-    positional: bool = False,
+    compact: bool = False,
 ) -> TaskView:
-    """The function of TASK.  With POSITIONAL, a CPU task's memref parameters
-    are named by position (w0, w1, ... written, r0, r1, ... only read), so
-    that tasks with the same body get the same function text (share_bodies)."""
+    """The function of TASK.  In the COMPACT form, a CPU task's memref
+    parameters are named by position (w0, w1, ... written, r0, r1, ... only
+    read), so that tasks with the same body get the same function text
+    (share_bodies), and its small loops are written without OpenMP
+    (Translator.omp_small)."""
     order, stored = task_memrefs(task, tp)
     accessed = {
         op.operands[0 if op.name == "memref.load" else 1]
@@ -291,7 +293,7 @@ def task_view(
     }
     namer = Namer()
     names: dict[Value, str] = {}
-    if positional and not tp.gpu:
+    if compact and not tp.gpu:
         counts = {True: 0, False: 0}
         for m in order:
             w = m in stored
@@ -308,7 +310,8 @@ def task_view(
     names.update(iv_params)
     if not tp.gpu:
         params = tuple(param_decl(m, names[m], m in stored) for m in order) + iv_decls
-        tr = Translator(namer, names, used_values(task.body), emulate_launch, ranges=ranges)
+        tr = Translator(namer, names, used_values(task.body), emulate_launch, ranges=ranges,
+                        omp_small=not compact)  # fmt: skip
         args = tuple(memrefs[m.name].var for m in order) + tuple(iv.var for iv in ivs)
         if tp.split is not None:
             row_lo, row_hi = namer.fresh("row_lo"), namer.fresh("row_hi")

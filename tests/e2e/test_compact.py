@@ -43,6 +43,9 @@ def test_a_large_program_is_compact_and_its_tasks_share_one_function() -> None:
     # Every task of this schedule has the same body over different memrefs.
     assert task_functions(c) == ["task_t0"]
     assert "(256 other tasks with this body, on their own memrefs)" in c
+    # Its 16-iteration loops are written without OpenMP (the full form: a pragma
+    # with if(64 >= av_omp_min_work)).
+    assert "#pragma omp" not in c and "16 iterations, about 64 operations: one thread" in c
     assert c.count("static void post_moves(") == 1
     assert c.count("MPI_Isend(") == 1 and c.count("MPI_Irecv(") == 1
     calls = re.findall(r'AV_TASK\(ctx, "(t\d+)", (task_\w+)\(', c)

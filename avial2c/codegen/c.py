@@ -57,7 +57,7 @@ from avial2c.codegen.views import (
     WroteView,
 )
 from avial2c.diagnostics import CompileError
-from avial2c.ir import MemRefType, Program, Task, Value, is_gpu_arch, schedule_ivs, walk_ops
+from avial2c.ir import CheckedProgram, MemRefType, Task, Value, is_gpu_arch, schedule_ivs, walk_ops
 from avial2c.plan.schedule import Fetch, LoopStep, Schedule, TaskInfo
 
 GPU_MODES = ("emulate", "cuda")
@@ -68,7 +68,7 @@ INT64_MAX = (1 << 63) - 1
 # Entry point
 
 
-def generate(program: Program, schedule: Schedule, gpu: str = "emulate") -> GeneratedSources:
+def generate(program: CheckedProgram, schedule: Schedule, gpu: str = "emulate") -> GeneratedSources:
     """C sources for PROGRAM (checked) and its SCHEDULE, for any number of MPI ranks."""
     if gpu not in GPU_MODES:
         raise CompileError(f"unknown --gpu mode '{gpu}' (expected emulate or cuda)", program.span)
@@ -97,7 +97,7 @@ def rank_expr(slot: int) -> str:
     return "0" if slot == 0 else f"{slot} % size"
 
 
-def file_view(program: Program, schedule: Schedule, gpu: str) -> FileView:
+def file_view(program: CheckedProgram, schedule: Schedule, gpu: str) -> FileView:
     file_names = Namer()  # file scope: memref indices, task and level functions
     enums = [file_names.fresh(f"MEM_{m.name.upper()}", ours=True) for m in program.memrefs]
     fnames = [file_names.fresh(task_function_name(t)) for t in program.tasks]
@@ -148,7 +148,7 @@ class LoopIV:
     high: int
 
 
-def loop_ivs(program: Program, schedule: Schedule, names: Namer) -> list[LoopIV]:
+def loop_ivs(program: CheckedProgram, schedule: Schedule, names: Namer) -> list[LoopIV]:
     """One per schedule loop, in LoopInfo.index order."""
     out = []
     for lp, v in zip(schedule.loops, schedule_ivs(program.loops_body), strict=True):
@@ -189,7 +189,7 @@ def main_lines(
 
 
 def memref_views(
-    program: Program, schedule: Schedule, enums: list[str], pointers: list[str]
+    program: CheckedProgram, schedule: Schedule, enums: list[str], pointers: list[str]
 ) -> tuple[MemrefView, ...]:
     views = []
     for k, (m, info) in enumerate(zip(program.memrefs, schedule.memrefs, strict=True)):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from avial2c.codegen.c import generate
 from avial2c.codegen.cuda import DEFAULT_ARCH, gpu_archs
-from avial2c.ir import Program, is_gpu_arch
+from avial2c.ir import CheckedProgram, is_gpu_arch
 from avial2c.plan.schedule import Schedule, make_schedule
 from avial2c.resources import RUNTIME
 
@@ -33,7 +33,7 @@ class ToolError(Exception):
     """A compiler or launcher is missing or failed; reported without a traceback."""
 
 
-def has_gpu_tasks(program: Program) -> bool:
+def has_gpu_tasks(program: CheckedProgram) -> bool:
     return any(is_gpu_arch(t.target.arch) for t in program.tasks)
 
 
@@ -69,7 +69,7 @@ def nvcc_archs(nvcc: str) -> tuple[str, ...]:
     return tuple(w for w in done.stdout.split() if w.startswith("sm_"))
 
 
-def unsupported_archs(program: Program, nvcc: str) -> list[str]:
+def unsupported_archs(program: CheckedProgram, nvcc: str) -> list[str]:
 
     known = nvcc_archs(nvcc)
     return [a for a in gpu_archs(program) if a not in known]
@@ -87,7 +87,7 @@ def gencode_flags(archs: Sequence[str]) -> list[str]:
     return flags
 
 
-def choose_gpu_mode(program: Program, requested: str) -> str:
+def choose_gpu_mode(program: CheckedProgram, requested: str) -> str:
     if requested != "auto":
         return requested
     if not has_gpu_tasks(program):
@@ -146,7 +146,7 @@ def runtime_library(out_dir: Path, extra_cflags: Sequence[str] = ()) -> Path:
 
 
 def build(
-    program: Program,
+    program: CheckedProgram,
     output: Path,
     sync: str = "barrier",
     gpu: str = "auto",
@@ -188,7 +188,7 @@ NVCC_FLAGS = ["-O2", "--fmad=false", "-std=c++17", "-Xcompiler", "-Wall,-Wextra"
 CUDA_LIBS = ["-lcudart_static", "-ldl", "-lrt", "-lpthread", "-lstdc++"]
 
 
-def compile_cuda(source: str, output: Path, program: Program) -> tuple[list[str], list[str]]:
+def compile_cuda(source: str, output: Path, program: CheckedProgram) -> tuple[list[str], list[str]]:
     """Compile PROG.cu and runtime_c/av_cuda.cu; the objects and link flags."""
 
     nvcc = find_tool("nvcc")

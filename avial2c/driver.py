@@ -31,7 +31,7 @@ from avial2c.codegen.py import generate_py
 from avial2c.diagnostics import CompileError, DiagnosticEngine
 from avial2c.frontend.parse import parse_program
 from avial2c.interp.run import interpret
-from avial2c.ir import NO_SPAN, Program, Span
+from avial2c.ir import NO_SPAN, CheckedProgram, Span
 from avial2c.launch import LAUNCHERS, LaunchError, launch, python_program
 from avial2c.machine import Machine, MachineError, default_machine, load_machine, physical_cores
 from avial2c.npyio import (
@@ -91,7 +91,7 @@ def read_source(path: str) -> str:
 
 def load_program(
     path: str, *, infer_accesses: bool = False, args: argparse.Namespace | None = None
-) -> Program:
+) -> CheckedProgram:
     """Parse and check PATH, printing diagnostics; raise SystemExit(1) on errors."""
     _stage.file = path
     engine = DiagnosticEngine()
@@ -148,7 +148,7 @@ def world_size(args: argparse.Namespace) -> int | None:
     return None
 
 
-def fused(program: Program, args: argparse.Namespace) -> Program:
+def fused(program: CheckedProgram, args: argparse.Namespace) -> CheckedProgram:
     """PROGRAM with --fuse applied (a note per fusion); PROGRAM itself without it."""
     if not getattr(args, "fuse", False):
         return program
@@ -162,7 +162,7 @@ def fused(program: Program, args: argparse.Namespace) -> Program:
     return result
 
 
-def schedule_of(program: Program, args: argparse.Namespace) -> Schedule:
+def schedule_of(program: CheckedProgram, args: argparse.Namespace) -> Schedule:
     """The schedule for --sync, --split and --placement; --split auto notes why
     big tasks stay whole."""
     machine = machine_of(args)
@@ -198,7 +198,7 @@ def verbosity(args: argparse.Namespace | None) -> tuple[bool, bool, frozenset[st
 # Commands
 
 
-def emit(program: Program, kind: str, args: argparse.Namespace) -> str:
+def emit(program: CheckedProgram, kind: str, args: argparse.Namespace) -> str:
     _stage.what = f"emitting {kind}"
     if kind == "mlir":
         return print_custom(program)
@@ -239,7 +239,7 @@ PYCUDA_NEEDED = (
 )
 
 
-def py_gpu_mode(program: Program, mode: str, running: bool) -> str:
+def py_gpu_mode(program: CheckedProgram, mode: str, running: bool) -> str:
     """The Python backend's GPU mode.  `cuda` runs the kernels through pycuda
     (which `run` needs); `auto` is `cuda` when running where pycuda and a CUDA
     device are found, else `emulate` (GPU tasks on the CPU), and says which
@@ -310,7 +310,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     _stage.what = "calibrating"
     return calibrate(args.np, args.output, args.launcher, args.launcher_args, args.quick)
-def run_python(program: Program, stem: str, args: argparse.Namespace) -> int:
+def run_python(program: CheckedProgram, stem: str, args: argparse.Namespace) -> int:
     """`run --backend py`: writes build/STEM.py and launches it as the C program is."""
     if find_spec("mpi4py") is None:
         raise UsageError("avial2c: error: --backend py needs mpi4py: pip install 'avial2c[mpi]'")
@@ -326,7 +326,7 @@ def run_python(program: Program, stem: str, args: argparse.Namespace) -> int:
                   interpreter)  # fmt: skip
 
 
-def run_interpreted(program: Program, program_args: Sequence[str]) -> int:
+def run_interpreted(program: CheckedProgram, program_args: Sequence[str]) -> int:
     """`run --interpret`: the reference interpreter with the program's interface."""
 
     opts = parse_program_args(program_args)
@@ -416,7 +416,7 @@ def parse_program_args(argv: Sequence[str]) -> ProgramArgs:
     return out
 
 
-def print_program_help(program: Program) -> None:
+def print_program_help(program: CheckedProgram) -> None:
     """What the generated program's --help prints (runtime_c/av_ctx.c)."""
     print(
         "usage: PROGRAM [--input NAME=FILE.npy]... [--output-dir DIR] [--trace FILE.json]\n\n"

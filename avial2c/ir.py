@@ -8,7 +8,12 @@ interpreter and code generators):
 
 * ``arith.constant`` is not an op in the IR: every use of a constant is a
   :class:`Const` operand.  Seed-form integer literals become ``Const`` too
-  (``type`` is ``None`` until the checker has inferred it).
+  (their ``known_type`` is ``None`` until the checker has inferred it).
+* Raw and checked programs: the front end builds a :class:`Program` in which
+  seed-form values and literals have no type yet (``known_type`` is None);
+  the checker returns a :class:`CheckedProgram`, which verifies on
+  construction that every value and constant has one.  The stages after the
+  checker take a ``CheckedProgram`` and read ``type``, which is never None.
 * Terminators without operands (``scf.yield``, ``scf.reduce``,
   ``gpu.terminator``, ``avial.yield``, ``func.return``) are dropped.  A block
   whose parent op has results ends with the op that carries them
@@ -24,7 +29,7 @@ interpreter and code generators):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 
 @dataclass(frozen=True)
@@ -129,13 +134,29 @@ def elem_bytes(t: ScalarType) -> int:
 # Values and operands
 
 
+class UntypedError(Exception):
+    """A value or constant has no type where the program must be checked."""
+
+
 @dataclass(frozen=True, eq=False)
 class Value:
-    """An SSA value.  Compared by identity; ``name`` is for display only."""
+    """An SSA value.  Compared by identity; ``name`` is for display only.
+
+    ``known_type`` is None only in a raw program, for a seed-form value the
+    checker has not inferred yet; only the front end and the checker read it.
+    The stages after the checker read :attr:`type`.
+    """
 
     name: str  # without the leading '%'
-    type: Type | None  # None only before type inference (seed form)
+    known_type: Type | None
     span: Span = field(default=NO_SPAN, repr=False)
+
+    @property
+    def type(self) -> Type:
+        """The type (raises UntypedError before the checker inferred it)."""
+        if self.known_type is None:
+            raise UntypedError(f"'%{self.name}' has no type: the program is not checked")
+        return self.known_type
 
     def with_type(self, t: Type) -> Value:
         return Value(self.name, t, self.span)
@@ -150,13 +171,20 @@ class Const:
 
     ``value`` is an ``int`` for integer and index types (normalised to the
     signed range of the type; i1 is 0 or 1) and a ``float`` for f32/f64.
-    ``type`` is None for an untyped seed-form literal until the checker
-    resolves it.
+    ``known_type`` is None for an untyped seed-form literal until the checker
+    resolves it; the stages after the checker read :attr:`type`.
     """
 
     value: ConstValue
-    type: ScalarType | None
+    known_type: ScalarType | None
     span: Span = field(default=NO_SPAN, repr=False)
+
+    @property
+    def type(self) -> ScalarType:
+        """The type (raises UntypedError before the checker inferred it)."""
+        if self.known_type is None:
+            raise UntypedError(f"literal {self.value!r} has no type: the program is not checked")
+        return self.known_type
 
 
 Operand = Value | Const
@@ -322,9 +350,43 @@ class Program:
     def has_loops(self) -> bool:
         return bool(self.loops_body)
 
-    def memref_type(self, v: Value) -> MemRefType:
-        assert isinstance(v.type, MemRefType), v.name
-        return v.type
+
+@dataclass(frozen=True, eq=False)
+class CheckedProgram(Program):
+    """A program the checker accepted: every value and constant in it has a
+    type, and every schedule memref a memref type.
+
+    Construction verifies it (:class:`UntypedError` otherwise), once, so the
+    stages after the checker, which take a ``CheckedProgram``, read
+    ``Value.type`` and ``Const.type`` without testing for None.  The checker
+    builds it (:meth:`of`); so does a transform of a checked program.
+    """
+
+    def __post_init__(self) -> None:
+        for x in program_operands(self):
+            if x.known_type is None:
+                what = f"'%{x.name}'" if isinstance(x, Value) else f"literal {x.value!r}"
+                where = position(x.span)
+                raise UntypedError(f"{what}{where} has no type: the program is not checked")
+        for m in self.memrefs:
+            if not isinstance(m.known_type, MemRefType):
+                where = position(m.span)
+                raise UntypedError(f"schedule operand '%{m.name}'{where} has no memref type")
+
+    @classmethod
+    def of(cls, program: Program) -> CheckedProgram:
+        """PROGRAM, verified to be fully typed."""
+        return cls(**{f.name: getattr(program, f.name) for f in fields(Program)})
+
+    def memref_type(self, m: Value) -> MemRefType:
+        """The type of schedule memref M (or of any value known to be a memref)."""
+        assert isinstance(m.type, MemRefType), m.name
+        return m.type
+
+
+def position(span: Span) -> str:
+    """' (file:line:col)' for a span from the source; '' for a generated one."""
+    return f" ({span.file}:{span.line}:{span.col})" if span.line else ""
 
 
 # --------------------------------------------------------------------------
@@ -337,6 +399,32 @@ def walk_ops(block: Block) -> Iterator[Op]:
         yield op
         for region in op.regions:
             yield from walk_ops(region)
+
+
+def block_operands(block: Block) -> Iterator[Operand]:
+    """Every value and constant of a block: its arguments, then each op's
+    operands, its regions' and its results, in pre-order."""
+    yield from block.args
+    for op in block.ops:
+        yield from op.operands
+        for region in op.regions:
+            yield from block_operands(region)
+        yield from op.results
+
+
+def program_operands(program: Program) -> Iterator[Operand]:
+    """Every value and constant of a program: memrefs, targets, tasks and
+    their bodies, the schedule loops' induction variables."""
+    yield from program.memrefs
+    for target in program.targets:
+        yield target.value
+    for task in program.tasks:
+        yield task.value
+        yield task.target.value
+        yield from task.reads
+        yield from task.writes
+        yield from block_operands(task.body)
+    yield from schedule_ivs(program.loops_body)
 
 
 def with_tasks(

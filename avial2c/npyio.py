@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from avial2c.ir import MemRefType, Program, ScalarType
+from avial2c.ir import CheckedProgram, MemRefType, ScalarType
 
 NPY_MAGIC = b"\x93NUMPY"
 MAX_SHOWN = 8
@@ -39,14 +39,11 @@ def numpy_dtype(t: ScalarType) -> np.dtype[np.generic]:
     return _DTYPES[t.name]
 
 
-def memref_type_at(program: Program, k: int) -> MemRefType:
-    t = program.memrefs[k].type
-    if not isinstance(t, MemRefType):
-        raise ValueError(f"memref '%{program.memrefs[k].name}' has no type")
-    return t
+def memref_type_at(program: CheckedProgram, k: int) -> MemRefType:
+    return program.memref_type(program.memrefs[k])
 
 
-def default_value(program: Program, k: int) -> np.ndarray:
+def default_value(program: CheckedProgram, k: int) -> np.ndarray:
     """Memref k's initial value: ((i + 3k) mod 11) + 1 at flat index i (i1: mod 2)."""
     return default_array(k, memref_type_at(program, k))
 
@@ -63,7 +60,7 @@ def default_array(k: int, t: MemRefType) -> np.ndarray:
 # --input NAME=FILE.npy
 
 
-def load_input(program: Program, spec: str) -> tuple[str, np.ndarray]:
+def load_input(program: CheckedProgram, spec: str) -> tuple[str, np.ndarray]:
     """Read `--input NAME=FILE.npy`; dtype and shape must be exactly the memref's."""
     types = {m.name: memref_type_at(program, k) for k, m in enumerate(program.memrefs)}
     return load_typed_input(types, spec)
@@ -159,7 +156,7 @@ def shape_text(shape: tuple[int, ...]) -> str:
 # outputs
 
 
-def written_memrefs(program: Program) -> list[str]:
+def written_memrefs(program: CheckedProgram) -> list[str]:
     """Names of the memrefs that some task writes, in schedule order."""
     written = {m for task in program.tasks for m in task.writes}
     return [m.name for m in program.memrefs if m in written]

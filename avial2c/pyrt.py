@@ -67,10 +67,10 @@ from avial2c.interp.run import constants, to_array, to_list
 from avial2c.ir import (
     INDEX,
     Block,
+    CheckedProgram,
     Const,
     MemRefType,
     Op,
-    Program,
     ScalarType,
     Task,
     Value,
@@ -676,7 +676,7 @@ class Bodies:
     def __init__(self, source: str, file: str) -> None:
         self.source = source
         self.file = file
-        self._program: Program | None = None
+        self._program: CheckedProgram | None = None
         self._compiled: dict[tuple[int, bool], tuple[CBlock, dict[Const, int | float]]] = {}
         self._rows = (Value("row_lo", INDEX), Value("row_hi", INDEX))
 
@@ -685,14 +685,14 @@ class Bodies:
         self.program  # noqa: B018
 
     @property
-    def program(self) -> Program:
+    def program(self) -> CheckedProgram:
         if self._program is None:
             engine = DiagnosticEngine(source=self.source)
             try:
                 program = check_program(parse_program(self.source, self.file), engine)
             except CompileError as e:
                 raise RuntimeError(f"the program's own source: {e.diagnostic.message}") from e
-            if engine.has_errors:
+            if program is None:
                 raise RuntimeError(f"the program's own source: {engine.render()}")
             self._program = program
         return self._program

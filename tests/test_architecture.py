@@ -109,3 +109,34 @@ def test_every_package_folder_ships_in_the_wheel() -> None:
     assert set(config["package-dir"].values()) == {
         "grammar", "templates", "runtime_c", "runtime_c/calibrate"
     }  # fmt: skip
+
+
+# Where a value's type may still be unknown (``Value.known_type`` None): the
+# IR itself, the front end and the checker.  Every later stage takes a
+# CheckedProgram and reads ``.type``, never None.
+RAW_IR_MODULES = ("avial2c.ir", "avial2c.frontend", "avial2c.check.checker")
+
+
+def raw_type_reads() -> list[str]:
+    """`.known_type` reads, and `.type is (not) None` tests, outside RAW_IR_MODULES."""
+    found: list[str] = []
+    for path in PACKAGE.rglob("*.py"):
+        name = module_name(path)
+        if name.startswith(RAW_IR_MODULES):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr == "known_type":
+                found.append(f"{name}:{node.lineno} reads known_type")
+            if (
+                isinstance(node, ast.Compare)
+                and isinstance(node.left, ast.Attribute)
+                and node.left.attr == "type"
+                and any(isinstance(op, ast.Is | ast.IsNot) for op in node.ops)
+                and any(isinstance(x, ast.Constant) and x.value is None for x in node.comparators)
+            ):
+                found.append(f"{name}:{node.lineno} tests a type for None")
+    return found
+
+
+def test_the_stages_after_the_checker_never_meet_an_untyped_value() -> None:
+    assert raw_type_reads() == []

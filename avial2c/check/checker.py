@@ -12,8 +12,10 @@ Phases, each a small function over the immutable program:
 5. accesses: declared reads/writes against the bodies (or ``--infer-accesses``).
 
 Notes (one per inferred memref type), warnings and errors go to the engine.
-When an error was reported, the raw program is returned unchanged and the
-caller must not go on.
+The result is a :class:`~avial2c.ir.CheckedProgram` (every value typed), or
+None when an error was reported: there is no half-checked program to go on
+with.  Until the rebuild, the phases read ``known_type`` (None for a value
+the seed form leaves untyped); after it, every value has a type.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from avial2c.ir import (
     I1,
     INDEX,
     Block,
+    CheckedProgram,
     Const,
     MemRefType,
     Op,
@@ -70,26 +73,28 @@ KNOWN_ARCHS = CPU_ARCHS + GPU_ARCHS
 
 
 
-def check_program(raw: Program, engine: DiagnosticEngine, infer_accesses: bool = False) -> Program:
-    """Check RAW; return the checked program (or RAW itself when errors were reported)."""
+def check_program(
+    raw: Program, engine: DiagnosticEngine, infer_accesses: bool = False
+) -> CheckedProgram | None:
+    """Check RAW; the checked program, or None when errors were reported to ENGINE."""
     check_targets(raw, engine)
     schedule = set(raw.memrefs)
     solver = TypeSolver(engine)
     for task in raw.tasks:
         Constrainer(solver, schedule, engine).block(task.body)
     if engine.has_errors:
-        return raw
+        return None
     typer = Typer(raw, solver, engine)
     if engine.has_errors:
-        return raw
+        return None
     for task in raw.tasks:
         check_task_rules(task, typer, engine)
     if engine.has_errors:
-        return raw
+        return None
     program = expand_launches(Rebuilder(raw, typer).program())
     program = check_accesses(program, engine, infer_accesses)
     check_splits(program, engine)
-    return raw if engine.has_errors else program
+    return None if engine.has_errors else CheckedProgram.of(program)
 
 
 def check_splits(program: Program, engine: DiagnosticEngine) -> None:
@@ -143,9 +148,9 @@ class Constrainer:
 
     def node(self, x: Operand) -> Key:
         """Register a scalar value or constant; fix its type when written."""
-        if isinstance(x.type, ScalarType):
-            self.solver.fix(x, x.type, x.span, "this value")
-        elif isinstance(x, Value) and (isinstance(x.type, MemRefType) or x in self.schedule):
+        if isinstance(x.known_type, ScalarType):
+            self.solver.fix(x, x.known_type, x.span, "this value")
+        elif isinstance(x, Value) and (isinstance(x.known_type, MemRefType) or x in self.schedule):
             self.engine.error(f"expected a scalar, but '%{x.name}' is a memref", x.span)
         else:
             self.solver.register(x)
@@ -154,10 +159,10 @@ class Constrainer:
         return x
 
     def memref(self, x: Operand, op: Op) -> Value | None:
-        if isinstance(x, Value) and (isinstance(x.type, MemRefType) or x in self.schedule):
+        if isinstance(x, Value) and (isinstance(x.known_type, MemRefType) or x in self.schedule):
             key = elem_key(x)
-            if isinstance(x.type, MemRefType):
-                self.solver.fix(key, x.type.elem, x.span, f"element type of '%{x.name}'")
+            if isinstance(x.known_type, MemRefType):
+                self.solver.fix(key, x.known_type.elem, x.span, f"element type of '%{x.name}'")
             else:
                 self.solver.register(key)
             return x
@@ -225,7 +230,7 @@ class Constrainer:
             self.fix(op.operands[1], INDEX, op, "the index")
             self.fix(op.result, INDEX, op, "the result")
         elif short in ("alloca", "alloc"):
-            t = op.result.type
+            t = op.result.known_type
             if not isinstance(t, MemRefType):
                 self.engine.error(f"'{op.name}' needs a memref result type", op.span)
                 return
@@ -323,8 +328,8 @@ class Typer:
             self.memref_types_for(m, shapes)
 
     def memref_types_for(self, m: Value, shapes: dict[Value, tuple[int, ...]]) -> None:
-        if isinstance(m.type, MemRefType):
-            self.memref_types[m] = m.type
+        if isinstance(m.known_type, MemRefType):
+            self.memref_types[m] = m.known_type
             return
         elem, why = self.solver.resolve(elem_key(m)) if self.solver.known(elem_key(m)) else (None, "")
         shape = shapes.get(m)
@@ -346,8 +351,8 @@ class Typer:
         )
 
     def scalar(self, x: Operand) -> ScalarType:
-        if isinstance(x.type, ScalarType):
-            return x.type
+        if isinstance(x.known_type, ScalarType):
+            return x.known_type
         t, _ = self.solver.resolve(x)
         if t is None:
             what = f"'%{x.name}'" if isinstance(x, Value) else "this literal"
@@ -356,12 +361,14 @@ class Typer:
         return t
 
     def memref(self, v: Value) -> MemRefType:
-        if isinstance(v.type, MemRefType):
-            return v.type
+        if isinstance(v.known_type, MemRefType):
+            return v.known_type
         return self.memref_types[v]
 
     def is_memref(self, x: Operand) -> bool:
-        return isinstance(x, Value) and (isinstance(x.type, MemRefType) or x in self.memref_types)
+        return isinstance(x, Value) and (
+            isinstance(x.known_type, MemRefType) or x in self.memref_types
+        )
 
 
 @dataclass
@@ -374,7 +381,7 @@ class ShapeInference:
     extents: dict[Value, list[int | None]] = field(default_factory=dict)
 
     def run(self) -> dict[Value, tuple[int, ...]]:
-        untyped = {m for m in self.program.memrefs if m.type is None}
+        untyped = {m for m in self.program.memrefs if m.known_type is None}
         for task in self.program.tasks:
             for op in walk_ops(task.body):
                 self.visit(op, untyped)
@@ -495,7 +502,7 @@ def check_op_rules(
     elif op.name == "gpu.barrier" and not in_launch:
         engine.error("'gpu.barrier' is only allowed inside 'gpu.launch'", op.span)
     elif op.name in ("memref.alloca", "memref.alloc"):
-        t = op.result.type
+        t = op.result.known_type
         if isinstance(t, MemRefType) and t.space == "workgroup" and not in_launch:
             engine.error("workgroup memory can only be allocated inside 'gpu.launch'", op.span)
     elif op.name in ("memref.load", "memref.store"):
@@ -569,7 +576,7 @@ def check_literal(x: Operand, typer: Typer, engine: DiagnosticEngine) -> None:
         t = typer.scalar(x)
         if not t.is_float:
             engine.error(f"float literal {x.value} used where {t} is expected", x.span)
-    elif isinstance(x, Const) and isinstance(x.value, int) and x.type is None:
+    elif isinstance(x, Const) and isinstance(x.value, int) and x.known_type is None:
         t = typer.scalar(x)
         if not t.is_float and not int_fits(x.value, t.bits, signed_only=t == INDEX):
             engine.error(f"integer literal {x.value} is out of range for {t}", x.span)

@@ -57,7 +57,7 @@ from avial2c.codegen.views import (
     WroteView,
 )
 from avial2c.diagnostics import CompileError
-from avial2c.ir import MemRefType, Program, Task, Value, is_gpu_arch, schedule_ivs, walk_ops
+from avial2c.ir import CheckedProgram, MemRefType, Task, Value, is_gpu_arch, schedule_ivs, walk_ops
 from avial2c.plan.schedule import Fetch, LoopStep, Schedule, TaskInfo
 
 GPU_MODES = ("emulate", "cuda")
@@ -78,7 +78,7 @@ LARGE_PROGRAM = 256
 
 
 def generate(
-    program: Program, schedule: Schedule, gpu: str = "emulate", compact: bool | None = None
+    program: CheckedProgram, schedule: Schedule, gpu: str = "emulate", compact: bool | None = None
 ) -> GeneratedSources:
     """C sources for PROGRAM (checked) and its SCHEDULE, for any number of MPI
     ranks; in the compact form when COMPACT, or by default when the program
@@ -111,7 +111,7 @@ def rank_expr(slot: int) -> str:
 
 
 def file_view(
-    program: Program, schedule: Schedule, gpu: str, compact: bool | None = None
+    program: CheckedProgram, schedule: Schedule, gpu: str, compact: bool | None = None
 ) -> FileView:
     if compact is None:
         compact = len(program.tasks) > LARGE_PROGRAM
@@ -172,7 +172,7 @@ class LoopIV:
     high: int
 
 
-def loop_ivs(program: Program, schedule: Schedule, names: Namer) -> list[LoopIV]:
+def loop_ivs(program: CheckedProgram, schedule: Schedule, names: Namer) -> list[LoopIV]:
     """One per schedule loop, in LoopInfo.index order."""
     out = []
     for lp, v in zip(schedule.loops, schedule_ivs(program.loops_body), strict=True):
@@ -247,7 +247,7 @@ def main_lines(
 
 
 def memref_views(
-    program: Program, schedule: Schedule, enums: list[str], pointers: list[str]
+    program: CheckedProgram, schedule: Schedule, enums: list[str], pointers: list[str]
 ) -> tuple[MemrefView, ...]:
     views = []
     for k, (m, info) in enumerate(zip(program.memrefs, schedule.memrefs, strict=True)):

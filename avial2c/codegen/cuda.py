@@ -42,7 +42,7 @@ from avial2c.codegen.names import Namer, storage_type
 from avial2c.codegen.render import environment
 from avial2c.codegen.views import DeviceUse, FileView, MemrefView, TaskView
 from avial2c.diagnostics import CompileError
-from avial2c.ir import MemRefType, Op, Program, Task, Value, is_gpu_arch, walk_ops
+from avial2c.ir import CheckedProgram, MemRefType, Op, Task, Value, is_gpu_arch, walk_ops
 from avial2c.ops import DIM_NAMES
 
 # A plain `gpu` target: Ampere machine code plus its PTX, which the driver
@@ -87,7 +87,7 @@ class CudaFileView:
     launchers: tuple[LauncherView, ...]
 
 
-def gpu_archs(program: Program) -> tuple[str, ...]:
+def gpu_archs(program: CheckedProgram) -> tuple[str, ...]:
     """The archs nvcc compiles for: those of the GPU targets tasks run on."""
     archs = {
         DEFAULT_ARCH if t.target.arch == "gpu" else t.target.arch
@@ -97,7 +97,7 @@ def gpu_archs(program: Program) -> tuple[str, ...]:
     return tuple(sorted(archs))
 
 
-def cuda_source(program: Program, view: FileView) -> str:
+def cuda_source(program: CheckedProgram, view: FileView) -> str:
     """PROG.cu for PROGRAM, whose PROG.c view (``gpu="cuda"``) is VIEW."""
     launchers = cuda_launchers(program, view)
     cu = CudaFileView(
@@ -110,7 +110,7 @@ def cuda_source(program: Program, view: FileView) -> str:
     return environment().get_template("program.cu.j2").render(f=cu)
 
 
-def cuda_launchers(program: Program, view: FileView) -> tuple[LauncherView, ...]:
+def cuda_launchers(program: CheckedProgram, view: FileView) -> tuple[LauncherView, ...]:
     """The launchers (and kernels) of PROGRAM's GPU tasks; VIEW is its PROG.c view
     with ``gpu="cuda"``."""
     names = Namer({m.enum for m in view.memrefs} | {t.fname for t in view.tasks})
@@ -121,7 +121,9 @@ def cuda_launchers(program: Program, view: FileView) -> tuple[LauncherView, ...]
     )
 
 
-def kernels_source(program: Program, launchers: tuple[LauncherView, ...], command: str) -> str:
+def kernels_source(
+    program: CheckedProgram, launchers: tuple[LauncherView, ...], command: str
+) -> str:
     """The kernels of LAUNCHERS alone, extern "C", for pycuda (the Python backend)."""
     cu = CudaFileView(
         source=program.file,

@@ -258,7 +258,6 @@ def nan_literal(value: float, t: ScalarType) -> str:
 
 def const_expr(c: Const) -> str:
     """A C expression for a constant operand; negative values parenthesised."""
-    assert c.type is not None, "constant without a type after checking"
     if c.type.is_float:
         text = float_literal(float(c.value), c.type)
     else:

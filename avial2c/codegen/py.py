@@ -64,7 +64,7 @@ from avial2c.codegen.cuda import LauncherView, cuda_launchers, kernels_source
 from avial2c.codegen.render import environment
 from avial2c.codegen.vectorize import NotVectorizable, vectorize
 from avial2c.diagnostics import CompileError
-from avial2c.ir import Program, Task, Value, schedule_ivs
+from avial2c.ir import CheckedProgram, Task, Value, schedule_ivs
 from avial2c.plan.schedule import Fetch, LoopStep, Schedule, TaskInfo
 from avial2c.printer.custom import print_custom
 
@@ -207,7 +207,7 @@ class PyFile:
 # Entry point
 
 
-def generate_py(program: Program, schedule: Schedule, gpu: str = "emulate") -> str:
+def generate_py(program: CheckedProgram, schedule: Schedule, gpu: str = "emulate") -> str:
     """The Python program for PROGRAM (checked) and its SCHEDULE, for any number of
     ranks; GPU tasks run their CUDA kernels through pycuda (``gpu="cuda"``) or
     their bodies on the CPU (``"emulate"``)."""
@@ -236,7 +236,7 @@ def py_str(text: str) -> str:
     return r
 
 
-def file_view(program: Program, schedule: Schedule, gpu: str = "emulate") -> PyFile:
+def file_view(program: CheckedProgram, schedule: Schedule, gpu: str = "emulate") -> PyFile:
     gpu_tasks = any(t.gpu for t in schedule.tasks)
     gpu = gpu if gpu_tasks else "emulate"
     command = f"avial2c {program.file} --emit py --sync {schedule.sync} --gpu {gpu}" + (

@@ -506,7 +506,6 @@ def shifted(base: str, offset: int) -> str:
 
 def literal(c: Const) -> str:
     """The constant as a NumPy scalar of its type (exactly the interpreter's value)."""
-    assert c.type is not None
     value = const_value(c)
     np_type = NP_TYPES[c.type.name]
     if c.type.name == "i1":

@@ -484,15 +484,15 @@ class Builder:
             self.define(u.name, (v,), u.span)
             return v
         found = self.lookup(u)
-        if isinstance(found, Value) and isinstance(found.type, MemRefType):
-            if declared is not None and declared != found.type:
+        if isinstance(found, Value) and isinstance(found.known_type, MemRefType):
+            if declared is not None and declared != found.known_type:
                 raise CompileError(
-                    f"type mismatch: '{u.text}' is {found.type} where it is defined but {declared} "
-                    "in 'avial.schedule'",
+                    f"type mismatch: '{u.text}' is {found.known_type} where it is defined but "
+                    f"{declared} in 'avial.schedule'",
                     u.span,
                 )
             return found
-        if isinstance(found, Value) and found.type is None:
+        if isinstance(found, Value) and found.known_type is None:
             return found
         raise CompileError(
             f"operands of 'avial.schedule' must be memrefs, but '{u.text}' is {describe(found)}",
@@ -578,10 +578,10 @@ class Builder:
         bounds: list[int] = []
         for what, u in zip(("lower bound", "upper bound", "step"), s.operands, strict=True):
             x = self.use(u)
-            if isinstance(x, Const) and x.type is not None and x.type != INDEX:
+            if isinstance(x, Const) and x.known_type is not None and x.known_type != INDEX:
                 raise CompileError(
                     f"the {what} of 'scf.for' in 'avial.schedule' must be an index, but "
-                    f"'{u.text}' is {x.type}",
+                    f"'{u.text}' is {x.known_type}",
                     u.span,
                 )
             if (
@@ -619,13 +619,13 @@ class Builder:
         try:
             with self.scope():
                 iv = self.define_arg(block.args[0])
-                if iv.type is not None and iv.type != INDEX:
+                if iv.known_type is not None and iv.known_type != INDEX:
                     raise CompileError(
                         f"the induction variable of 'scf.for' in 'avial.schedule' must be an "
-                        f"index, not {iv.type}",
+                        f"index, not {iv.known_type}",
                         block.args[0].span,
                     )
-                if iv.type is None:
+                if iv.known_type is None:
                     iv = Value(iv.name, INDEX, iv.span)
                     self.env[iv.name] = (iv,)
                 for op in block.ops:
@@ -856,13 +856,14 @@ class Builder:
                 s.span,
             )
         for k, (x, written) in enumerate(zip(operands, declared, strict=True)):
-            if x.type is None:
+            if x.known_type is None:
                 continue  # seed form: the checker infers it
             want = ir_type(written)
-            if want != x.type:
+            if want != x.known_type:
                 what = f"'%{x.name}'" if isinstance(x, Value) else f"operand #{k}"
                 raise CompileError(
-                    f"type mismatch: '{s.name}' is written for {want}, but {what} is {x.type}",
+                    f"type mismatch: '{s.name}' is written for {want}, but {what} is "
+                    f"{x.known_type}",
                     s.operands[k].span,
                 )
 
@@ -1131,13 +1132,13 @@ def describe(v: Operand, memrefs: set[Value] | None = None) -> str:
     """What a value is, for messages: 'a memref', 'a task', 'a value of type i32'."""
     if isinstance(v, Const):
         return "a constant"
-    if isinstance(v.type, MemRefType) or (memrefs is not None and v in memrefs):
+    if isinstance(v.known_type, MemRefType) or (memrefs is not None and v in memrefs):
         return "a memref"
-    if isinstance(v.type, TaskType):
+    if isinstance(v.known_type, TaskType):
         return "a task"
-    if v.type is None:
+    if v.known_type is None:
         return "not a target"
-    return f"a value of type {v.type}"
+    return f"a value of type {v.known_type}"
 
 
 def find_container(

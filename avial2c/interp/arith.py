@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from avial2c.interp.base import Compiler, Env, Fn, Handler, InterpError
+from avial2c.interp.base import Compiler, Env, Fn, Handler
 from avial2c.interp.casts import cast
 from avial2c.interp.math import fma, math_powf, math_unary
 from avial2c.interp.scalars import cmpf, cmpi, float_binary, int_binary, negf, norm_fn, round_f32
@@ -35,8 +35,6 @@ def convert(value: Any, t: ScalarType) -> int | float:
 
 
 def const_value(x: Const) -> int | float:
-    if x.type is None:
-        raise InterpError("a constant has no type", x.span)
     return convert(x.value, x.type)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from avial2c.interp.arith import const_value
 from avial2c.interp.base import Env, InterpError
 from avial2c.interp.compile import TaskCompiler
-from avial2c.ir import Const, Item, Loop, MemRefType, Program, Task, Value, walk_ops
+from avial2c.ir import CheckedProgram, Const, Item, Loop, MemRefType, Task, Value, walk_ops
 from avial2c.npyio import default_value, numpy_dtype
 
 __all__ = ["InterpError", "interpret"]
@@ -32,7 +32,7 @@ Memory = dict[Value, list[Any]]
 
 
 def interpret(
-    program: Program, inputs: Mapping[str, np.ndarray] | None = None
+    program: CheckedProgram, inputs: Mapping[str, np.ndarray] | None = None
 ) -> dict[str, np.ndarray]:
     """Run PROGRAM; the final contents of every schedule memref, by name, in schedule order.
 
@@ -42,23 +42,17 @@ def interpret(
     memory = initial_memory(program, inputs or {})
     with np.errstate(all="ignore"):
         Runner(memory).items(program.items, {})
-    return {m.name: to_array(memory[m], memref_type(program, m)) for m in program.memrefs}
+    return {m.name: to_array(memory[m], program.memref_type(m)) for m in program.memrefs}
 
 
-def memref_type(program: Program, m: Value) -> MemRefType:
-    if not isinstance(m.type, MemRefType):
-        raise InterpError(f"memref '%{m.name}' has no type", m.span)
-    return m.type
-
-
-def initial_memory(program: Program, inputs: Mapping[str, np.ndarray]) -> Memory:
+def initial_memory(program: CheckedProgram, inputs: Mapping[str, np.ndarray]) -> Memory:
     names = {m.name for m in program.memrefs}
     for name in inputs:
         if name not in names:
             raise InterpError(f"no schedule memref named '{name}'", program.span)
     memory: Memory = {}
     for k, m in enumerate(program.memrefs):
-        t = memref_type(program, m)
+        t = program.memref_type(m)
         given = inputs.get(m.name)
         array = default_value(program, k) if given is None else checked_input(m, t, given)
         memory[m] = to_list(array, t)

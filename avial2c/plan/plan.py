@@ -39,7 +39,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from avial2c.ir import Program
+from avial2c.ir import CheckedProgram
 from avial2c.machine import Machine, default_machine
 from avial2c.plan.cost import fits, task_time
 from avial2c.plan.owners import TAG_LIMIT, Owners, block
@@ -203,7 +203,7 @@ class Plan:
 
 
 def make_plan(
-    program: Program,
+    program: CheckedProgram,
     size: int,
     sync: str = "barrier",
     split: str = "declared",
@@ -221,7 +221,7 @@ def make_plan(
 
 
 def heft_schedule(
-    program: Program, sync: str, split: str, machine: Machine
+    program: CheckedProgram, sync: str, split: str, machine: Machine
 ) -> Schedule:
     """``--placement heft`` for MACHINE: HEFT's placement, unless the cost model
     predicts a simpler one on the same ranks to be faster: round robin, or
@@ -270,7 +270,7 @@ REFINE_PASSES = 3
 
 
 def refine(
-    program: Program, sync: str, split: str, machine: Machine, heft: Schedule
+    program: CheckedProgram, sync: str, split: str, machine: Machine, heft: Schedule
 ) -> Schedule:
     """HEFT's placement improved one move at a time under the whole cost model.
 
@@ -320,7 +320,7 @@ def refine(
     return replace(best, placement_note=note)
 
 
-def choose_splits(program: Program, sync: str, machine: Machine, heft: Schedule) -> Schedule:
+def choose_splits(program: CheckedProgram, sync: str, machine: Machine, heft: Schedule) -> Schedule:
     """``--placement heft --split auto``: which of the tasks that may be split
     are, decided by the cost model rather than by size alone.
 
@@ -350,7 +350,7 @@ def choose_splits(program: Program, sync: str, machine: Machine, heft: Schedule)
     return replace(best, placement_note=note)
 
 
-def model_splits(program: Program, schedule: Schedule) -> frozenset[int]:
+def model_splits(program: CheckedProgram, schedule: Schedule) -> frozenset[int]:
     """The tasks SCHEDULE splits that the program does not declare split."""
     return frozenset(
         t.index for t in schedule.tasks

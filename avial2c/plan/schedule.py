@@ -36,7 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from avial2c.check.split import CannotSplit, RowSplit, int_const, row_split
-from avial2c.ir import Item, Loop, Program, Task, Value, is_gpu_arch, walk_ops
+from avial2c.ir import CheckedProgram, Item, Loop, Task, Value, is_gpu_arch, walk_ops
 from avial2c.machine import Machine
 from avial2c.plan.cost import Work, task_work
 from avial2c.plan.coverage import OVERWRITES, PARTIAL, overwrites_all
@@ -216,11 +216,11 @@ class Schedule:
     size: int | None = None  # --placement heft: the only world size it is placed for
     machine: str | None = None  # --placement heft: where the machine came from (a file, or defaults)
     placement_note: str | None = None  # why the placement is what it is, when that needs saying
-    fused: tuple[str, ...] = ()  # --fuse: what was fused and why (Program.transformed)
+    fused: tuple[str, ...] = ()  # --fuse: what was fused and why (CheckedProgram.transformed)
 
 
 def make_schedule(
-    program: Program,
+    program: CheckedProgram,
     sync: str = "barrier",
     split: str = "declared",
     placement: str = POLICY,
@@ -613,7 +613,7 @@ def write_case(task: Task, memref: Value) -> WriteCase:
     return WriteCase(memref.name, case, CASE_REASONS[case])
 
 
-def memref_infos(program: Program) -> tuple[MemrefInfo, ...]:
+def memref_infos(program: CheckedProgram) -> tuple[MemrefInfo, ...]:
     written = {m.name for t in program.tasks for m in t.writes}
     infos = []
     for m in program.memrefs:

@@ -7,15 +7,14 @@ from dataclasses import dataclass, field
 from avial2c.ir import (
     AttrValue,
     Block,
+    CheckedProgram,
     Const,
     Item,
     Loop,
     Op,
     Operand,
-    Program,
     ScalarType,
     Task,
-    Type,
     Value,
 )
 from avial2c.printer.common import Lines, escape, literal, op_name
@@ -34,13 +33,7 @@ def attr_text(v: AttrValue) -> str:
     return str(v)
 
 
-def canonical_type(t: Type | None) -> str:
-    return "?" if t is None else str(t)
-
-
 def canonical_const(c: Const) -> str:
-    if c.type is None:
-        return f"const({c.value!r} : ?)"
     return f"const({literal(c)})"
 
 
@@ -56,7 +49,7 @@ class Canonical:
         return name
 
     def typed(self, v: Value) -> str:
-        return f"{self.define(v)}: {canonical_type(v.type)}"
+        return f"{self.define(v)}: {v.type}"
 
     def use(self, x: Operand) -> str:
         if isinstance(x, Const):
@@ -66,7 +59,7 @@ class Canonical:
     def uses(self, xs: tuple[Operand, ...]) -> str:
         return ", ".join(self.use(x) for x in xs)
 
-    def program(self, program: Program) -> str:
+    def program(self, program: CheckedProgram) -> str:
         self.out.add(0, f"schedule({', '.join(self.typed(m) for m in program.memrefs)})")
         for t in program.targets:
             self.out.add(0, f"target {self.define(t.value)} arch {escape(t.arch)}")
@@ -111,8 +104,8 @@ class Canonical:
         head = f"{results} = " if results else ""
         attrs = ", ".join(f"{k} = {attr_text(v)}" for k, v in sorted(op.attrs))
         sig = " : ({}) -> ({})".format(
-            ", ".join(canonical_type(x.type) for x in op.operands),
-            ", ".join(canonical_type(r.type) for r in op.results),
+            ", ".join(str(x.type) for x in op.operands),
+            ", ".join(str(r.type) for r in op.results),
         )
         line = f"{head}{op_name(op)}({self.uses(op.operands)}) {{{attrs}}}{sig}"
         if not op.regions:
@@ -126,10 +119,10 @@ class Canonical:
         self.out.add(depth, "}")
 
 
-def canonical(program: Program) -> str:
+def canonical(program: CheckedProgram) -> str:
     """A name- and span-free text of PROGRAM: equal programs give equal text."""
     return Canonical().program(program)
 
 
-def programs_equal(a: Program, b: Program) -> bool:
+def programs_equal(a: CheckedProgram, b: CheckedProgram) -> bool:
     return canonical(a) == canonical(b)

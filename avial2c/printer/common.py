@@ -13,9 +13,7 @@ from avial2c.ir import (
     Loop,
     Op,
     Operand,
-    ScalarType,
     Task,
-    Type,
     Value,
     walk_ops,
 )
@@ -73,12 +71,6 @@ def is_empty_else(parent: Op, index: int) -> bool:
     )  # fmt: skip
 
 
-def type_text(t: Type | None) -> str:
-    if t is None:
-        raise ValueError("the program is not checked: a value has no type")
-    return str(t)
-
-
 def escape(text: str) -> str:
     """A string literal in MLIR's escaping (llvm::printEscapedString)."""
     out = []
@@ -92,15 +84,9 @@ def escape(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def const_type(c: Const) -> ScalarType:
-    if c.type is None:
-        raise ValueError("the program is not checked: a constant has no type")
-    return c.type
-
-
 def literal(c: Const) -> str:
     """The attribute text of a constant: `true`, `0 : index`, `1.500000e+00 : f32`."""
-    t = const_type(c)
+    t = c.type
     if t.is_float:
         return f"{float_text(float(c.value), t)} : {t}"
     if t.name == "i1":
@@ -113,14 +99,14 @@ ConstKey = tuple[str, int]
 
 def const_key(c: Const) -> ConstKey:
     """Constants with equal keys are the same constant (floats compared bitwise)."""
-    t = const_type(c)
+    t = c.type
     if t.is_float:
         return (t.name, float_bits(float(c.value), t))
     return (t.name, int(c.value))
 
 
 def const_order(c: Const) -> tuple[int, int, float, int]:
-    t = const_type(c)
+    t = c.type
     rank = TYPE_ORDER.index(t.name)
     if not t.is_float:
         return (rank, 0, int(c.value), 0)
@@ -160,7 +146,7 @@ def loop_constants(items: tuple[Item, ...]) -> list[Const]:
 
 
 def operand_type(x: Operand) -> str:
-    return type_text(x.type)
+    return str(x.type)
 
 
 def types_text(xs: tuple[Operand, ...]) -> str:

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 from avial2c.ir import (
     Block,
+    CheckedProgram,
     Const,
     Item,
     Loop,
     Op,
     Operand,
-    Program,
     Task,
     Value,
     schedule_ivs,
@@ -26,7 +26,6 @@ from avial2c.printer.common import (
     ConstKey,
     Lines,
     const_key,
-    const_type,
     escape,
     is_empty_else,
     literal,
@@ -50,7 +49,7 @@ SYMBOL_RE = re.compile(r"[A-Za-z_][\w$.]*", re.ASCII)
 
 def constant_name(c: Const) -> str:
     """The name MLIR gives an arith.constant: %c0, %c1_i32, %true, %cst."""
-    t = const_type(c)
+    t = c.type
     if t.is_float:
         return "cst"
     if t.name == "i1":
@@ -140,7 +139,7 @@ class CustomPrinter:
         """`%a, %b : i32, f32`."""
         return f"{self.uses(xs)} : {types_text(xs)}"
 
-    def program(self, program: Program) -> str:
+    def program(self, program: CheckedProgram) -> str:
         func = program.func_name or "main"
         shown = func if SYMBOL_RE.fullmatch(func) else escape(func)
         args = ", ".join(f"{self.names.define(m)}: {operand_type(m)}" for m in program.memrefs)
@@ -413,6 +412,6 @@ REGION_OPS = {
 }
 
 
-def print_custom(program: Program) -> str:
+def print_custom(program: CheckedProgram) -> str:
     """PROGRAM in the typed custom form."""
     return CustomPrinter().program(program)

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 from avial2c.ir import (
     Block,
+    CheckedProgram,
     Const,
     Item,
     Loop,
     Op,
     Operand,
-    Program,
     Task,
     Value,
 )
@@ -20,7 +20,6 @@ from avial2c.printer.common import (
     ConstKey,
     Lines,
     const_key,
-    const_type,
     escape,
     is_empty_else,
     literal,
@@ -55,7 +54,7 @@ class GenericNames:
     next_arg: int = 0
 
     @classmethod
-    def of(cls, program: Program) -> GenericNames:
+    def of(cls, program: CheckedProgram) -> GenericNames:
         names = cls()
         for m in program.memrefs:
             names.arg(m)
@@ -166,7 +165,7 @@ class GenericPrinter:
     def uses(self, xs: tuple[Operand, ...]) -> str:
         return ", ".join(self.use(x) for x in xs)
 
-    def program(self, program: Program) -> str:
+    def program(self, program: CheckedProgram) -> str:
         func = program.func_name or "main"
         memrefs = program.memrefs
         sig = f"({types_text(memrefs)}) -> ()"
@@ -222,7 +221,7 @@ class GenericPrinter:
         )
         self.constants = self.names.constants[task]
         for c in task_constants(task.body):
-            t = const_type(c)
+            t = c.type
             self.out.add(
                 depth + 1,
                 f'{self.use(c)} = "arith.constant"() <{{value = {literal(c)}}}> : () -> {t}',
@@ -267,7 +266,7 @@ class GenericPrinter:
             self.out.add(depth + 1, f'"{term}"() : () -> ()')
 
 
-def print_generic(program: Program) -> str:
+def print_generic(program: CheckedProgram) -> str:
     """PROGRAM in MLIR's generic op form, as mlir-opt --mlir-print-op-generic prints it
     (byte for byte, the blank line at the end included)."""
     return GenericPrinter(GenericNames.of(program)).program(program) + "\n"

@@ -31,12 +31,12 @@ from dataclasses import dataclass
 
 from avial2c.ir import (
     Block,
+    CheckedProgram,
     Const,
     Item,
     Loop,
     Op,
     Operand,
-    Program,
     Task,
     Value,
     is_gpu_arch,
@@ -52,7 +52,7 @@ class Fusion:
     why: str
 
 
-def fuse_program(program: Program) -> tuple[Program, tuple[Fusion, ...]]:
+def fuse_program(program: CheckedProgram) -> tuple[CheckedProgram, tuple[Fusion, ...]]:
     """PROGRAM with consumer tasks fused into their producers, and what was fused."""
     fuser = Fuser(program)
     items = fuser.items(program.items)
@@ -65,7 +65,7 @@ def fuse_program(program: Program) -> tuple[Program, tuple[Fusion, ...]]:
         for f in fuser.done
     )
     return (
-        Program(program.file, program.memrefs, program.targets, tasks, program.span,
+        CheckedProgram(program.file, program.memrefs, program.targets, tasks, program.span,
                 program.func_name, looped, program.transformed + notes),
         tuple(fuser.done),
     )  # fmt: skip
@@ -79,7 +79,7 @@ def flatten(items: Sequence[Item]) -> list[Task]:
 
 
 class Fuser:
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: CheckedProgram) -> None:
         self.program = program
         self.order = list(program.tasks)
         self.done: list[Fusion] = []

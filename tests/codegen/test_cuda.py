@@ -27,14 +27,14 @@ from avial2c.build import (
     unsupported_archs,
 )
 from avial2c.codegen.cuda import DEFAULT_ARCH, gpu_archs
-from avial2c.ir import Program
+from avial2c.ir import CheckedProgram
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ROOT / "runtime_c"
 NVCC = find_tool("nvcc")
 
 
-def example(path: Path) -> Program:
+def example(path: Path) -> CheckedProgram:
     """The example named by its path in the repository, as in the goldens."""
     return check_text(path.read_text(), f"examples/{path.name}")
 
@@ -114,7 +114,7 @@ def test_gpu_archs_and_gencode() -> None:
     assert gencode_flags(["sm_90a"]) == ["-gencode=arch=compute_90a,code=sm_90a"]
 
 
-def nvcc_arch_for(program: Program) -> list[str]:
+def nvcc_arch_for(program: CheckedProgram) -> list[str]:
     """-gencode for the program's archs, or for the oldest arch this nvcc
     knows when it cannot compile for them (the source must still be valid)."""
     assert NVCC is not None

@@ -18,7 +18,7 @@ from markers import needs_mpicc
 from avial2c.check.checker import check_program
 from avial2c.diagnostics import DiagnosticEngine
 from avial2c.frontend.parse import parse_program
-from avial2c.ir import Program
+from avial2c.ir import CheckedProgram
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.mlir"))
@@ -28,7 +28,7 @@ CFLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fopenmp", "-ffp-co
 
 
 
-def load(path: Path) -> Program:
+def load(path: Path) -> CheckedProgram:
     """The checked example, named by its path relative to the repository."""
     text = path.read_text()
     engine = DiagnosticEngine(source=text)

@@ -25,7 +25,7 @@ from avial2c.build import find_tool
 from avial2c.codegen.py import MODULE_NAMES, PyNamer, generate_py
 from avial2c.codegen.vectorize import NotVectorizable, vectorize
 from avial2c.interp.run import Runner, initial_memory, to_array
-from avial2c.ir import Program, Task, schedule_ivs
+from avial2c.ir import CheckedProgram, Task, schedule_ivs
 from avial2c.machine import default_machine
 from avial2c.plan.plan import heft_schedule
 from avial2c.plan.schedule import make_schedule
@@ -37,12 +37,12 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.mlir"))
 GOLDEN_EXAMPLES = ["seed", "jacobi_split", "jacobi_loop", "rank3", "halfwrite", "gpu_chain"]
 
 
-def example(stem: str) -> Program:
+def example(stem: str) -> CheckedProgram:
     """The checked example, named by its path relative to the repository."""
     return check_text((ROOT / "examples" / f"{stem}.mlir").read_text(), f"examples/{stem}.mlir")
 
 
-def py(program: Program, sync: str = "barrier") -> str:
+def py(program: CheckedProgram, sync: str = "barrier") -> str:
     return generate_py(program, make_schedule(program, sync))
 
 
@@ -215,7 +215,7 @@ def test_names_that_python_or_the_program_use_are_renamed() -> None:
 # Vectorised bodies
 
 
-def vectorized(task: Task, program: Program) -> tuple[list[str], list[str]]:
+def vectorized(task: Task, program: CheckedProgram) -> tuple[list[str], list[str]]:
     """TASK's vectorised lines and the names of its memref parameters."""
     namer = PyNamer(set(MODULE_NAMES))
     memrefs = {m: namer.fresh(m.name) for m in dict.fromkeys(task.reads + task.writes)}
@@ -223,7 +223,7 @@ def vectorized(task: Task, program: Program) -> tuple[list[str], list[str]]:
     return vectorize(task, memrefs, ivs, namer.fresh), list(memrefs.values())
 
 
-def run_both(program: Program, task: Task, seed: int) -> None:
+def run_both(program: CheckedProgram, task: Task, seed: int) -> None:
     """TASK's vectorised lines and the interpreter on the same random arrays: the same bits."""
     lines, params = vectorized(task, program)
     memrefs = list(dict.fromkeys(task.reads + task.writes))

@@ -196,7 +196,7 @@ def seed_task(body: str, accesses: str = "%cpu, %a, %b", schedule: str = "%a, %b
 def summary(p: Program, with_types: bool = True) -> list[str]:
     lines = [f"memrefs {len(p.memrefs)}"]
     if with_types:
-        lines.append(" ".join(str(m.type) for m in p.memrefs))
+        lines.append(" ".join(str(m.known_type) for m in p.memrefs))
     index = {m: i for i, m in enumerate(p.memrefs)}
     lines.extend(f"target {t.arch}" for t in p.targets)
     for task in p.tasks:
@@ -229,12 +229,12 @@ def block_summary(block: Block, with_types: bool, names: dict[Value, str]) -> li
 
 
 def typed(v: Value, with_types: bool, names: dict[Value, str]) -> str:
-    return f"{names[v]}: {v.type}" if with_types else names[v]
+    return f"{names[v]}: {v.known_type}" if with_types else names[v]
 
 
 def operand_text(x: Value | Const, with_types: bool, names: dict[Value, str]) -> str:
     if isinstance(x, Const):
-        return f"{x.value!r}: {x.type}" if with_types else repr(x.value)
+        return f"{x.value!r}: {x.known_type}" if with_types else repr(x.value)
     return names.get(x, "?" + x.name)
 
 
@@ -293,41 +293,41 @@ def test_seed_spellings_have_the_same_structure() -> None:
 def test_seed_form_raw_ir() -> None:
     p = parse(example("seed.mlir"))
     assert [m.name for m in p.memrefs] == ["a", "b", "c", "d"]
-    assert all(m.type is None for m in p.memrefs)
-    assert [(t.value.name, t.arch, t.value.type) for t in p.targets] == [
+    assert all(m.known_type is None for m in p.memrefs)
+    assert [(t.value.name, t.arch, t.value.known_type) for t in p.targets] == [
         ("cpu", "x86_64", TargetType()),
         ("gpu", "sm_90", TargetType()),
     ]
     task1, _, task3 = p.tasks
-    assert task1.value.name == "task1" and task1.value.type == TaskType()
+    assert task1.value.name == "task1" and task1.value.known_type == TaskType()
     assert [m.name for m in task3.reads] == ["c", "d"]  # '%c, %d, %d': reads c and d
     assert [m.name for m in task3.writes] == ["d"]
     par = task1.body.ops[0]
     assert par.name == "scf.parallel"
-    bounds = [(c.value, c.type) for c in par.operands if isinstance(c, Const)]
+    bounds = [(c.value, c.known_type) for c in par.operands if isinstance(c, Const)]
     assert bounds == [(0, INDEX), (20, INDEX), (1, INDEX)]
-    assert [a.type for a in par.regions[0].args] == [INDEX]
+    assert [a.known_type for a in par.regions[0].args] == [INDEX]
     load, _, add, store = par.regions[0].ops
-    assert load.operands[0] is p.memrefs[0] and load.result.type is None
+    assert load.operands[0] is p.memrefs[0] and load.result.known_type is None
     assert add.name == "arith.addi" and add.operands == (load.result, par.regions[0].ops[1].result)
     assert store.operands[:2] == (add.result, p.memrefs[2])
     launch = task3.body.ops[0]
     assert (launch.name, launch.operands, launch.attrs) == ("gpu.launch", (), (("terse", True),))
     assert launch.regions[0].args == ()
     tid = launch.regions[0].ops[0]
-    assert (tid.name, tid.attrs, tid.result.type) == ("gpu.thread_id", (("dimension", "x"),), INDEX)
+    assert (tid.name, tid.attrs, tid.result.known_type) == ("gpu.thread_id", (("dimension", "x"),), INDEX)
 
 
 def test_typed_form_raw_ir() -> None:
     p = parse(example("seed_typed.mlir"))
     assert p.func_name == "main"
-    assert all(m.type == MemRefType((20,), I32) for m in p.memrefs)
+    assert all(m.known_type == MemRefType((20,), I32) for m in p.memrefs)
     par = p.tasks[0].body.ops[0]
-    assert [(c.value, c.type) for c in par.operands if isinstance(c, Const)] == [
+    assert [(c.value, c.known_type) for c in par.operands if isinstance(c, Const)] == [
         (0, INDEX), (20, INDEX), (1, INDEX),
     ]  # fmt: skip
     add = par.regions[0].ops[2]
-    assert add.result.type == I32
+    assert add.result.known_type == I32
     launch = p.tasks[2].body.ops[0]
     assert [c.value for c in launch.operands if isinstance(c, Const)] == [1, 1, 1, 20, 1, 1]
     args = launch.regions[0].args
@@ -379,7 +379,7 @@ def find(ops: list[Op], name: str) -> Op:
 
 def test_kitchen_memref_types_aliases_and_layouts() -> None:
     p, _ = kitchen_task()
-    assert [m.type for m in p.memrefs] == [
+    assert [m.known_type for m in p.memrefs] == [
         MemRefType((8,), F32), MemRefType((8,), F32), MemRefType((8,), I32), MemRefType((2, 8), F64),
     ]  # fmt: skip
     task = p.tasks[0]
@@ -391,24 +391,24 @@ def test_kitchen_ops() -> None:
     _, ops = kitchen_task()
     loop = find(ops, "scf.for")
     assert [r.name for r in loop.results] == ["r_0", "r_1"]
-    assert [a.type for a in loop.regions[0].args] == [INDEX, F32, F32]
+    assert [a.known_type for a in loop.regions[0].args] == [INDEX, F32, F32]
     select = find(ops, "arith.select")
     assert select.operands[1:] == loop.results  # %r#0, %r#1
     par = find(ops, "scf.parallel")
-    assert len(par.operands) == 4 and par.results[0].type == F32
+    assert len(par.operands) == 4 and par.results[0].known_type == F32
     red = par.regions[0].ops[-1]
     assert red.name == "scf.reduce" and len(red.regions) == 1
     assert red.regions[0].ops[-1].name == "scf.reduce.return"
     assert find(ops, "arith.cmpi").attrs == (("predicate", "uge"),)  # generic: 9
     assert [op.attr("predicate") for op in ops if op.name == "arith.cmpi"] == ["uge", "ult"]
     assert find(ops, "arith.addi").attrs == ()  # overflow flags dropped
-    assert find(ops, "arith.fptosi").result.type == I32
+    assert find(ops, "arith.fptosi").result.known_type == I32
     loop_while = find(ops, "scf.while")
-    assert len(loop_while.regions) == 2 and loop_while.regions[1].args[0].type == INDEX
+    assert len(loop_while.regions) == 2 and loop_while.regions[1].args[0].known_type == INDEX
     assert loop_while.regions[0].ops[-1].name == "scf.condition"
     if_op = find(ops, "scf.if")
-    assert len(if_op.regions) == 2 and if_op.results[0].type == F64
-    assert find(ops, "memref.alloca").result.type == MemRefType((8,), F32, "workgroup")
+    assert len(if_op.regions) == 2 and if_op.results[0].known_type == F64
+    assert find(ops, "memref.alloca").result.known_type == MemRefType((8,), F32, "workgroup")
     assert "scf.yield" in [op.name for op in loop.regions[0].ops]
     assert "avial.yield" not in [op.name for op in ops]
 
@@ -472,7 +472,7 @@ def test_constants_are_folded(literal: str, value: float, type_: object) -> None
     )
     const = find(ops_of(parse(text).tasks[0].body), "math.absi").operands[0]
     assert isinstance(const, Const)
-    assert (const.value, const.type) == (value, type_)
+    assert (const.value, const.known_type) == (value, type_)
 
 
 def test_nan_constant_decoded_by_bit_pattern() -> None:
@@ -481,7 +481,7 @@ def test_nan_constant_decoded_by_bit_pattern() -> None:
         "      %n = arith.constant 0x7FC00000 : f32\n      %s = math.sqrt %n : f32\n      %x = memref.load",
     )
     const = find(ops_of(parse(text).tasks[0].body), "math.sqrt").operands[0]
-    assert isinstance(const, Const) and const.type == F32 and math.isnan(const.value)
+    assert isinstance(const, Const) and const.known_type == F32 and math.isnan(const.value)
 
 
 def test_seed_literals_are_untyped_except_in_index_positions() -> None:
@@ -491,20 +491,20 @@ def test_seed_literals_are_untyped_except_in_index_positions() -> None:
         )
     )
     load, add, store = p.tasks[0].body.ops
-    assert (load.operands[1].value, load.operands[1].type) == (3, INDEX)
+    assert (load.operands[1].value, load.operands[1].known_type) == (3, INDEX)
     five = add.operands[1]
-    assert isinstance(five, Const) and (five.value, five.type) == (5, None)
-    assert store.operands[2].type == INDEX
+    assert isinstance(five, Const) and (five.value, five.known_type) == (5, None)
+    assert store.operands[2].known_type == INDEX
 
 
 def test_seed_for_loop_with_step_and_explicit_accesses() -> None:
     body = "    scf.for %i = 0 to 10 step 2 {\n      %x = memref.load %a[%i]\n      memref.store %x, %b[%i]\n    }"
     p = parse(seed_task(body, accesses="%cpu reads(%a) writes(%b)"))
     loop = p.tasks[0].body.ops[0]
-    assert [(c.value, c.type) for c in loop.operands if isinstance(c, Const)] == [
+    assert [(c.value, c.known_type) for c in loop.operands if isinstance(c, Const)] == [
         (0, INDEX), (10, INDEX), (2, INDEX),
     ]  # fmt: skip
-    assert [a.type for a in loop.regions[0].args] == [INDEX]
+    assert [a.known_type for a in loop.regions[0].args] == [INDEX]
 
 
 def test_task_attributes_before_the_body_and_unnamed_tasks() -> None:
@@ -548,12 +548,12 @@ def test_empty_access_lists_and_generic_gpu_ids() -> None:
 
 def test_schedule_types_and_alloc_give_memref_types() -> None:
     listed = parse("avial.schedule %a, %b : memref<4xi32>, memref<2x3xf64> {\n}\n")
-    assert [m.type for m in listed.memrefs] == [MemRefType((4,), I32), MemRefType((2, 3), F64)]
+    assert [m.known_type for m in listed.memrefs] == [MemRefType((4,), I32), MemRefType((2, 3), F64)]
     alloc = parse(
         "func.func @f() {\n  %m = memref.alloc() : memref<5xf32>\n  avial.schedule %m {\n  }\n"
         "  memref.dealloc %m : memref<5xf32>\n  return\n}\n"
     )
-    assert alloc.memrefs[0].type == MemRefType((5,), F32)
+    assert alloc.memrefs[0].known_type == MemRefType((5,), F32)
 
 
 def test_values_of_sibling_regions_may_share_names() -> None:

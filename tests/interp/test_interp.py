@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from e2e import check_text
 from e2e import load as load_example
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from irb import checked
 
 from avial2c.diagnostics import CompileError
 from avial2c.interp.run import InterpError, interpret
@@ -28,6 +30,7 @@ from avial2c.ir import (
     I64,
     INDEX,
     Block,
+    CheckedProgram,
     Const,
     MemRefType,
     Op,
@@ -60,7 +63,7 @@ I64_MIN, I64_MAX = -(2**63), 2**63 - 1
 QUICK = settings(max_examples=30, deadline=None)
 
 # --------------------------------------------------------------------------
-# building checked programs by hand
+# building programs by hand (checked by tests/support/irb.py)
 
 CPU = Target(Value("cpu", TargetType()), "x86_64")
 GPU = Target(Value("gpu", TargetType()), "sm_90")
@@ -104,14 +107,16 @@ def store(x: Operand, m: Value, *idx: Operand) -> Op:
     return op("memref.store", (x, m, *idx))
 
 
-def program(memrefs: Sequence[Value], *bodies: Sequence[Op], gpu: bool = False) -> Program:
-    """One task per body, each declared to read and write every memref."""
+def program(
+    memrefs: Sequence[Value], *bodies: Sequence[Op], gpu: bool = False
+) -> CheckedProgram:
+    """One task per body, each declared to read and write every memref; checked."""
     target = GPU if gpu else CPU
     tasks = tuple(
         Task(v(f"task{k}", TaskType()), target, tuple(memrefs), tuple(memrefs), block((), *ops))
         for k, ops in enumerate(bodies, 1)
     )
-    return Program("t.mlir", tuple(memrefs), (target,), tasks)
+    return checked(Program("t.mlir", tuple(memrefs), (target,), tasks))
 
 
 def parallel(n: int, body: Block) -> Op:
@@ -576,7 +581,7 @@ def test_float32_rounding_matches_numpy(x: float) -> None:
 # scf
 
 
-def sum_loop(lb: int, ub: int, step: int, init: int) -> Program:
+def sum_loop(lb: int, ub: int, step: int, init: int) -> CheckedProgram:
     """out[0] = init + sum of i for i in range(lb, ub, step), with scf.for iter_args."""
     out = mem("out", (1,), INDEX)
     i, acc, nxt, res = v("i"), v("acc"), v("nxt"), v("res")
@@ -626,22 +631,59 @@ def reduce_region(name: str, t: ScalarType) -> Block:
     return block((lhs, rhs), op(name, (lhs, rhs), (r,)), op("scf.reduce.return", (r,)))
 
 
-def reduction_program(one_reduce_op: bool) -> Program:
-    """Sum and max of a[i] for i in 0..20, in the LLVM-19+ or the LLVM-16 form."""
+# The sum and the max of a[i] for i in 0..20 as LLVM 16 writes them: one
+# scf.reduce per value, then scf.yield (the front end merges them into one).
+LLVM16_REDUCTIONS = """\
+func.func @main(%a: memref<20xi32>, %out: memref<2xi32>) {
+  avial.schedule %a, %out : memref<20xi32>, memref<2xi32> {
+    %cpu = avial.target {arch = "x86_64"}
+    %t = avial.task %cpu reads(%a, %out) writes(%out) {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c20 = arith.constant 20 : index
+      %init = arith.constant 100 : i32
+      %low = arith.constant -5 : i32
+      %r:2 = scf.parallel (%i) = (%c0) to (%c20) step (%c1) init (%init, %low) -> (i32, i32) {
+        %x = memref.load %a[%i] : memref<20xi32>
+        scf.reduce(%x) : i32 {
+        ^bb0(%lhs: i32, %rhs: i32):
+          %s = arith.addi %lhs, %rhs : i32
+          scf.reduce.return %s : i32
+        }
+        scf.reduce(%x) : i32 {
+        ^bb0(%lhs: i32, %rhs: i32):
+          %m = arith.maxsi %lhs, %rhs : i32
+          scf.reduce.return %m : i32
+        }
+        scf.yield
+      }
+      memref.store %r#0, %out[%c0] : memref<2xi32>
+      memref.store %r#1, %out[%c1] : memref<2xi32>
+      avial.yield
+    }
+    avial.yield
+  }
+  return
+}
+"""
+
+
+def reduction_program(one_reduce_op: bool) -> CheckedProgram:
+    """Sum and max of a[i] for i in 0..20, in the LLVM-19+ form (built by hand)
+    or the LLVM-16 form (read from text: the checker takes the IR the front end
+    makes of it)."""
+    if not one_reduce_op:
+        return check_text(LLVM16_REDUCTIONS, "llvm16.mlir")
     a = mem("a", (20,), I32)
     out = mem("out", (2,), I32)
     i, total, biggest = v("i"), v("total", I32), v("biggest", I32)
     ld, x = load(a, i)
     add, mx = reduce_region("arith.addi", I32), reduce_region("arith.maxsi", I32)
-    if one_reduce_op:
-        reduces = [op("scf.reduce", (x, x), regions=(add, mx))]
-    else:
-        reduces = [op("scf.reduce", (x,), regions=(add,)), op("scf.reduce", (x,), regions=(mx,))]
     par = op(
         "scf.parallel",
         (c(0), c(20), c(1), c(100, I32), c(-5, I32)),
         (total, biggest),
-        (block((i,), ld, *reduces),),
+        (block((i,), ld, op("scf.reduce", (x, x), regions=(add, mx))),),
     )
     return program([a, out], [par, store(total, out, c(0)), store(biggest, out, c(1))])
 
@@ -726,7 +768,8 @@ def test_load_out_of_bounds_is_an_error_at_the_op() -> None:
 
 def test_store_out_of_bounds_names_the_dimension() -> None:
     a = mem("a", (2, 3), F32)
-    p = program([a], [store(c(1.0, F32), a, c(1), c(-1))])
+    j = v("j")  # -1, computed: the checker rejects a constant index out of bounds
+    p = program([a], [op("arith.subi", (c(0), c(1)), (j,)), store(c(1.0, F32), a, c(1), j)])
     with pytest.raises(InterpError, match=r"index -1 for dimension 1 of '%a' \(memref<2x3xf32>"):
         interpret(p)
 
@@ -824,7 +867,7 @@ def test_gpu_id_op_outside_a_launch_is_an_error() -> None:
         interpret(p)
 
 
-def reversal_program(with_barrier: bool) -> Program:
+def reversal_program(with_barrier: bool) -> CheckedProgram:
     """out[b*4 + t] = in[b*4 + 3 - t] through workgroup memory."""
     src, out = mem("src", (8,), I32), mem("out", (8,), I32)
     shared_t = MemRefType((4,), I32, "workgroup")
@@ -944,7 +987,7 @@ SEED_C = [5, 7, 9, 11, 13, 15, 17, 19, 10, 12, 14, 5, 7, 9, 11, 13, 15, 17, 19, 
 SEED_D = [9, 17, 27, 39, 53, 69, 87, 107, 19, 32, 47, 9, 17, 27, 39, 53, 69, 87, 107, 19]
 
 
-def seed_program() -> Program:
+def seed_program() -> CheckedProgram:
     """examples/seed.mlir after checking, built by hand."""
     t = MemRefType((20,), I32)
     a, b, cm, d = (Value(n, t) for n in "abcd")
@@ -966,7 +1009,7 @@ def seed_program() -> Program:
         elementwise_task("task2", "arith.muli", d),
         task3,
     )
-    return Program("seed.mlir", (a, b, cm, d), (CPU, GPU), tasks)
+    return checked(Program("seed.mlir", (a, b, cm, d), (CPU, GPU), tasks))
 
 
 def test_seed_program_with_default_inputs() -> None:
@@ -1037,10 +1080,10 @@ def test_matmul_example_matches_numpy() -> None:
 # npyio
 
 
-def typed_program(*types: MemRefType) -> Program:
+def typed_program(*types: MemRefType) -> CheckedProgram:
     memrefs = [Value(n, t) for n, t in zip("abcdefgh", types, strict=False)]
     writer = Task(v("task1", TaskType()), CPU, (memrefs[0],), (memrefs[-1],), block(()))
-    return Program("t.mlir", tuple(memrefs), (CPU,), (writer,))
+    return checked(Program("t.mlir", tuple(memrefs), (CPU,), (writer,)))
 
 
 def test_numpy_dtypes() -> None:

@@ -26,14 +26,14 @@ from progen import programs, render  # noqa: E402
 from avial2c.check.checker import check_program  # noqa: E402
 from avial2c.diagnostics import DiagnosticEngine  # noqa: E402
 from avial2c.frontend.parse import parse_program  # noqa: E402
-from avial2c.ir import Program  # noqa: E402
+from avial2c.ir import CheckedProgram  # noqa: E402
 from avial2c.plan.plan import make_plan  # noqa: E402
 
 
-def load(text: str, name: str) -> Program:
+def load(text: str, name: str) -> CheckedProgram:
     engine = DiagnosticEngine(source=text)
     program = check_program(parse_program(text, name), engine)
-    assert not engine.has_errors, engine.render()
+    assert program is not None and not engine.has_errors, engine.render()
     return program
 
 

@@ -187,7 +187,7 @@ def main() -> int:
         src.write_text(text)
         engine = DiagnosticEngine(source=text)
         program = check_program(parse_program(text, str(src)), engine)
-        assert not engine.has_errors, engine.render()
+        assert program is not None and not engine.has_errors, engine.render()
         gen = build(program, work / f"gen_{hand[:-2]}", gpu="emulate")
         manual = work / f"hand_{hand[:-2]}"
         subprocess.run(["mpicc", *CFLAGS, "-I", str(HAND), str(HAND / hand), "-o", str(manual)],

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from avial2c.check.checker import check_program  # noqa: E402
 from avial2c.diagnostics import DiagnosticEngine  # noqa: E402
 from avial2c.frontend.parse import parse_program  # noqa: E402
-from avial2c.ir import Program  # noqa: E402
+from avial2c.ir import CheckedProgram  # noqa: E402
 from avial2c.machine import Machine, RankSpec  # noqa: E402
 from avial2c.plan.cost import task_time  # noqa: E402
 from avial2c.plan.plan import make_plan  # noqa: E402
@@ -70,14 +70,14 @@ def dag_text(rng: random.Random, tasks: int, elems: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def checked(text: str) -> Program:
+def checked(text: str) -> CheckedProgram:
     engine = DiagnosticEngine(source=text)
     program = check_program(parse_program(text, "dag.mlir"), engine)
-    assert not engine.has_errors, engine.render()
+    assert program is not None and not engine.has_errors, engine.render()
     return program
 
 
-def lower_bound(program: Program, machine: Machine) -> float:
+def lower_bound(program: CheckedProgram, machine: Machine) -> float:
     schedule = make_schedule(program, "p2p")
     fastest = max(machine.ranks, key=lambda r: r.speed)
     cost = [task_time(t.work, fastest, machine) for t in schedule.tasks]

@@ -47,7 +47,7 @@ from avial2c.build import CFLAGS, build  # noqa: E402
 from avial2c.check.checker import check_program  # noqa: E402
 from avial2c.diagnostics import DiagnosticEngine  # noqa: E402
 from avial2c.frontend.parse import parse_program  # noqa: E402
-from avial2c.ir import Program  # noqa: E402
+from avial2c.ir import CheckedProgram  # noqa: E402
 from avial2c.plan.schedule import make_schedule  # noqa: E402
 
 RATIO_GOAL = 1.10  # generated / hand-written on 2 ranks
@@ -62,11 +62,11 @@ def split_rows(text: str) -> str:
     return split
 
 
-def front_end(text: str, path: Path) -> Program:
+def front_end(text: str, path: Path) -> CheckedProgram:
     path.write_text(text)
     engine = DiagnosticEngine(source=text)
     program = check_program(parse_program(text, str(path)), engine)
-    assert not engine.has_errors, engine.render()
+    assert program is not None and not engine.has_errors, engine.render()
     return program
 
 

@@ -33,7 +33,7 @@ from avial2c.check.checker import check_program  # noqa: E402
 from avial2c.codegen.c import generate  # noqa: E402
 from avial2c.diagnostics import DiagnosticEngine  # noqa: E402
 from avial2c.frontend.parse import parse_program  # noqa: E402
-from avial2c.ir import Program  # noqa: E402
+from avial2c.ir import CheckedProgram  # noqa: E402
 from avial2c.plan.schedule import make_schedule  # noqa: E402
 from avial2c.printer.generic import print_generic  # noqa: E402
 
@@ -53,7 +53,7 @@ TASK = """    %t{k} = avial.task %cpu reads(%m{a}, %m{b}) writes(%m{w}) {{
 """
 
 
-def c_sources(program: Program) -> str:
+def c_sources(program: CheckedProgram) -> str:
     return generate(program, make_schedule(program)).c
 
 
@@ -78,10 +78,10 @@ def schedule(tasks: int, seed: int = 1, chain: bool = False) -> str:
     )
 
 
-def front_end(text: str) -> Program:
+def front_end(text: str) -> CheckedProgram:
     engine = DiagnosticEngine(source=text)
     program = check_program(parse_program(text, "bench.mlir"), engine)
-    assert not engine.has_errors, engine.render()[:2000]
+    assert program is not None and not engine.has_errors, engine.render()[:2000]
     return program
 
 

@@ -9,12 +9,14 @@ import time
 from pathlib import Path
 
 import pytest
+from irb import checked
 
 from avial2c.ir import (
     I1,
     I32,
     INDEX,
     Block,
+    CheckedProgram,
     Const,
     MemRefType,
     Op,
@@ -34,7 +36,7 @@ from avial2c.plan.plan import TAG_LIMIT, Edge, Plan, Transfer, make_plan
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 # --------------------------------------------------------------------------
-# Building checked programs by hand
+# Building programs by hand (checked by tests/support/irb.py)
 
 
 def memref(name: str, shape: tuple[int, ...] = (20,)) -> Value:
@@ -102,8 +104,8 @@ def task(
     )
 
 
-def program(memrefs: list[Value], tasks: list[Task]) -> Program:
-    return Program("test.mlir", tuple(memrefs), (CPU, GPU), tuple(tasks))
+def program(memrefs: list[Value], tasks: list[Task]) -> CheckedProgram:
+    return checked(Program("test.mlir", tuple(memrefs), (CPU, GPU), tuple(tasks)))
 
 
 def launch_args() -> tuple[Value, ...]:
@@ -115,7 +117,7 @@ def gpu_launch(sizes: tuple[int, ...], args: tuple[Value, ...], body: list[Op]) 
     return Op("gpu.launch", tuple(idx(s) for s in sizes), regions=(Block(args, tuple(body)),))
 
 
-def seed() -> Program:
+def seed() -> CheckedProgram:
     """examples/seed.mlir, as the checker produces it."""
     a, b, c, d = (memref(n) for n in "abcd")
 

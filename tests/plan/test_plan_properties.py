@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from irb import checked
 
 from avial2c.interp.run import interpret
 from avial2c.ir import (
@@ -23,6 +24,7 @@ from avial2c.ir import (
     I32,
     INDEX,
     Block,
+    CheckedProgram,
     Const,
     MemRefType,
     Op,
@@ -49,7 +51,7 @@ INITIAL = -1  # the version of a memref before any task wrote it
 class Spec:
     """A generated program and what is true of it by construction."""
 
-    program: Program
+    program: CheckedProgram
     full: frozenset[tuple[int, str]]  # (task, memref): the body stores every element
 
 
@@ -94,7 +96,7 @@ def programs(draw: st.DrawFn) -> Spec:
         rank = draw(st.one_of(st.none(), st.integers(0, 6)))
         body = Block((), tuple(ops))
         tasks.append(Task(Value(f"t{k}", TaskType()), CPU, tuple(reads), tuple(writes), body, rank))
-    prog = Program("random.mlir", tuple(memrefs), (CPU,), tuple(tasks))
+    prog = checked(Program("random.mlir", tuple(memrefs), (CPU,), tuple(tasks)))
     return Spec(prog, frozenset(full))
 
 
@@ -348,7 +350,7 @@ def constant_stores(draw: st.DrawFn, b: BodyBuilder) -> list[Op]:
 
 
 @st.composite
-def bodies(draw: st.DrawFn) -> tuple[Task, Program]:
+def bodies(draw: st.DrawFn) -> tuple[Task, CheckedProgram]:
     shape = draw(st.sampled_from(M_SHAPES))
     m, o = Value("m", MemRefType(shape, I32)), Value("o", MemRefType((16,), I32))
     b = BodyBuilder(m, o, shape)
@@ -362,12 +364,12 @@ def bodies(draw: st.DrawFn) -> tuple[Task, Program]:
         else:
             ops += b.observe([idx(draw(st.integers(0, d - 1))) for d in shape])
     t = Task(Value("t", TaskType()), CPU, (o,), (m, o), Block((), tuple(ops)))
-    return t, Program("body.mlir", (m, o), (CPU,), (t,))
+    return t, checked(Program("body.mlir", (m, o), (CPU,), (t,)))
 
 
 @settings(max_examples=300, deadline=None)
 @given(bodies())
-def test_overwrites_all_is_sound(case: tuple[Task, Program]) -> None:
+def test_overwrites_all_is_sound(case: tuple[Task, CheckedProgram]) -> None:
     task, prog = case
     m = task.writes[0]
     if not overwrites_all(task, m):

@@ -15,17 +15,11 @@ import re
 from collections.abc import Callable
 
 import pytest
+from irb import Body, checked, v
 from markers import needs_mlir_opt
-from test_printer import (
-    Body,
-    custom_to_mlir,
-    front_end,
-    mlir_opt,
-    seed_program,
-    v,
-)
+from test_printer import custom_to_mlir, front_end, mlir_opt, seed_program
 
-from avial2c.ir import I32, INDEX, Item, Loop, Program, Task, TaskType, Value
+from avial2c.ir import I32, INDEX, CheckedProgram, Item, Loop, Program, Task, TaskType, Value
 from avial2c.printer.canonical import canonical, programs_equal
 from avial2c.printer.custom import print_custom
 from avial2c.printer.generic import print_generic
@@ -182,12 +176,14 @@ avial.schedule %u : memref<64xi32> {
 TEXTS = {"terse": TERSE, "nested": NESTED, "clash": CLASH, "edges": EDGES, "gpu": GPU}
 
 
-def looped(base: Program, tasks: tuple[Task, ...], items: tuple[Item, ...]) -> Program:
-    """BASE with TASKS arranged in loops as ITEMS."""
-    return Program(base.file, base.memrefs, base.targets, tasks, loops_body=items)
+def looped(
+    base: CheckedProgram, tasks: tuple[Task, ...], items: tuple[Item, ...]
+) -> CheckedProgram:
+    """BASE with TASKS arranged in loops as ITEMS, checked."""
+    return checked(Program(base.file, base.memrefs, base.targets, tasks, loops_body=items))
 
 
-def hand_built(lbs: tuple[int, int] = (0, 1), ubs: tuple[int, int] = (3, 5)) -> Program:
+def hand_built(lbs: tuple[int, int] = (0, 1), ubs: tuple[int, int] = (3, 5)) -> CheckedProgram:
     """The seed's tasks in two nested loops, built by hand, with a task that
     uses both induction variables."""
     seed = seed_program()
@@ -203,7 +199,7 @@ def hand_built(lbs: tuple[int, int] = (0, 1), ubs: tuple[int, int] = (3, 5)) -> 
     return looped(seed, (t1, t2, t3, tick), (t1, outer))
 
 
-def programs() -> dict[str, Program]:
+def programs() -> dict[str, CheckedProgram]:
     out = {name: front_end(text, f"{name}.mlir") for name, text in TEXTS.items()}
     out["hand-built"] = hand_built()
     return out
@@ -224,7 +220,7 @@ def test_every_program_has_loops() -> None:
 @pytest.mark.parametrize("printer", [print_custom, print_generic], ids=["custom", "generic"])
 @pytest.mark.parametrize("name", NAMES)
 def test_printed_loops_read_back_as_the_same_program(
-    name: str, printer: Callable[[Program], str]
+    name: str, printer: Callable[[CheckedProgram], str]
 ) -> None:
     program = PROGRAMS[name]
     text = printer(program)
@@ -368,7 +364,7 @@ def test_canonical_form_tells_loop_programs_apart() -> None:
         hand_built(ubs=(3, 6)),
         looped(base, base.tasks, (t1, loop(outer, outer.body, step=2))),
         # the same tasks, no loop
-        Program(base.file, base.memrefs, base.targets, base.tasks),
+        checked(Program(base.file, base.memrefs, base.targets, base.tasks)),
         # a task moved out of its loop
         looped(base, base.tasks, (t1, loop(outer, (inner,)), t2)),
         # the inner loop beside the outer one instead of inside it

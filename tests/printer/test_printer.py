@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from irb import Body, c, checked, memref, target, task, v
 from markers import needs_mlir_opt
 
 from avial2c.check.checker import check_program
@@ -36,19 +37,15 @@ from avial2c.ir import (
     I64,
     INDEX,
     Block,
+    CheckedProgram,
     Const,
-    MemRefType,
     Op,
     Operand,
     Program,
     ScalarType,
     Target,
-    TargetType,
     Task,
-    TaskType,
-    Type,
     Value,
-    make_attrs,
 )
 from avial2c.ops import CMPF_PREDICATES, CMPI_PREDICATES
 from avial2c.printer.canonical import canonical, programs_equal
@@ -62,62 +59,10 @@ MLIR_OPT = "mlir-opt-22"
 
 
 # --------------------------------------------------------------------------
-# Building checked programs by hand
+# Building checked programs by hand (tests/support/irb.py), through the checker
 
 
-def memref(shape: tuple[int, ...], elem: ScalarType, space: str | None = None) -> MemRefType:
-    return MemRefType(shape, elem, space)
-
-
-@dataclass
-class Body:
-    """Appends ops to a block; each method returns the op's result(s)."""
-
-    ops: list[Op] = field(default_factory=list)
-
-    def add(
-        self,
-        name: str,
-        operands: tuple[Operand, ...] = (),
-        results: tuple[Value, ...] = (),
-        regions: tuple[Block, ...] = (),
-    ) -> tuple[Value, ...]:
-        self.ops.append(Op(name, operands, results, (), regions))
-        return results
-
-    def op(self, name: str, result: Value, *operands: Operand, **attrs: str) -> Value:
-        self.ops.append(Op(name, operands, (result,), make_attrs(**attrs)))
-        return result
-
-    def block(self, *args: Value) -> Block:
-        return Block(args, tuple(self.ops))
-
-
-def v(name: str, t: Type) -> Value:
-    return Value(name, t)
-
-
-def c(value: int | float, t: ScalarType) -> Const:
-    return Const(value, t)
-
-
-def task(
-    name: str,
-    target: Target,
-    reads: tuple[Value, ...],
-    writes: tuple[Value, ...],
-    body: Block,
-    rank: int | None = None,
-    display: str | None = None,
-) -> Task:
-    return Task(v(name, TaskType()), target, reads, writes, body, rank, display)
-
-
-def target(name: str, arch: str) -> Target:
-    return Target(v(name, TargetType()), arch)
-
-
-def seed_program(size: int = 20) -> Program:
+def seed_program(size: int = 20) -> CheckedProgram:
     """The checked seed program (examples/seed*.mlir)."""
     a, b, cc, d = (v(n, memref((size,), I32)) for n in "abcd")
     cpu, gpu = target("cpu", "x86_64"), target("gpu", "sm_90")
@@ -145,7 +90,7 @@ def seed_program(size: int = 20) -> Program:
     body.add("gpu.launch", sizes, (), (inner.block(*args),))
     task3 = task("task3", gpu, (cc, d), (d,), body.block())
     tasks = (cpu_task("task1", "arith.addi", cc), cpu_task("task2", "arith.muli", d), task3)
-    return Program("seed.mlir", (a, b, cc, d), (cpu, gpu), tasks)
+    return checked(Program("seed.mlir", (a, b, cc, d), (cpu, gpu), tasks))
 
 
 @dataclass
@@ -158,13 +103,13 @@ class Sink:
     s: Value = field(default_factory=lambda: v("s", memref((), F32)))
     m: Value = field(default_factory=lambda: v("m", memref((8, 8), I1)))
 
-    def program(self) -> Program:
+    def program(self) -> CheckedProgram:
         cpu, gpu = target("cpu", "x86_64"), target("gpu", "sm_80")
         memrefs = (self.a, self.f, self.d, self.s, self.m)
         t1 = task("k", cpu, (), memrefs, self.cpu_body(), rank=1, display='odd "name"\n')
         t2 = task("g", gpu, (), (self.a,), self.gpu_body(), rank=0)
         t3 = task("e", cpu, (self.a,), (self.d,), self.control_body())
-        return Program("sink.mlir", memrefs, (cpu, gpu), (t1, t2, t3), func_name="sink")
+        return checked(Program("sink.mlir", memrefs, (cpu, gpu), (t1, t2, t3), func_name="sink"))
 
     def cpu_body(self) -> Block:
         body = Body()
@@ -334,11 +279,11 @@ class Sink:
         body.add("scf.while", (), (), (before.block(), after.block()))
 
 
-def sink_program() -> Program:
+def sink_program() -> CheckedProgram:
     return Sink().program()
 
 
-def renamed(program: Program, rename: dict[str, str] | None = None) -> Program:
+def renamed(program: CheckedProgram, rename: dict[str, str] | None = None) -> CheckedProgram:
     """PROGRAM with fresh Values, named by RENAME (default: every name prefixed)."""
     values: dict[Value, Value] = {}
 
@@ -367,13 +312,15 @@ def renamed(program: Program, rename: dict[str, str] | None = None) -> Program:
              tuple(new(m) for m in t.writes), block(t.body), t.rank, t.display_name)
         for t in program.tasks
     )  # fmt: skip
-    return Program("other.mlir", memrefs, tuple(targets.values()), tasks, func_name="other")
+    return checked(
+        Program("other.mlir", memrefs, tuple(targets.values()), tasks, func_name="other")
+    )
 
 
 ODD_NAMES = {"x": "1x", "p": "", "a": "a.b$c-d", "i": "c0", "acc": "%", "val": "sh"}
 
 
-def hand_built() -> list[Program]:
+def hand_built() -> list[CheckedProgram]:
     return [seed_program(), sink_program(), renamed(sink_program(), ODD_NAMES)]
 
 
@@ -459,7 +406,7 @@ def rewrite_line(line: str, types: dict[str, str]) -> str:
 # Front end (parser + checker)
 
 
-def front_end(text: str, name: str = "printed.mlir") -> Program:
+def front_end(text: str, name: str = "printed.mlir") -> CheckedProgram:
     engine = DiagnosticEngine(source=text)
     program = check_program(parse_program(text, name), engine)
     assert not engine.has_errors, engine.render() + "\n" + text
@@ -469,7 +416,7 @@ def front_end(text: str, name: str = "printed.mlir") -> Program:
 EXAMPLE_NAMES = sorted(p.name for p in EXAMPLES.glob("*.mlir"))
 
 
-def example(name: str) -> Program:
+def example(name: str) -> CheckedProgram:
     return front_end((EXAMPLES / name).read_text(), str(EXAMPLES / name))
 
 
@@ -493,14 +440,14 @@ def test_custom_seed_is_the_typed_example() -> None:
 
 @needs_mlir_opt
 @pytest.mark.parametrize("program", hand_built(), ids=HAND_IDS)
-def test_mlir_opt_prints_the_generic_form_back_unchanged(program: Program) -> None:
+def test_mlir_opt_prints_the_generic_form_back_unchanged(program: CheckedProgram) -> None:
     text = print_generic(program)
     assert mlir_opt(text, "--mlir-print-op-generic") == text
 
 
 @needs_mlir_opt
 @pytest.mark.parametrize("program", hand_built(), ids=HAND_IDS)
-def test_custom_form_means_the_same_as_generic_form_to_mlir_opt(program: Program) -> None:
+def test_custom_form_means_the_same_as_generic_form_to_mlir_opt(program: CheckedProgram) -> None:
     mixed = custom_to_mlir(print_custom(program))
     assert mlir_opt(mixed, "--mlir-print-op-generic") == print_generic(program)
 
@@ -636,7 +583,7 @@ def test_escaped_strings_read_back_as_themselves(text: str) -> None:
 
 
 @pytest.mark.parametrize("make", [seed_program, sink_program], ids=HAND_IDS[:2])
-def test_printing_is_deterministic(make: Callable[[], Program]) -> None:
+def test_printing_is_deterministic(make: Callable[[], CheckedProgram]) -> None:
     one, two = make(), make()
     for printer in (print_custom, print_generic, canonical):
         assert printer(one) == printer(one) == printer(two)
@@ -658,7 +605,10 @@ def test_canonical_shows_constants_inline_and_task_details() -> None:
     assert 'target %v4 arch "x86_64"' in text
 
 
-def changed(program: Program, **kw: object) -> Program:
+def changed(
+    program: CheckedProgram, targets: tuple[Target, ...] | None = None, **kw: object
+) -> CheckedProgram:
+    """PROGRAM with its first task's fields KW (and the TARGETS given), checked."""
     task0 = program.tasks[0]
     fields = {
         "value": task0.value, "target": task0.target, "reads": task0.reads,
@@ -667,7 +617,8 @@ def changed(program: Program, **kw: object) -> Program:
     }  # fmt: skip
     fields.update(kw)
     new = Task(**fields)  # type: ignore[arg-type]
-    return Program(program.file, program.memrefs, program.targets, (new, *program.tasks[1:]))
+    targets = program.targets if targets is None else targets
+    return checked(Program(program.file, program.memrefs, targets, (new, *program.tasks[1:])))
 
 
 def test_canonical_tells_different_programs_apart() -> None:
@@ -676,22 +627,25 @@ def test_canonical_tells_different_programs_apart() -> None:
     variants = [
         changed(base, rank=2),
         changed(base, display_name="first"),
-        changed(base, reads=t0.reads[:1]),
-        changed(base, target=base.targets[1]),
+        changed(base, reads=(*t0.reads, base.memrefs[3])),
         changed(base, body=Block((), ())),
     ]
     for variant in variants:
         assert not programs_equal(base, variant)
     assert not programs_equal(base, seed_program(21))
+    # The same targets, the first task on the other CPU one.
+    spare = target("spare", "x86_64")
+    two_cpus = changed(base, targets=(*base.targets, spare))
+    assert not programs_equal(two_cpus, changed(two_cpus, target=two_cpus.targets[2]))
 
 
 def test_canonical_distinguishes_float_constants_bitwise() -> None:
-    def one(value: float) -> Program:
+    def one(value: float) -> CheckedProgram:
         body = Body()
         m = v("m", memref((1,), F64))
         body.add("memref.store", (c(value, F64), m, c(0, INDEX)))
         cpu = target("cpu", "cpu")
-        return Program("x", (m,), (cpu,), (task("t", cpu, (), (m,), body.block()),))
+        return checked(Program("x", (m,), (cpu,), (task("t", cpu, (), (m,), body.block()),)))
 
     assert not programs_equal(one(0.0), one(-0.0))
     assert programs_equal(one(0.1), one(0.1))
@@ -703,12 +657,12 @@ def test_canonical_distinguishes_float_constants_bitwise() -> None:
 
 
 @pytest.mark.parametrize("program", hand_built(), ids=HAND_IDS)
-def test_custom_form_of_hand_built_programs_reparses_equal(program: Program) -> None:
+def test_custom_form_of_hand_built_programs_reparses_equal(program: CheckedProgram) -> None:
     assert canonical(front_end(print_custom(program))) == canonical(program)
 
 
 @pytest.mark.parametrize("program", hand_built(), ids=HAND_IDS)
-def test_generic_form_of_hand_built_programs_reparses_equal(program: Program) -> None:
+def test_generic_form_of_hand_built_programs_reparses_equal(program: CheckedProgram) -> None:
     assert canonical(front_end(print_generic(program))) == canonical(program)
 
 
@@ -780,8 +734,10 @@ def test_constants_round_trip_through_both_forms(
         memrefs.append(m)
         body.add("memref.store", (c(value, t), m, c(k, INDEX)))
     cpu = target("cpu", "x86_64")
-    program = Program(
-        "c.mlir", tuple(memrefs), (cpu,), (task("t", cpu, (), tuple(memrefs), body.block()),)
+    program = checked(
+        Program(
+            "c.mlir", tuple(memrefs), (cpu,), (task("t", cpu, (), tuple(memrefs), body.block()),)
+        )
     )
     for printer in (print_custom, print_generic):
         assert canonical(front_end(printer(program))) == canonical(program)
@@ -789,7 +745,9 @@ def test_constants_round_trip_through_both_forms(
 
 def test_function_names_that_are_not_bare_identifiers_are_quoted() -> None:
     seed = seed_program()
-    program = Program(seed.file, seed.memrefs, seed.targets, seed.tasks, func_name="my func")
+    program = checked(
+        Program(seed.file, seed.memrefs, seed.targets, seed.tasks, func_name="my func")
+    )
     text = print_custom(program)
     assert text.startswith('func.func @"my func"(%a: memref<20xi32>')
     assert front_end(text).func_name == "my func"

@@ -26,7 +26,7 @@ from avial2c.codegen.views import GeneratedSources
 from avial2c.diagnostics import DiagnosticEngine
 from avial2c.frontend.parse import parse_program
 from avial2c.interp.run import interpret
-from avial2c.ir import MemRefType, Program, walk_ops
+from avial2c.ir import CheckedProgram, MemRefType, walk_ops
 from avial2c.npyio import numpy_dtype, written_memrefs
 from avial2c.plan.schedule import make_schedule
 
@@ -48,7 +48,7 @@ def mpi_env() -> dict[str, str]:
     return env
 
 
-def check_text(text: str, name: str = "unit.mlir") -> Program:
+def check_text(text: str, name: str = "unit.mlir") -> CheckedProgram:
     """The checked program of TEXT (named NAME in diagnostics); errors fail the test."""
     engine = DiagnosticEngine(source=text)
     program = check_program(parse_program(text, name), engine)
@@ -56,7 +56,7 @@ def check_text(text: str, name: str = "unit.mlir") -> Program:
     return program
 
 
-def load(path: Path) -> Program:
+def load(path: Path) -> CheckedProgram:
     return check_text(path.read_text(), str(path))
 
 
@@ -65,7 +65,7 @@ def gpu_examples() -> list[Path]:
     return [p for p in sorted(EXAMPLES.glob("*.mlir")) if has_gpu_tasks(load(p))]
 
 
-def random_inputs(program: Program, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def random_inputs(program: CheckedProgram, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Random contents for every schedule memref, over the full range of small types."""
     out: dict[str, np.ndarray] = {}
     for m in program.memrefs:
@@ -95,7 +95,7 @@ def write_inputs(inputs: dict[str, np.ndarray], where: Path) -> list[str]:
     return args
 
 
-def has_reductions(program: Program) -> bool:
+def has_reductions(program: CheckedProgram) -> bool:
     return any(op.name == "scf.reduce" for t in program.tasks for op in walk_ops(t.body))
 
 
@@ -134,7 +134,7 @@ def runtime_library(extra_cflags: Sequence[str] = ()) -> Path:
 
 
 def build_example(
-    program: Program,
+    program: CheckedProgram,
     out_dir: Path,
     sync: str,
     gpu: str = "emulate",
@@ -156,7 +156,7 @@ def build_example(
 
 
 def assert_same_memrefs(
-    program: Program, got_dir: Path, expected: dict[str, np.ndarray], context: str
+    program: CheckedProgram, got_dir: Path, expected: dict[str, np.ndarray], context: str
 ) -> None:
     reordered = has_reductions(program)
     for name in written_memrefs(program):
@@ -174,12 +174,12 @@ def assert_same_memrefs(
             np.testing.assert_array_equal(got, want, err_msg=f"{context}: %{name}")
 
 
-def expected_outputs(program: Program, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def expected_outputs(program: CheckedProgram, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return interpret(program, inputs)
 
 
 def check_runs(
-    program: Program,
+    program: CheckedProgram,
     work: Path,
     rng: np.random.Generator,
     cases: Sequence[tuple[str, int]],
@@ -202,7 +202,7 @@ def check_runs(
 
 
 def generate(
-    program: Program, sync: str = "barrier", gpu: str = "emulate", compact: bool | None = None
+    program: CheckedProgram, sync: str = "barrier", gpu: str = "emulate", compact: bool | None = None
 ) -> GeneratedSources:
     """The generated sources of PROGRAM (checked) with its schedule for SYNC."""
     return codegen_c.generate(program, make_schedule(program, sync), gpu, compact)

@@ -28,8 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from irb import checked
 
-from avial2c.ir import MemRefType, Program, ScalarType, Task, Value, is_gpu_arch, walk_ops
+from avial2c.ir import (
+    CheckedProgram,
+    MemRefType,
+    Program,
+    ScalarType,
+    Task,
+    Value,
+    is_gpu_arch,
+    walk_ops,
+)
 from avial2c.npyio import default_value, numpy_dtype
 from avial2c.printer.common import literal, task_constants
 from avial2c.printer.custom import CustomPrinter
@@ -101,10 +111,12 @@ def oracle_tasks(program: Program) -> list[Task]:
     ]  # fmt: skip
 
 
-def sub_program(program: Program, task: Task) -> Program:
-    """PROGRAM reduced to TASK alone (same memrefs and targets)."""
-    return Program(
-        program.file, program.memrefs, program.targets, (task,), program.span, program.func_name
+def sub_program(program: CheckedProgram, task: Task) -> CheckedProgram:
+    """PROGRAM reduced to TASK alone (same memrefs and targets), checked."""
+    return checked(
+        Program(
+            program.file, program.memrefs, program.targets, (task,), program.span, program.func_name
+        )
     )
 
 
@@ -117,7 +129,7 @@ def touched_memrefs(program: Program, task: Task) -> list[Value]:
 
 def memref_type(m: Value) -> MemRefType:
     if not isinstance(m.type, MemRefType):
-        raise ValueError(f"memref '%{m.name}' has no type")
+        raise ValueError(f"'%{m.name}' is not a memref")
     return m.type
 
 

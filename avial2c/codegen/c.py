@@ -487,6 +487,7 @@ class Steps:
             barrier=level.barrier,
             ivs=tuple(self.ivs[n].var for n in loops),
             compact=self.compact,
+            ordered=level.ordered or "",
         )
 
     def final(self, fname: str) -> LevelView:

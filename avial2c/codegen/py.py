@@ -174,6 +174,7 @@ class PyLevel:
     barrier: bool
     local: dict[str, str]
     wait: str
+    ordered: str = ""  # --sync barrier without the barrier: why (StepLevel.ordered)
 
     @property
     def posts(self) -> bool:
@@ -487,6 +488,7 @@ class Levels:
             barrier=level.barrier,
             local=local,
             wait=f"transfers before level {n}",
+            ordered=level.ordered or "",
         )
 
     def level_loops(self, n: int) -> list[int]:

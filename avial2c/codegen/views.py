@@ -138,6 +138,7 @@ class LevelView:
     ivs: tuple[str, ...] = ()  # induction variables its tasks use: int64_t parameters
     loop: str = ""  # "in loop N" for a level in a time loop
     compact: bool = False  # its transfers are calls to post_moves (FileView.compact)
+    ordered: str = ""  # --sync barrier without the barrier: why (StepLevel.ordered)
 
     @property
     def params(self) -> str:

@@ -160,6 +160,8 @@ def level_lines(plan: Plan, level: Level) -> list[str]:
         lines += task_lines(plan.tasks[k], est.tasks[k] if est is not None else None)
     if level.barrier:
         lines.append(f"  barrier: MPI_Barrier after level {level.index}")
+    elif level.ordered is not None:
+        lines.append(f"  no barrier: {level.ordered}")
     else:
         lines.append("  no barrier (sync p2p: the transfers alone order the work)")
     return [*lines, ""]

@@ -128,6 +128,7 @@ class Level:
     # A level in a loop: the transfers of its later runs where they differ
     # from the first, each set with how many runs post it, in order.
     later: tuple[tuple[tuple[Transfer, ...], int], ...] = ()
+    ordered: str | None = None  # --sync barrier without its barrier: why (StepLevel.ordered)
 
 
 @dataclass(frozen=True)
@@ -454,15 +455,20 @@ class Clock:
             start = max(self.now[t.src], self.now[t.dst])
             self.now[t.src] = self.now[t.dst] = start + self.machine.transfer_time(t.nbytes)
 
-    def level(self, transfers: Sequence[Transfer], group: Sequence[int]) -> None:
+    def level(
+        self, transfers: Sequence[Transfer], group: Sequence[int], barrier: bool | None = None
+    ) -> None:
+        """Transfers, then the tasks of GROUP; then the barrier when BARRIER
+        (default: the sync mode's)."""
         self.transfers(transfers)
+        barrier = self.barrier if barrier is None else barrier
         for k in group:
             task = self.tasks[k]
             for q in task.ranks:
                 spent = self.task_time(task, q)
                 self.now[q] += spent
                 self.busy[q] += spent
-        if self.barrier:
+        if barrier:
             hops = max(1, (len(self.now) - 1).bit_length())
             top = max(self.now) + self.machine.latency * hops
             self.now = [top] * len(self.now)
@@ -526,7 +532,7 @@ class Run:
         self.replay.owners.phase()
         transfers = self.replay.level(n, step.fetches, step.tasks)
         self.runs.append(LevelRun(n, transfers, 1))
-        self.clock.level(transfers, step.tasks)
+        self.clock.level(transfers, step.tasks, step.barrier)
         if self.device is not None:
             for t in transfers:
                 self.device.transfer(t, n)
@@ -568,10 +574,10 @@ class Run:
             if r.level == step.index:
                 variants[r.transfers] = variants.get(r.transfers, 0) + r.count
         if not variants:
-            return Level(step.index, step.tasks, (), step.barrier, 0)
+            return Level(step.index, step.tasks, (), step.barrier, 0, ordered=step.ordered)
         (first, n), *rest = variants.items()
         return Level(step.index, step.tasks, first, step.barrier, n + sum(c for _, c in rest),
-                     tuple(rest))  # fmt: skip
+                     tuple(rest), step.ordered)  # fmt: skip
 
     def gathered(self, final: Sequence[Transfer]) -> None:
         end = len(self.schedule.levels)

@@ -194,6 +194,9 @@ class StepLevel:
     tasks: tuple[int, ...]  # task indices, program order
     fetches: tuple[Fetch, ...]  # asked for before the level runs, in this order
     barrier: bool  # MPI_Barrier after the level
+    # --sync barrier without the barrier: why the next level's messages already
+    # keep its ranks from starting before this level's ranks are done.
+    ordered: str | None = None
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,8 @@ def make_schedule(
     steps = tuple(
         StepLevel(n, group, fetches[n], sync == "barrier") for n, group in enumerate(groups)
     )
+    if sync == "barrier":
+        steps = needed_barriers(steps, tasks, shape.order)
     loops = tuple(replace(lp, head=holders.heads.get(lp.index, ())) for lp in shape.loops)
     return Schedule(
         program.file,
@@ -304,6 +309,72 @@ def make_schedule(
         machine.source if placement == "heft" and machine is not None else None,
         None,
         program.transformed,
+    )
+
+
+def needed_barriers(
+    steps: tuple[StepLevel, ...], tasks: Sequence[TaskInfo], order: Sequence[int | LoopStep]
+) -> tuple[StepLevel, ...]:
+    """--sync barrier: STEPS without the barriers that messages make redundant.
+
+    The barrier after level n keeps every rank from starting the tasks of the
+    level that follows before every rank has finished level n.  When level m
+    always follows n (both in one straight run of levels: no loop starts or
+    ends between them) and, for every task t of n and t2 of m, t and t2 share
+    a placement slot (one rank, for any number of ranks) or t2 needs a memref
+    t wrote (so a rank running t2 receives a message that the rank of t posts
+    only after finishing level n), then every rank with work in m waits for
+    every rank with work in n anyway, for any number of ranks: the barrier
+    is dropped.  A level with a split task keeps it (its blocks' ranks need
+    not all send), as does the last level, the ends of loop bodies and the
+    levels before a loop."""
+    pairs: list[tuple[int, int]] = []
+
+    def walk(seq: Sequence[int | LoopStep]) -> None:
+        before: int | None = None
+        for step in seq:
+            if isinstance(step, LoopStep):
+                walk(step.body)
+                before = None
+                continue
+            if before is not None:
+                pairs.append((before, step))
+            before = step
+
+    walk(order or range(len(steps)))
+    out = list(steps)
+    for n, m in pairs:
+        why = ordered_by_messages(steps[n], steps[m], tasks)
+        if why is not None:
+            out[n] = replace(steps[n], barrier=False, ordered=why)
+    return tuple(out)
+
+
+def ordered_by_messages(
+    level: StepLevel, after: StepLevel, tasks: Sequence[TaskInfo]
+) -> str | None:
+    """Why AFTER's ranks cannot start before LEVEL's ranks finish, for any
+    number of ranks, or None when that is not sure (needed_barriers)."""
+    first = [tasks[k] for k in level.tasks]
+    if any(t.split is not None for t in first):
+        return None
+    # (writer, ("task", k)): every rank with rows of split task k receives
+    # from the writer's rank; (writer, ("slot", s)): the rank of slot s does.
+    received = {
+        (f.writer, ("task", f.task) if f.split is not None else ("slot", f.slot))
+        for f in after.fetches
+        if f.task is not None
+    }
+    for t2 in (tasks[k] for k in after.tasks):
+        for t in first:
+            if t2.split is not None:
+                if (t.index, ("task", t2.index)) not in received:
+                    return None
+            elif t.slot != t2.slot and (t.index, ("slot", t2.slot)) not in received:
+                return None
+    return (
+        f"each task of level {after.index} shares a rank with, or receives a memref from, "
+        f"each task of level {level.index}, so the messages order the two levels"
     )
 
 

@@ -12,7 +12,8 @@
  * says whether it moves and from which rank, and the two ranks concerned
  * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
  * transfers of `avial2c examples/jacobi_split.mlir --emit plan --ranks N`.
- * --sync barrier: an MPI_Barrier ends each level.
+ * --sync barrier: an MPI_Barrier ends each level whose next level's messages
+ * do not already order it.
  *
  * Build with the runtime (never -ffast-math; -ffp-contract=off keeps every
  * float operation rounded as written, so results match the reference

@@ -12,7 +12,8 @@
  * says whether it moves and from which rank, and the two ranks concerned
  * post the MPI_Irecv/MPI_Isend written there.  These are exactly the
  * transfers of `avial2c examples/select_math.mlir --emit plan --ranks N`.
- * --sync barrier: an MPI_Barrier ends each level.
+ * --sync barrier: an MPI_Barrier ends each level whose next level's messages
+ * do not already order it.
  * --gpu emulate: GPU tasks run their gpu.launch as loop nests on the CPU, on
  * emulated device copies that move exactly like the CUDA build's.
  *

@@ -13,7 +13,8 @@
 # post the comm.Irecv/comm.Isend written there.  These are exactly the
 # transfers of `avial2c examples/gpu_chain.mlir --emit plan --ranks N`, and
 # of the C program.
-# --sync barrier: comm.Barrier() ends each level.
+# --sync barrier: comm.Barrier() ends each level whose next level's messages
+# do not already order it.
 # --gpu emulate: GPU tasks run on the CPU, on device copies kept in separate
 # arrays (pyrt.DeviceCopies, the twin of runtime_c/av_device.c), which move
 # exactly as the CUDA program's do: a GPU task's reads are copied to the
@@ -103,9 +104,7 @@ def level0(ctx, own):
         with ctx.span("task", "scale"):
             task_scale(ctx)
     own.wrote("y", 0, 0, 4000)  # %y is now valid only on the rank of scale
-    # --sync barrier: no rank starts the next level before every rank has finished this one.
-    with ctx.span("barrier", "end of level 0"):
-        comm.Barrier()
+    # --sync barrier, but no Barrier(): each task of level 1 shares a rank with, or receives a memref from, each task of level 0, so the messages order the two levels.
 
 
 # ---- level 1: shift ----
@@ -116,9 +115,7 @@ def level1(ctx, own):
         with ctx.span("task", "shift"):
             task_shift(ctx)
     own.wrote("z", 0, 0, 4000)  # %z is now valid only on the rank of shift
-    # --sync barrier: no rank starts the next level before every rank has finished this one.
-    with ctx.span("barrier", "end of level 1"):
-        comm.Barrier()
+    # --sync barrier, but no Barrier(): each task of level 2 shares a rank with, or receives a memref from, each task of level 1, so the messages order the two levels.
 
 
 # ---- level 2: mix ----
@@ -130,9 +127,7 @@ def level2(ctx, own):
         with ctx.span("task", "mix"):
             task_mix(ctx)
     own.wrote("w", 0, 0, 4000)  # %w is now valid only on the rank of mix
-    # --sync barrier: no rank starts the next level before every rank has finished this one.
-    with ctx.span("barrier", "end of level 2"):
-        comm.Barrier()
+    # --sync barrier, but no Barrier(): each task of level 3 shares a rank with, or receives a memref from, each task of level 2, so the messages order the two levels.
 
 
 # ---- level 3: total ----

@@ -13,7 +13,8 @@
 # post the comm.Irecv/comm.Isend written there.  These are exactly the
 # transfers of `avial2c examples/jacobi_loop.mlir --emit plan --ranks N`, and
 # of the C program.
-# --sync barrier: comm.Barrier() ends each level.
+# --sync barrier: comm.Barrier() ends each level whose next level's messages
+# do not already order it.
 #
 # Task bodies: one elementwise scf.parallel or gpu.launch becomes NumPy
 # operations on slices, with the interpreter's results bit for bit; any

@@ -52,7 +52,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -748,8 +748,9 @@ class Bodies:
         found = self._compiled.get((k, split))
         if found is None:
             task = self.program.tasks[k]
-            body = split_body(task, self._rows) if split else task.body
-            found = (TaskCompiler(task.value.name).block(body), constants(task))
+            if split:
+                task = replace(task, body=split_body(task, self._rows))
+            found = (TaskCompiler(task.value.name).block(task.body), constants(task))
             self._compiled[(k, split)] = found
         return found
 

@@ -143,7 +143,10 @@ def launcher_view(task: Task, tv: TaskView, file_names: Namer) -> LauncherView:
     for k, launch in enumerate(launches):
         wanted = f"{tv.fname}_kernel" if len(launches) == 1 else f"{tv.fname}_kernel{k}"
         kernel = kernel_view(task, launch, file_names.fresh(wanted), tv.device, tv.ivs)
-        kernels.append(replace(kernel, grid_x=tv.grid_x))
+        if tv.grid_x is not None:  # split by rows: the blocks of the rank's rows only
+            comment = f"{kernel.comment} at most; split by rows: the blocks of the rank's rows"
+            kernel = replace(kernel, grid_x=tv.grid_x, comment=comment)
+        kernels.append(kernel)
     passed = {a for k in kernels for a in k.args}
     return LauncherView(tv, tuple(kernels), tuple(name for _, name in tv.ivs if name not in passed))
 

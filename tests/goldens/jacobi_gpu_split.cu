@@ -29,7 +29,7 @@ enum {
     N_MEMREFS
 };
 
-/* sweep1: gpu.launch: grid 7x1x1 of blocks of 256x1x1 threads */
+/* sweep1: gpu.launch: grid 7x1x1 of blocks of 256x1x1 threads at most; split by rows: the blocks of the rank's rows */
 __global__ void task_sweep1_kernel(float *__restrict__ v, const float *__restrict__ u, int64_t row_lo, int64_t row_hi)
 {
     const int64_t bx = (int64_t)blockIdx.x;
@@ -75,13 +75,13 @@ extern "C" void task_sweep1(av_ctx *ctx, int64_t row_lo, int64_t row_hi)
 {
     float *v = (float *)av_dev_use_rows(ctx, MEM_V, AV_DEV_READ, "sweep1", row_lo, row_hi);  /* %v: partly overwritten: current contents needed */
     const float *u = (const float *)av_dev_use_rows(ctx, MEM_U, AV_DEV_READ, "sweep1", row_lo - 1, row_hi + 1);  /* %u: read */
-    /* gpu.launch: grid 7x1x1 of blocks of 256x1x1 threads */
+    /* gpu.launch: grid 7x1x1 of blocks of 256x1x1 threads at most; split by rows: the blocks of the rank's rows */
     task_sweep1_kernel<<<dim3((unsigned)(((row_hi - row_lo) * 40 + 255) / 256), 1, 1), dim3(256, 1, 1)>>>(v, u, row_lo, row_hi);
     AV_CUDA_LAUNCH_CHECK("sweep1");
     av_dev_wrote_rows(ctx, MEM_V, row_lo, row_hi);  /* only the device copy of the block's rows is current now */
 }
 
-/* sweep2: gpu.launch: grid 7x1x1 of blocks of 256x1x1 threads */
+/* sweep2: gpu.launch: grid 7x1x1 of blocks of 256x1x1 threads at most; split by rows: the blocks of the rank's rows */
 __global__ void task_sweep2_kernel(float *__restrict__ u, const float *__restrict__ v, int64_t row_lo, int64_t row_hi)
 {
     const int64_t bx = (int64_t)blockIdx.x;
@@ -127,7 +127,7 @@ extern "C" void task_sweep2(av_ctx *ctx, int64_t row_lo, int64_t row_hi)
 {
     float *u = (float *)av_dev_use_rows(ctx, MEM_U, AV_DEV_READ, "sweep2", row_lo, row_hi);  /* %u: partly overwritten: current contents needed */
     const float *v = (const float *)av_dev_use_rows(ctx, MEM_V, AV_DEV_READ, "sweep2", row_lo - 1, row_hi + 1);  /* %v: read */
-    /* gpu.launch: grid 7x1x1 of blocks of 256x1x1 threads */
+    /* gpu.launch: grid 7x1x1 of blocks of 256x1x1 threads at most; split by rows: the blocks of the rank's rows */
     task_sweep2_kernel<<<dim3((unsigned)(((row_hi - row_lo) * 40 + 255) / 256), 1, 1), dim3(256, 1, 1)>>>(u, v, row_lo, row_hi);
     AV_CUDA_LAUNCH_CHECK("sweep2");
     av_dev_wrote_rows(ctx, MEM_U, row_lo, row_hi);  /* only the device copy of the block's rows is current now */

@@ -75,6 +75,10 @@ class DeviceAllocation:
     def __int__(self) -> int:
         return self.address
 
+    def free(self) -> None:
+        self.freed = True
+        log(call="free", bytes=len(self.data))
+
 
 def _at(pointer: DeviceAllocation | int) -> tuple[DeviceAllocation, int]:
     """The allocation a device pointer points into, and its offset there."""
@@ -86,10 +90,6 @@ def _at(pointer: DeviceAllocation | int) -> tuple[DeviceAllocation, int]:
                 raise LogicError("a copy to or from a freed allocation")
             return a, pointer - a.address
     raise LogicError(f"no allocation at device address {pointer}")
-
-    def free(self) -> None:
-        self.freed = True
-        log(call="free", bytes=len(self.data))
 
 
 def mem_alloc(nbytes: int) -> DeviceAllocation:

@@ -52,13 +52,15 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from avial2c.check.checker import check_program
+from avial2c.check.split import row_split
 from avial2c.diagnostics import CompileError, DiagnosticEngine
 from avial2c.frontend.parse import parse_program
 from avial2c.interp.base import CBlock, InterpError
@@ -74,6 +76,7 @@ from avial2c.ir import (
     ScalarType,
     Task,
     Value,
+    is_gpu_arch,
     schedule_ivs,
 )
 from avial2c.npyio import (
@@ -85,7 +88,9 @@ from avial2c.npyio import (
     write_outputs,
 )
 from avial2c.plan.owners import Owners, block
+from avial2c.plan.plan import stale_runs
 from avial2c.resources import RUNTIME
+from avial2c.transforms.split_launch import split_launch
 
 __all__ = [
     "OVERWRITE",
@@ -463,6 +468,17 @@ _running: list[Context] = []  # the running program's context, for run()'s messa
 # How a GPU task uses a memref (AV_DEV_READ, AV_DEV_OVERWRITE).
 READ, OVERWRITE = 1, 2
 
+Rows = tuple[int, int] | None  # rows [lo, hi) of a copy; None: the whole memref
+
+
+def rows_of(a: np.ndarray) -> int:
+    """Rows of an array (dimension 0; a 0-d array has one)."""
+    return int(a.shape[0]) if a.ndim else 1
+
+
+def row_bytes(a: np.ndarray) -> int:
+    return a.nbytes // rows_of(a) if rows_of(a) else 0
+
 
 class DeviceError(Exception):
     """No usable device, or pycuda missing; the message names what was being done."""
@@ -481,11 +497,17 @@ class EmulatedDevice:
     def alloc(self, host: np.ndarray, what: str) -> Any:
         return np.zeros_like(host)
 
-    def to_device(self, dev: Any, host: np.ndarray, what: str) -> None:
-        dev[...] = host
+    def to_device(self, dev: Any, host: np.ndarray, what: str, rows: Rows = None) -> None:
+        if rows is None:
+            dev[...] = host
+        else:
+            dev[rows[0] : rows[1]] = host[rows[0] : rows[1]]
 
-    def to_host(self, host: np.ndarray, dev: Any, what: str) -> None:
-        host[...] = dev
+    def to_host(self, host: np.ndarray, dev: Any, what: str, rows: Rows = None) -> None:
+        if rows is None:
+            host[...] = dev
+        else:
+            host[rows[0] : rows[1]] = dev[rows[0] : rows[1]]
 
     def release(self, dev: Any) -> None:
         pass
@@ -523,11 +545,17 @@ class CudaDevice:
     def alloc(self, host: np.ndarray, what: str) -> Any:
         return self.drv.mem_alloc(max(host.nbytes, 1))
 
-    def to_device(self, dev: Any, host: np.ndarray, what: str) -> None:
-        self.drv.memcpy_htod(dev, host)
+    def to_device(self, dev: Any, host: np.ndarray, what: str, rows: Rows = None) -> None:
+        if rows is None:
+            self.drv.memcpy_htod(dev, host)
+        else:  # rows [lo, hi): at their offset in the device copy
+            self.drv.memcpy_htod(int(dev) + rows[0] * row_bytes(host), host[rows[0] : rows[1]])
 
-    def to_host(self, host: np.ndarray, dev: Any, what: str) -> None:
-        self.drv.memcpy_dtoh(host, dev)
+    def to_host(self, host: np.ndarray, dev: Any, what: str, rows: Rows = None) -> None:
+        if rows is None:
+            self.drv.memcpy_dtoh(host, dev)
+        else:
+            self.drv.memcpy_dtoh(host[rows[0] : rows[1]], int(dev) + rows[0] * row_bytes(host))
 
     def release(self, dev: Any) -> None:
         dev.free()
@@ -555,8 +583,9 @@ class DeviceCopies:
         self.ops = ops
         n = len(ctx.mem)
         self.ptr: list[Any] = [None] * n
-        self.host_ok = [True] * n
-        self.dev_ok = [False] * n
+        # Row by row (dimension 0), as in av_device.c: is each copy current?
+        self.host_ok = [np.ones(rows_of(a), dtype=bool) for a in ctx.mem]
+        self.dev_ok = [np.zeros(rows_of(a), dtype=bool) for a in ctx.mem]
         node = ctx.comm.Split_type(ctx.MPI.COMM_TYPE_SHARED, ctx.rank)
         self.local_rank: int = node.Get_rank()
         node.Free()
@@ -568,39 +597,57 @@ class DeviceCopies:
         if self.ctx.args.trace is not None:
             self.ctx.events.append(Event(name, cat, t0, self.ctx.now()))
 
-    def use(self, m: int, mode: int, task: str) -> Any:
-        """The device copy of memref M for TASK, current when MODE is READ."""
+    def span(self, m: int, lo: int, hi: int | None) -> tuple[int, int]:
+        """Rows [LO, HI) clipped to memref M's (HI None: to its last)."""
+        n = rows_of(self.ctx.mem[m])
+        hi = n if hi is None else min(hi, n)
+        return min(max(lo, 0), hi), hi
+
+    def part(self, m: int, s: int, e: int) -> Rows:
+        """Rows [S, E) of memref M for a copy: None when they are all its rows."""
+        return None if (s, e) == (0, rows_of(self.ctx.mem[m])) else (s, e)
+
+    def use(self, m: int, mode: int, task: str, lo: int = 0, hi: int | None = None) -> Any:
+        """The device copy of memref M for TASK, its rows [LO, HI) current when
+        MODE is READ (each run of stale ones copied from the host)."""
         if not self.selected:
             self.ops.select(self.local_rank, task)
             self.selected = True
         host = self.ctx.mem[m]
         if self.ptr[m] is None:
             self.ptr[m] = self.ops.alloc(host, task)
-        if mode == READ and not self.dev_ok[m]:
+        if mode != READ:
+            return self.ptr[m]
+        dev = self.ptr[m]
+        for s, e in stale_runs(self.dev_ok[m], *self.span(m, lo, hi)):
             name = f"%{self.ctx.memrefs[m].name} to the GPU for {task}"
-            dev = self.ptr[m]
-            self.copy(name, "h2d", lambda: self.ops.to_device(dev, host, name))
-            self.dev_ok[m] = True
-        return self.ptr[m]
+            rows = self.part(m, s, e)
+            self.copy(name, "h2d", partial(self.ops.to_device, dev, host, name, rows))
+            self.dev_ok[m][s:e] = True
+        return dev
 
-    def wrote(self, m: int) -> None:
-        """A GPU task's kernels wrote memref M: only the device copy is current."""
-        self.dev_ok[m] = True
-        self.host_ok[m] = False
+    def wrote(self, m: int, lo: int = 0, hi: int | None = None) -> None:
+        """A GPU task's kernels wrote rows [LO, HI) of memref M: only their
+        device copy is current."""
+        lo, hi = self.span(m, lo, hi)
+        self.dev_ok[m][lo:hi] = True
+        self.host_ok[m][lo:hi] = False
 
-    def host_use(self, m: int, why: str) -> None:
-        """Host code is about to use memref M: copy it back if a GPU task wrote it."""
-        if self.host_ok[m]:
-            return
-        name = f"%{self.ctx.memrefs[m].name} from the GPU for {why}"
+    def host_use(self, m: int, why: str, lo: int = 0, hi: int | None = None) -> None:
+        """Host code is about to use rows [LO, HI) of memref M: copy back each
+        run of them a GPU task wrote."""
         host, dev = self.ctx.mem[m], self.ptr[m]
-        self.copy(name, "d2h", lambda: self.ops.to_host(host, dev, name))
-        self.host_ok[m] = True
+        for s, e in stale_runs(self.host_ok[m], *self.span(m, lo, hi)):
+            name = f"%{self.ctx.memrefs[m].name} from the GPU for {why}"
+            rows = self.part(m, s, e)
+            self.copy(name, "d2h", partial(self.ops.to_host, host, dev, name, rows))
+            self.host_ok[m][s:e] = True
 
-    def host_wrote(self, m: int) -> None:
-        """Host code changed memref M: the device copy, if any, is stale."""
-        self.host_ok[m] = True
-        self.dev_ok[m] = False
+    def host_wrote(self, m: int, lo: int = 0, hi: int | None = None) -> None:
+        """Host code changed rows [LO, HI) of memref M: their device copy, if any, is stale."""
+        lo, hi = self.span(m, lo, hi)
+        self.host_ok[m][lo:hi] = True
+        self.dev_ok[m][lo:hi] = False
 
     def release(self) -> None:
         for dev in self.ptr:
@@ -701,8 +748,9 @@ class Bodies:
         found = self._compiled.get((k, split))
         if found is None:
             task = self.program.tasks[k]
-            body = split_body(task, self._rows) if split else task.body
-            found = (TaskCompiler(task.value.name).block(body), constants(task))
+            if split:
+                task = replace(task, body=split_body(task, self._rows))
+            found = (TaskCompiler(task.value.name).block(task.body), constants(task))
             self._compiled[(k, split)] = found
         return found
 
@@ -739,7 +787,10 @@ class Bodies:
 
 
 def split_body(task: Task, rows: tuple[Value, Value]) -> Block:
-    """TASK's body (one scf.parallel) running only rows [row_lo, row_hi) of its first dimension."""
+    """TASK's body (one scf.parallel) running only rows [row_lo, row_hi) of its
+    first dimension (a GPU task: its launch over those rows)."""
+    if is_gpu_arch(task.target.arch):
+        return split_launch(task, row_split(task), rows).body
     (par,) = task.body.ops
     n = len(par.regions[0].args)
     operands = list(par.operands)

@@ -16,6 +16,13 @@
  *     stale, and `av_host_wrote` after changing the host copy (a CPU task's
  *     write, an MPI receive), which makes the device copy stale.
  *
+ * The bits are kept row by row (dimension 0): a GPU task split by rows asks
+ * for the rows its block reads (`av_dev_use_rows`: its block and halo) and
+ * marks the rows it wrote (`av_dev_wrote_rows`); a receive makes only the
+ * rows it carries current on the host (`av_host_wrote_rows`) and a send
+ * copies only the rows it carries (`av_host_use_rows`).  Every copy is one
+ * contiguous run of stale rows.
+ *
  * So data stays on the device between consecutive GPU tasks on one rank
  * when no host code needs it in between; `avial2c FILE --emit plan --ranks N`
  * lists every copy this gives (its "GPU copies" section).
@@ -33,6 +40,7 @@
 #define AV_DEVICE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,15 +83,29 @@ void av_dev_setup(av_ctx *ctx, const av_dev_ops *ops);
  *  is AV_DEV_READ (copied from the host if it was stale there). */
 void *av_dev_use(av_ctx *ctx, int m, av_dev_mode mode, const char *task);
 
+/** av_dev_use for rows [lo, hi) of `m` only (clipped to its rows): each run
+ *  of them whose device copy is stale is copied from the host. */
+void *av_dev_use_rows(av_ctx *ctx, int m, av_dev_mode mode, const char *task, int64_t lo,
+                      int64_t hi);
+
 /** The kernels of a GPU task wrote memref `m`: only the device copy is current. */
 void av_dev_wrote(av_ctx *ctx, int m);
+
+/** The kernels wrote rows [lo, hi) of `m`: only their device copy is current. */
+void av_dev_wrote_rows(av_ctx *ctx, int m, int64_t lo, int64_t hi);
 
 /** Host code is about to use memref `m`: copies it from the device when
  *  the host copy is stale.  A no-op without device copies. */
 void av_host_use(av_ctx *ctx, int m, const char *why);
 
+/** av_host_use for rows [lo, hi) of `m` only. */
+void av_host_use_rows(av_ctx *ctx, int m, const char *why, int64_t lo, int64_t hi);
+
 /** Host code changed memref `m`: the device copy, if any, is stale. */
 void av_host_wrote(av_ctx *ctx, int m);
+
+/** Host code changed rows [lo, hi) of `m`: their device copy is stale. */
+void av_host_wrote_rows(av_ctx *ctx, int m, int64_t lo, int64_t hi);
 
 /** Frees every device copy and clears the hooks (av_finish calls it
  *  through `ctx->dev_release`). */

@@ -99,7 +99,8 @@ LONG_TESTS = {
     "printer/test_mlir_oracle.py::test_mlir_matches_c",
 }
 SEED_SPELLINGS = ("seed_generic", "seed_mlir_opt", "seed_typed", "seed_explicit_cpu")
-PY_KEPT = ("seed", "gpu_chain", "gpu_loop", "jacobi_split", "jacobi_loop", "split_then_whole")
+PY_KEPT = ("seed", "gpu_chain", "gpu_loop", "jacobi_split", "jacobi_loop", "split_then_whole",
+           "jacobi_gpu_split")
 PRINTED_KEPT = ("seed", "gpu_chain", "jacobi_loop", "reduction", "select_math", "split_broadcast")
 
 

@@ -304,6 +304,9 @@ class Translator:
     # A task split by rows: the C names of its first and last-plus-one row,
     # the bounds of the first dimension of its scf.parallel.
     row_bounds: tuple[str, str] | None = None
+    # A GPU task split by rows: the x grid size of its launch (a C expression;
+    # the launch's own is the most a block of rows needs).
+    grid_x: str | None = None
     # i1 values written into their one use as a C expression (see plan_folds).
     folds: set[Value] = field(default_factory=set)
     # False in the compact form of a large program (codegen.c.LARGE_PROGRAM):

@@ -41,7 +41,7 @@ from dataclasses import dataclass, replace
 from avial2c import __version__
 from avial2c.codegen.body import Translator, used_values
 from avial2c.codegen.cuda import cuda_source, gpu_archs
-from avial2c.codegen.emulate import emulate_launch
+from avial2c.codegen.emulate import LaunchShape, emulate_launch
 from avial2c.codegen.names import DTYPES, MPI_TYPES, Namer, storage_type
 from avial2c.codegen.render import environment
 from avial2c.codegen.views import (
@@ -57,8 +57,18 @@ from avial2c.codegen.views import (
     WroteView,
 )
 from avial2c.diagnostics import CompileError
-from avial2c.ir import CheckedProgram, MemRefType, Task, Value, is_gpu_arch, schedule_ivs, walk_ops
+from avial2c.ir import (
+    INDEX,
+    CheckedProgram,
+    MemRefType,
+    Task,
+    Value,
+    is_gpu_arch,
+    schedule_ivs,
+    walk_ops,
+)
 from avial2c.plan.schedule import Fetch, LoopStep, Schedule, TaskInfo
+from avial2c.transforms.split_launch import grid_x, split_launch
 
 GPU_MODES = ("emulate", "cuda")
 INT64_MAX = (1 << 63) - 1
@@ -324,13 +334,66 @@ def task_view(
     wrote = tuple(memrefs[m].enum for m in tp.writes if m in {d.memref for d in device})
     ctx_param = ("av_ctx *ctx", *iv_decls)
     ctx_arg = ("ctx", *(iv.var for iv in ivs))
+    split = GpuSplit.of(task, tp, namer) if tp.split is not None else None
+    if split is not None:
+        # Split by rows: the launch runs over the rank's block only; its kernels
+        # take the block's rows as they take a loop's induction variable.
+        task = split.task
+        names.update(split.params)
+        iv_params += split.params
+        ctx_param += tuple(f"int64_t {name}" for _, name in split.params)
+        ctx_arg += (f"{blk}.lo", f"{blk}.hi")
+        lo, hi = (name for _, name in split.params)
+        device = tuple(replace(d, rows=block_rows(tp, d.memref, lo, hi)) for d in device)
     if gpu == "cuda":
-        return TaskView(fname, comment, ctx_param, ctx_arg, (), (), device, wrote, in_cuda=True,
+        view = TaskView(fname, comment, ctx_param, ctx_arg, (), (), device, wrote, in_cuda=True,
                         label=tp.name, on_gpu=True, ivs=iv_params)  # fmt: skip
-    tr = Translator(namer, names, used_values(task.body), emulate_launch, ranges=ranges)
-    body = tuple(tr.block(task.body.ops, in_parallel=False))
-    return TaskView(fname, comment, ctx_param, ctx_arg, unused, body, device, wrote,
-                    label=tp.name, on_gpu=True, ivs=iv_params)  # fmt: skip
+    else:
+        tr = Translator(namer, names, used_values(task.body), emulate_launch, ranges=ranges)
+        tr.grid_x = split.grid if split is not None else None
+        body = tuple(tr.block(task.body.ops, in_parallel=False))
+        view = TaskView(fname, comment, ctx_param, ctx_arg, unused, body, device, wrote,
+                        label=tp.name, on_gpu=True, ivs=iv_params)  # fmt: skip
+    if split is None:
+        return view
+    return replace(view, wrote_rows=split.rows, launched=task, grid_x=split.grid)
+
+
+@dataclass(frozen=True)
+class GpuSplit:
+    """A GPU task split by rows, in its task function: the rows of the rank's
+    block (parameters), its launch over them, and the launch's grid."""
+
+    task: Task  # its body's launch runs the rows [row_lo, row_hi) only
+    params: tuple[tuple[Value, str], tuple[Value, str]]  # row_lo, row_hi and their C names
+    grid: str  # the x grid size of that launch (a C expression)
+
+    @staticmethod
+    def of(task: Task, tp: TaskInfo, namer: Namer) -> GpuSplit:
+        assert tp.split is not None
+        rows = (Value("row_lo", INDEX, task.span), Value("row_hi", INDEX, task.span))
+        lo, hi = namer.fresh("row_lo"), namer.fresh("row_hi")
+        launched = split_launch(task, tp.split, rows)
+        block = LaunchShape.of(launched.body.ops[0]).block[0]
+        return GpuSplit(launched, ((rows[0], lo), (rows[1], hi)), grid_x(tp.split, block, lo, hi))
+
+    @property
+    def rows(self) -> str:
+        """The block's rows, as av_dev_wrote_rows's arguments."""
+        return f"{self.params[0][1]}, {self.params[1][1]}"
+
+
+
+def block_rows(tp: TaskInfo, m: str, lo: str, hi: str) -> str | None:
+    """The rows of M that the block [LO, HI) of split GPU task TP needs on the
+    device, "first, last" (the runtime clips them to the memref), or None for
+    every row."""
+    if m not in tp.needs or tp.row_need(m).whole:
+        return None
+    need = tp.row_need(m)
+    first = f"{lo} - {-need.before}" if need.before else lo
+    last = f"{hi} + {need.after}" if need.after else hi
+    return f"{first}, {last}"
 
 
 def share_bodies(tasks: tuple[TaskView, ...]) -> tuple[TaskView, ...]:

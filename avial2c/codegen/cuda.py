@@ -24,7 +24,7 @@ with ``--fmad=false``, so float expressions round exactly as written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from avial2c import __version__
 from avial2c.codegen.body import (
@@ -61,9 +61,12 @@ class KernelView:
     # schedule loops' induction variables (the Python backend names its own).
     values: tuple[Value, ...]
     shape: LaunchShape
+    grid_x: str | None = None  # a split launch: its x grid size, an expression of its rows
 
     @property
     def grid(self) -> str:
+        if self.grid_x is not None:
+            return "dim3((unsigned)({}), {}, {})".format(self.grid_x, *self.shape.grid[1:])
         return "dim3({}, {}, {})".format(*self.shape.grid)
 
     @property
@@ -136,11 +139,16 @@ def kernels_source(
 
 
 def launcher_view(task: Task, tv: TaskView, file_names: Namer) -> LauncherView:
+    task = tv.launched or task  # a split task: its launch over the rank's rows
     launches = [op for op in task.body.ops if op.name == "gpu.launch"]
     kernels = []
     for k, launch in enumerate(launches):
         wanted = f"{tv.fname}_kernel" if len(launches) == 1 else f"{tv.fname}_kernel{k}"
-        kernels.append(kernel_view(task, launch, file_names.fresh(wanted), tv.device, tv.ivs))
+        kernel = kernel_view(task, launch, file_names.fresh(wanted), tv.device, tv.ivs)
+        if tv.grid_x is not None:  # split by rows: the blocks of the rank's rows only
+            comment = f"{kernel.comment} at most; split by rows: the blocks of the rank's rows"
+            kernel = replace(kernel, grid_x=tv.grid_x, comment=comment)
+        kernels.append(kernel)
     passed = {a for k in kernels for a in k.args}
     return LauncherView(tv, tuple(kernels), tuple(name for _, name in tv.ivs if name not in passed))
 

@@ -115,7 +115,10 @@ class LaunchShape:
         return f"grid {dims(self.grid)} of blocks of {dims(self.block)} threads"
 
     def block_headers(self, tr: Translator, op: Op) -> list[str]:
-        return id_headers(tr, op.regions[0].args[0:3], self.grid)
+        extents: list[int | str] = list(self.grid)
+        if tr.grid_x is not None and self.grid[0] > 1:
+            extents[0] = tr.grid_x  # a split launch: the blocks of the rank's rows
+        return id_headers(tr, op.regions[0].args[0:3], extents)
 
     def thread_headers(self, tr: Translator, op: Op) -> list[str]:
         return id_headers(tr, op.regions[0].args[3:6], self.block)
@@ -133,12 +136,12 @@ class LaunchShape:
         return " + ".join(reversed(terms)) or "0"
 
 
-def id_headers(tr: Translator, ids: Sequence[Value], extents: Sequence[int]) -> list[str]:
-    """``for`` headers over the ids of extent > 1, z outermost."""
+def id_headers(tr: Translator, ids: Sequence[Value], extents: Sequence[int | str]) -> list[str]:
+    """``for`` headers over the ids of extent > 1 (or a C expression), z outermost."""
     return [
         f"for (int64_t {tr.names[v]} = 0; {tr.names[v]} < {n}; ++{tr.names[v]})"
         for v, n in reversed(list(zip(ids, extents, strict=True)))
-        if n > 1
+        if isinstance(n, str) or n > 1
     ]
 
 

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 
 from avial2c import __version__
 from avial2c.codegen.c import (
+    block_rows,
     device_need,
     device_touched,
     host_side,
@@ -67,6 +68,7 @@ from avial2c.diagnostics import CompileError
 from avial2c.ir import CheckedProgram, Task, Value, schedule_ivs
 from avial2c.plan.schedule import Fetch, LoopStep, Schedule, TaskInfo
 from avial2c.printer.custom import print_custom
+from avial2c.transforms.split_launch import grid_x
 
 GPU_MODES = ("emulate", "cuda")
 
@@ -374,10 +376,17 @@ def task_view(
         for m in order:
             read, why = device_need(tp, m.name)
             mode = "pyrt.READ" if read else "pyrt.OVERWRITE"
+            need = device_rows(tp, m.name, rows)
             body.append(f"{memrefs[m]} = {ctx}.device.use({index[m.name]}, {mode}, "
-                        f"{py_str(tp.name)})  # %{py_comment(m.name)}: {py_comment(why)}")  # fmt: skip
+                        f"{py_str(tp.name)}{need})  # %{py_comment(m.name)}: {py_comment(why)}")  # fmt: skip
     if launcher is not None:
-        body += kernel_launches(tp, launcher, memrefs, loop_ivs)
+        if rows is not None:  # the kernels take the block's rows (the launcher's last two ivs)
+            loop_ivs = {**loop_ivs, **{v: r for (v, _), r in zip(launcher.task.ivs[-2:], rows,
+                                                                  strict=True)}}  # fmt: skip
+        body += kernel_launches(tp, launcher, memrefs, loop_ivs, rows)
+    elif tp.gpu and rows is not None:
+        why = "a GPU task split by rows runs its launch over the rank's rows"
+        body += closures_call(task, tp, memrefs, loop_ivs, rows, why)
     else:
         try:
             body += vectorize(task, memrefs, loop_ivs, namer.fresh, rows)
@@ -385,8 +394,10 @@ def task_view(
             body += closures_call(task, tp, memrefs, loop_ivs, rows, str(e))
     if tp.gpu:
         assert index is not None
+        block = f", {rows[0]}, {rows[1]}" if rows is not None else ""
         body += [
-            f"{ctx}.device.wrote({index[m]})  # %{py_comment(m)}: only the device copy is current now"
+            f"{ctx}.device.wrote({index[m]}{block})  # %{py_comment(m)}: only the device copy "
+            "is current now"
             for m in tp.writes
             if m in tp.touched
         ]
@@ -394,17 +405,33 @@ def task_view(
 
 
 def kernel_launches(
-    tp: TaskInfo, launcher: LauncherView, memrefs: dict[Value, str], loop_ivs: dict[Value, str]
+    tp: TaskInfo,
+    launcher: LauncherView,
+    memrefs: dict[Value, str],
+    loop_ivs: dict[Value, str],
+    rows: tuple[str, str] | None = None,
 ) -> list[str]:
-    """KERNELS.launch calls, one per gpu.launch of the task, in program order."""
+    """KERNELS.launch calls, one per gpu.launch of the task, in program order
+    (a split task's over the blocks of the rank's ROWS)."""
     lines = []
     for k in launcher.kernels:
         args = [memrefs[v] if v in memrefs else f"np.int64({loop_ivs[v]})" for v in k.values]
         tup = "(" + ", ".join(args) + ("," if len(args) == 1 else "") + ")"
+        grid = str(k.shape.grid)
+        if rows is not None and tp.split is not None:
+            blocks = grid_x(tp.split, k.shape.block[0], rows[0], rows[1], "//")
+            grid = f"({blocks}, {k.shape.grid[1]}, {k.shape.grid[2]})"
         lines.append(f"# {py_comment(k.comment)}")
-        lines.append(f"KERNELS.launch({py_str(k.name)}, {k.shape.grid}, {k.shape.block}, {tup}, "
+        lines.append(f"KERNELS.launch({py_str(k.name)}, {grid}, {k.shape.block}, {tup}, "
                      f"{py_str(tp.name)})")  # fmt: skip
     return lines
+
+
+def device_rows(tp: TaskInfo, m: str, rows: tuple[str, str] | None) -> str:
+    """A split GPU task's rows of M its block needs on the device, as the extra
+    arguments of DeviceCopies.use ("" for every row)."""
+    need = block_rows(tp, m, *rows) if rows is not None else None
+    return f", {need}" if need is not None else ""
 
 
 def closures_call(

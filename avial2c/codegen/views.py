@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from avial2c.codegen.body import Stmt
-from avial2c.ir import Value
+from avial2c.ir import Task, Value
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class DeviceUse:
     const: bool  # the task only reads it
     mode: str  # AV_DEV_READ | AV_DEV_OVERWRITE
     why: str  # for the comment: why the contents are (not) needed
+    rows: str | None = None  # a split task: the rows it needs there, "lo, hi" in C (else all)
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,17 @@ class TaskView:
     in_cuda: bool = False  # defined in PROG.cu; PROG.c only declares it
     label: str = ""  # the task's display name, in messages of the runtime
     on_gpu: bool = False  # a GPU task: takes the runtime context, uses device copies
-    # The schedule loops' induction variables its body uses, with their parameter names.
+    # The schedule loops' induction variables its body uses, with their parameter names
+    # (a split GPU task: then the first and last-plus-one row of the rank's block).
     ivs: tuple[tuple[Value, str], ...] = ()
     # False when the task calls another task's function (same body; compact form).
     defined: bool = True
+    # A GPU task split by rows: the rows it writes, "lo, hi" in C; the task with
+    # its launch over those rows only (transforms.split_launch); that launch's
+    # x grid size, a C expression.
+    wrote_rows: str | None = None
+    launched: Task | None = None
+    grid_x: str | None = None
 
 
 @dataclass(frozen=True)

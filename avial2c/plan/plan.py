@@ -514,7 +514,7 @@ class Run:
         self.loop_plans: dict[int, LoopPlan] = {}
         self.least = LeastBytes(tasks, schedule.memrefs, size)
         gpu = any(t.gpu for t in tasks)
-        self.device = DeviceSim({m.name: m.nbytes for m in schedule.memrefs}) if gpu else None
+        self.device = DeviceSim({m.name: m for m in schedule.memrefs}) if gpu else None
 
     def state(self) -> object:
         device = self.device.state() if self.device is not None else None
@@ -712,33 +712,79 @@ class LeastBytes:
 
 
 class DeviceSim:
-    """Per rank and memref: is the host copy current, is the device copy?"""
+    """Per rank and memref, row by row (dimension 0): is the host copy
+    current, is the device copy?  The twin of runtime_c/av_device.c: each
+    copy is one run of stale rows in the rows asked for."""
 
-    def __init__(self, sizes: dict[str, int]) -> None:
-        self.sizes = sizes
-        self.host_stale: set[tuple[int, str]] = set()
-        self.on_device: dict[tuple[int, str], str] = {}  # current there, since that task
+    def __init__(self, memrefs: dict[str, MemrefInfo]) -> None:
+        self.info = memrefs
+        self.host_ok: dict[tuple[int, str], np.ndarray] = {}
+        self.dev_ok: dict[tuple[int, str], np.ndarray] = {}
+        self.since: dict[tuple[int, str], str] = {}  # the task that last made device rows current
         self.copies: list[DeviceCopy] = []
         self.kept: list[DeviceKept] = []
 
-    def state(self) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]:
-        return tuple(sorted(self.host_stale)), tuple(sorted(self.on_device))
+    def rows(self, rank: int, m: str) -> tuple[np.ndarray, np.ndarray]:
+        key = (rank, m)
+        if key not in self.host_ok:
+            n = self.info[m].rows
+            self.host_ok[key] = np.ones(n, dtype=bool)
+            self.dev_ok[key] = np.zeros(n, dtype=bool)
+        return self.host_ok[key], self.dev_ok[key]
 
-    def host_use(self, rank: int, m: str, level: int, why: str) -> None:
-        if (rank, m) in self.host_stale:
-            self.host_stale.discard((rank, m))
-            self.copies.append(DeviceCopy(rank, m, "d2h", self.sizes[m], level, why))
+    def state(self) -> tuple[tuple[tuple[int, str], bytes, bytes], ...]:
+        return tuple(
+            (key, self.host_ok[key].tobytes(), self.dev_ok[key].tobytes())
+            for key in sorted(self.host_ok)
+            if not self.host_ok[key].all() or self.dev_ok[key].any()
+        )
 
-    def host_wrote(self, rank: int, m: str) -> None:
-        self.host_stale.discard((rank, m))
-        self.on_device.pop((rank, m), None)
+    def span(self, m: str, lo: int, hi: int | None) -> tuple[int, int]:
+        n = self.info[m].rows
+        hi = n if hi is None else min(hi, n)
+        lo = min(max(lo, 0), hi)
+        return lo, hi
+
+    def host_use(
+        self, rank: int, m: str, level: int, why: str, lo: int = 0, hi: int | None = None
+    ) -> None:
+        host, _ = self.rows(rank, m)
+        for s, e in stale_runs(host, *self.span(m, lo, hi)):
+            host[s:e] = True
+            nbytes = (e - s) * self.info[m].row_bytes
+            self.copies.append(DeviceCopy(rank, m, "d2h", nbytes, level, why))
+
+    def host_wrote(self, rank: int, m: str, lo: int = 0, hi: int | None = None) -> None:
+        host, dev = self.rows(rank, m)
+        lo, hi = self.span(m, lo, hi)
+        host[lo:hi] = True
+        dev[lo:hi] = False
+
+    def dev_use(self, rank: int, m: str, level: int, task: str, lo: int, hi: int | None) -> None:
+        _, dev = self.rows(rank, m)
+        lo, hi = self.span(m, lo, hi)
+        runs = stale_runs(dev, lo, hi)
+        for s, e in runs:
+            dev[s:e] = True
+            nbytes = (e - s) * self.info[m].row_bytes
+            self.copies.append(DeviceCopy(rank, m, "h2d", nbytes, level, task))
+        if runs:
+            self.since[(rank, m)] = task
+        elif lo < hi:
+            self.kept.append(DeviceKept(rank, m, self.since[(rank, m)], task, level))
+
+    def dev_wrote(self, rank: int, m: str, task: str, lo: int = 0, hi: int | None = None) -> None:
+        host, dev = self.rows(rank, m)
+        lo, hi = self.span(m, lo, hi)
+        dev[lo:hi] = True
+        host[lo:hi] = False
+        self.since[(rank, m)] = task
 
     def transfer(self, t: Transfer, level: int) -> None:
-        self.host_use(t.src, t.memref, level, f"the transfer to rank {t.dst}")
-        self.host_wrote(t.dst, t.memref)
+        self.host_use(t.src, t.memref, level, f"the transfer to rank {t.dst}", t.lo, t.hi)
+        self.host_wrote(t.dst, t.memref, t.lo, t.hi)
 
     def task(self, task: TaskPlan, level: int) -> None:
-        r = task.rank
         if not task.gpu:
             for q in task.ranks:
                 for m in task.needs:
@@ -746,16 +792,25 @@ class DeviceSim:
                 for m in task.writes:
                     self.host_wrote(q, m)
             return
-        for m in task.touched:
-            if m not in task.needs:
-                continue  # overwritten on the device: no copy
-            since = self.on_device.get((r, m))
-            if since is None:
-                self.copies.append(DeviceCopy(r, m, "h2d", self.sizes[m], level, task.name))
-                self.on_device[(r, m)] = task.name
-            else:
-                self.kept.append(DeviceKept(r, m, since, task.name, level))
-        for m in task.writes:
-            if m in task.touched:
-                self.on_device[(r, m)] = task.name
-                self.host_stale.add((r, m))
+        for q in task.ranks:
+            block = task.blocks[q] if task.split is not None else None
+            for m in task.touched:
+                if m not in task.needs:
+                    continue  # overwritten on the device: no copy
+                if block is None:
+                    self.dev_use(q, m, level, task.name, 0, None)
+                else:
+                    self.dev_use(q, m, level, task.name, *task.row_need(m).rows(block, 1 << 62))
+            for m in task.writes:
+                if m in task.touched:
+                    self.dev_wrote(q, m, task.name, *(block or (0, None)))
+
+
+def stale_runs(ok: np.ndarray, lo: int, hi: int) -> list[tuple[int, int]]:
+    """The runs [s, e) of rows in [LO, HI) whose copy is not OK, in order."""
+    if lo >= hi:
+        return []
+    stale = np.concatenate(([False], ~ok[lo:hi], [False])).astype(np.int8)
+    edges = np.diff(stale)
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(lo + int(s), lo + int(e)) for s, e in zip(starts, ends, strict=True)]

@@ -129,6 +129,15 @@ class TaskInfo:
     ivs: tuple[int, ...] = ()  # the loops whose induction variable its body uses, outer first
     work: Work = field(default_factory=Work)  # its operations, for the cost model (plan/cost.py)
 
+    def row_need(self, m: str) -> RowNeed:
+        """A split task: the rows of M a rank's block needs (what it reads: the
+        block and its halo; what it writes in part: the block)."""
+        assert self.split is not None
+        read = self.split.read(m)
+        if read is not None and m in self.reads:
+            return RowNeed(self.split.lo, self.split.hi, read.before, read.after - 1, read.whole)
+        return RowNeed(self.split.lo, self.split.hi, 0, 0, False)
+
 
 @dataclass(frozen=True)
 class Fetch:
@@ -787,14 +796,8 @@ class Holders:
         return tuple(self.fetch(m, 0, None, True) for m in memrefs if m in self.writer)
 
     def fetch(self, m: str, slot: int, task: int | None, reads: bool) -> Fetch:
-        split = self.tasks[task].split if task is not None else None
-        if split is not None:
-            read = split.read(m)
-            need = (
-                RowNeed(split.lo, split.hi, read.before, read.after - 1, read.whole)
-                if read is not None and reads
-                else RowNeed(split.lo, split.hi, 0, 0, False)  # the rows it writes in part
-            )
+        if task is not None and self.tasks[task].split is not None:
+            need = self.tasks[task].row_need(m)
             return Fetch(m, slot, task, self.writer[m], reads, None, need)
         holders = self.holders[m]
         noop = None

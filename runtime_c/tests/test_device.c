@@ -86,6 +86,26 @@ int main(int argc, char **argv) {
     /* memref b never went to the device: host code finds its copy current */
     av_host_use(&ctx, 1, "cpu task");
     CHECK(to_host == 2);
+    /* row by row (a task split by rows): rows [1, 3) of b go to the device */
+    int32_t *b = mem[1].data;
+    int32_t *db = av_dev_use_rows(&ctx, 1, AV_DEV_READ, "split", 1, 3);
+    CHECK(to_device == 3 && db[1] == b[1] && db[2] == b[2] && db[0] != b[0]);
+    /* rows are clipped to the memref; the two stale runs left are copied */
+    av_dev_use_rows(&ctx, 1, AV_DEV_READ, "split", -1, 9);
+    CHECK(to_device == 5 && db[0] == b[0] && db[3] == b[3]);
+    /* the kernel writes row 2; a send of rows [0, 2) copies nothing back */
+    db[2] = 42;
+    av_dev_wrote_rows(&ctx, 1, 2, 3);
+    av_host_use_rows(&ctx, 1, "send", 0, 2);
+    CHECK(to_host == 2 && b[2] != 42);
+    /* a receive of row 3: host code then copies row 2 back, and only it */
+    b[3] = -1;
+    av_host_wrote_rows(&ctx, 1, 3, 4);
+    av_host_use(&ctx, 1, "cpu task");
+    CHECK(to_host == 3 && b[2] == 42 && b[3] == -1);
+    /* and a GPU task copies row 3 to the device, and only it */
+    av_dev_use(&ctx, 1, AV_DEV_READ, "gpu task");
+    CHECK(to_device == 6 && db[3] == -1 && db[2] == 42);
     av_dev_release(&ctx);
     CHECK(ctx.dev == NULL && ctx.host_use == NULL && ctx.dev_release == NULL);
     for (int k = 0; k < 2; k++) av_memref_free(&mem[k]);

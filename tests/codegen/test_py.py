@@ -34,7 +34,8 @@ from avial2c.resources import RUNTIME
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.mlir"))
-GOLDEN_EXAMPLES = ["seed", "jacobi_split", "jacobi_loop", "rank3", "halfwrite", "gpu_chain"]
+GOLDEN_EXAMPLES = ["seed", "jacobi_split", "jacobi_loop", "rank3", "halfwrite", "gpu_chain",
+                   "jacobi_gpu_split"]
 
 
 def example(stem: str) -> CheckedProgram:

@@ -21,9 +21,10 @@ from bench_translator import schedule
 
 # One example of each kind of transfer: whole memrefs, partial writes, halos
 # of split tasks, a whole task after split ones, carried values of a time
-# loop, and device copies (av_host_use / av_host_wrote around the messages).
+# loop, and device copies (av_host_use_rows / av_host_wrote_rows around the
+# messages, whole and by rows of a split GPU task).
 EXAMPLES_COMPACT = ["seed.mlir", "multiwrite.mlir", "jacobi_split.mlir", "split_then_whole.mlir",
-                    "jacobi_loop.mlir", "gpu_chain.mlir"]  # fmt: skip
+                    "jacobi_loop.mlir", "gpu_chain.mlir", "jacobi_gpu_split.mlir"]  # fmt: skip
 CASES = [("barrier", 1), ("barrier", 3), ("p2p", 2), ("p2p", 4)]
 
 

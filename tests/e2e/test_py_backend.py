@@ -285,7 +285,8 @@ def test_traced_device_copies_are_the_planned_ones(tmp_path: Path) -> None:
     """--gpu emulate keeps device copies as the C runtime does: each rank's
     host <-> GPU copies, in the order they happen, are those `--emit plan`
     lists (the check test_device_copies.py makes of the C program)."""
-    for path in (EXAMPLES / "seed.mlir", EXAMPLES / "gpu_chain.mlir", EXAMPLES / "gpu_loop.mlir"):
+    for name in ("seed", "gpu_chain", "gpu_loop", "jacobi_gpu_split"):
+        path = EXAMPLES / f"{name}.mlir"
         program = load(path)
         for sync, ranks in (("barrier", 1), ("p2p", 2), ("barrier", 3)):
             script = write_script(program, make_schedule(program, sync), tmp_path / f"{sync}.py")
@@ -384,6 +385,42 @@ def test_gpu_cuda_drives_the_device_as_planned(stem: str, tmp_path: Path) -> Non
         assert launched > 0, context
         if stem == "gpu_loop":
             assert any("int64" in c.get("args", []) for m in calls.values() for c in m)  # type: ignore[operator]
+
+
+def test_gpu_split_launches_each_rank_over_its_rows(tmp_path: Path) -> None:
+    """--gpu cuda (fake pycuda) for jacobi_gpu_split.mlir on 1-3 ranks: the
+    copies are the planned ones, the row copies land at their offset in the
+    device copy, and each rank launches each sweep's kernel with the grid of
+    its block of rows (40 threads a row, blocks of 256) and the block's rows
+    as two int64 arguments."""
+    program = load(EXAMPLES / "jacobi_gpu_split.mlir")
+    for sync, ranks in (("barrier", 1), ("p2p", 2), ("barrier", 3)):
+        script = tmp_path / f"{sync}-{ranks}.py"
+        script.write_text(generate_py(program, make_schedule(program, sync), "cuda"))
+        log, trace = tmp_path / f"log-{sync}-{ranks}.jsonl", tmp_path / f"trace-{sync}-{ranks}.json"
+        extra = {"FAKE_PYCUDA_LOG": str(log), "FAKE_PYCUDA_DEVICES": "2"}
+        run = mpirun_py(script, ranks, ["--trace", str(trace)], extra, [FAKE_PYCUDA])
+        context = f"--sync {sync} on {ranks} ranks"
+        assert run.returncode == 0, f"{context}: {run.stderr}"
+        plan = make_plan(program, ranks, sync)
+        for r in range(ranks):
+            assert traced(trace, r) == planned(plan.device_copies, r), f"{context}, rank {r}"
+        sweeps = [t for t in plan.tasks if t.split is not None]
+        records = [json.loads(line) for line in log.read_text().splitlines()]
+        by_pid: dict[int, list[dict[str, object]]] = {}
+        for record in records:
+            by_pid.setdefault(record["pid"], []).append(record)
+        grids = set()
+        for mine in by_pid.values():
+            launches = [c for c in mine if c["call"] == "launch"]
+            assert len(launches) == 8, context  # 4 iterations of two sweeps
+            for c in launches:
+                assert c["block"] == [256, 1, 1] and c["args"] == ["pointer", "pointer", "int64", "int64"]
+                grids.add(c["grid"][0])  # type: ignore[index]
+            offsets = {c["offset"] for c in mine if c["call"] in ("htod", "dtoh")}
+            assert ranks == 1 or offsets - {0}, context  # rows copied at their place
+        blocks = {-(-(hi - lo) * 40 // 256) for lo, hi in sweeps[0].blocks if lo < hi}
+        assert grids == blocks, context
 
 
 re_launch = re.compile(r'KERNELS\.launch\("(\w+)", \(([\d, ]+)\), \(([\d, ]+)\)')

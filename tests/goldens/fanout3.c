@@ -169,7 +169,7 @@ static void level1(av_ctx *ctx, av_owners *own)
             AV_MPI_CHECK(MPI_Irecv(m + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->src, x->tag, MPI_COMM_WORLD,
                                    av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 64, "%m for times")),
                          "%m for times");
-            av_host_wrote(ctx, MEM_M);  /* the device copy, if any, is stale now */
+            av_host_wrote_rows(ctx, MEM_M, x->lo, x->hi);  /* their device copy, if any, is stale now */
         } else if (rank == x->src) {
             AV_MPI_CHECK(MPI_Isend(m + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->dst, x->tag, MPI_COMM_WORLD,
                                    av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 64, "%m for times")),
@@ -184,7 +184,7 @@ static void level1(av_ctx *ctx, av_owners *own)
             AV_MPI_CHECK(MPI_Irecv(m + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->src, x->tag, MPI_COMM_WORLD,
                                    av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 64, "%m for neg")),
                          "%m for neg");
-            av_host_wrote(ctx, MEM_M);  /* the device copy, if any, is stale now */
+            av_host_wrote_rows(ctx, MEM_M, x->lo, x->hi);  /* their device copy, if any, is stale now */
         } else if (rank == x->src) {
             AV_MPI_CHECK(MPI_Isend(m + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->dst, x->tag, MPI_COMM_WORLD,
                                    av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 64, "%m for neg")),
@@ -241,9 +241,9 @@ static void gather_results(av_ctx *ctx, av_owners *own)
             AV_MPI_CHECK(MPI_Irecv(o3 + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->src, x->tag, MPI_COMM_WORLD,
                                    av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 64, "%o3 to rank 0")),
                          "%o3 to rank 0");
-            av_host_wrote(ctx, MEM_O3);  /* the device copy, if any, is stale now */
+            av_host_wrote_rows(ctx, MEM_O3, x->lo, x->hi);  /* their device copy, if any, is stale now */
         } else if (rank == x->src) {
-            av_host_use(ctx, MEM_O3, "%o3 to rank 0");  /* a GPU task on this rank may hold the current copy */
+            av_host_use_rows(ctx, MEM_O3, "%o3 to rank 0", x->lo, x->hi);  /* a GPU task on this rank may hold the current copy */
             AV_MPI_CHECK(MPI_Isend(o3 + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_INT32_T, x->dst, x->tag, MPI_COMM_WORLD,
                                    av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 64, "%o3 to rank 0")),
                          "%o3 to rank 0");

@@ -254,9 +254,9 @@ static void level1(av_ctx *ctx, av_owners *own)
             AV_MPI_CHECK(MPI_Irecv(D + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_FLOAT, x->src, x->tag, MPI_COMM_WORLD,
                                    av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 64, "%D for check")),
                          "%D for check");
-            av_host_wrote(ctx, MEM_D);  /* the device copy, if any, is stale now */
+            av_host_wrote_rows(ctx, MEM_D, x->lo, x->hi);  /* their device copy, if any, is stale now */
         } else if (rank == x->src) {
-            av_host_use(ctx, MEM_D, "%D for check");  /* a GPU task on this rank may hold the current copy */
+            av_host_use_rows(ctx, MEM_D, "%D for check", x->lo, x->hi);  /* a GPU task on this rank may hold the current copy */
             AV_MPI_CHECK(MPI_Isend(D + x->lo * 16, (int)((x->hi - x->lo) * 16), MPI_FLOAT, x->dst, x->tag, MPI_COMM_WORLD,
                                    av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 64, "%D for check")),
                          "%D for check");

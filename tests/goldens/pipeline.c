@@ -253,7 +253,7 @@ static void level3(av_ctx *ctx, av_owners *own)
             AV_MPI_CHECK(MPI_Irecv(x + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
                                    av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 4, "%x for combine")),
                          "%x for combine");
-            av_host_wrote(ctx, MEM_X);  /* the device copy, if any, is stale now */
+            av_host_wrote_rows(ctx, MEM_X, x_2->lo, x_2->hi);  /* their device copy, if any, is stale now */
         } else if (rank == x_2->src) {
             AV_MPI_CHECK(MPI_Isend(x + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
                                    av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 4, "%x for combine")),
@@ -293,7 +293,7 @@ static void level4(av_ctx *ctx, av_owners *own)
             AV_MPI_CHECK(MPI_Irecv(w + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
                                    av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 8, "%w for shift")),
                          "%w for shift");
-            av_host_wrote(ctx, MEM_W);  /* the device copy, if any, is stale now */
+            av_host_wrote_rows(ctx, MEM_W, x_2->lo, x_2->hi);  /* their device copy, if any, is stale now */
         } else if (rank == x_2->src) {
             AV_MPI_CHECK(MPI_Isend(w + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
                                    av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 8, "%w for shift")),
@@ -308,7 +308,7 @@ static void level4(av_ctx *ctx, av_owners *own)
             AV_MPI_CHECK(MPI_Irecv(z + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
                                    av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 4, "%z for shift")),
                          "%z for shift");
-            av_host_wrote(ctx, MEM_Z);  /* the device copy, if any, is stale now */
+            av_host_wrote_rows(ctx, MEM_Z, x_2->lo, x_2->hi);  /* their device copy, if any, is stale now */
         } else if (rank == x_2->src) {
             AV_MPI_CHECK(MPI_Isend(z + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
                                    av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 4, "%z for shift")),
@@ -340,9 +340,9 @@ static void level5(av_ctx *ctx, av_owners *own)
             AV_MPI_CHECK(MPI_Irecv(y + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
                                    av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 8, "%y for prefix")),
                          "%y for prefix");
-            av_host_wrote(ctx, MEM_Y);  /* the device copy, if any, is stale now */
+            av_host_wrote_rows(ctx, MEM_Y, x_2->lo, x_2->hi);  /* their device copy, if any, is stale now */
         } else if (rank == x_2->src) {
-            av_host_use(ctx, MEM_Y, "%y for prefix");  /* a GPU task on this rank may hold the current copy */
+            av_host_use_rows(ctx, MEM_Y, "%y for prefix", x_2->lo, x_2->hi);  /* a GPU task on this rank may hold the current copy */
             AV_MPI_CHECK(MPI_Isend(y + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT64_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
                                    av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 8, "%y for prefix")),
                          "%y for prefix");
@@ -376,7 +376,7 @@ static void gather_results(av_ctx *ctx, av_owners *own)
             AV_MPI_CHECK(MPI_Irecv(z + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->src, x_2->tag, MPI_COMM_WORLD,
                                    av_recv_request(ctx, &rs, x_2->src, x_2->tag, (x_2->hi - x_2->lo) * 4, "%z to rank 0")),
                          "%z to rank 0");
-            av_host_wrote(ctx, MEM_Z);  /* the device copy, if any, is stale now */
+            av_host_wrote_rows(ctx, MEM_Z, x_2->lo, x_2->hi);  /* their device copy, if any, is stale now */
         } else if (rank == x_2->src) {
             AV_MPI_CHECK(MPI_Isend(z + x_2->lo, (int)(x_2->hi - x_2->lo), MPI_INT32_T, x_2->dst, x_2->tag, MPI_COMM_WORLD,
                                    av_send_request(ctx, &rs, x_2->dst, x_2->tag, (x_2->hi - x_2->lo) * 4, "%z to rank 0")),

@@ -149,9 +149,9 @@ static void level1(av_ctx *ctx, av_owners *own)
             AV_MPI_CHECK(MPI_Irecv(d + x->lo, (int)(x->hi - x->lo), MPI_INT32_T, x->src, x->tag, MPI_COMM_WORLD,
                                    av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 4, "%d for task3")),
                          "%d for task3");
-            av_host_wrote(ctx, MEM_D);  /* the device copy, if any, is stale now */
+            av_host_wrote_rows(ctx, MEM_D, x->lo, x->hi);  /* their device copy, if any, is stale now */
         } else if (rank == x->src) {
-            av_host_use(ctx, MEM_D, "%d for task3");  /* a GPU task on this rank may hold the current copy */
+            av_host_use_rows(ctx, MEM_D, "%d for task3", x->lo, x->hi);  /* a GPU task on this rank may hold the current copy */
             AV_MPI_CHECK(MPI_Isend(d + x->lo, (int)(x->hi - x->lo), MPI_INT32_T, x->dst, x->tag, MPI_COMM_WORLD,
                                    av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 4, "%d for task3")),
                          "%d for task3");

@@ -149,9 +149,9 @@ static void level1(av_ctx *ctx, av_owners *own)
             AV_MPI_CHECK(MPI_Irecv(arg3 + x->lo, (int)(x->hi - x->lo), MPI_INT32_T, x->src, x->tag, MPI_COMM_WORLD,
                                    av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 4, "%arg3 for 4")),
                          "%arg3 for 4");
-            av_host_wrote(ctx, MEM_ARG3);  /* the device copy, if any, is stale now */
+            av_host_wrote_rows(ctx, MEM_ARG3, x->lo, x->hi);  /* their device copy, if any, is stale now */
         } else if (rank == x->src) {
-            av_host_use(ctx, MEM_ARG3, "%arg3 for 4");  /* a GPU task on this rank may hold the current copy */
+            av_host_use_rows(ctx, MEM_ARG3, "%arg3 for 4", x->lo, x->hi);  /* a GPU task on this rank may hold the current copy */
             AV_MPI_CHECK(MPI_Isend(arg3 + x->lo, (int)(x->hi - x->lo), MPI_INT32_T, x->dst, x->tag, MPI_COMM_WORLD,
                                    av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 4, "%arg3 for 4")),
                          "%arg3 for 4");

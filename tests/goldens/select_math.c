@@ -441,9 +441,9 @@ static void gather_results(av_ctx *ctx, av_owners *own)
             AV_MPI_CHECK(MPI_Irecv(n + x->lo * 24, (int)((x->hi - x->lo) * 24), MPI_INT32_T, x->src, x->tag, MPI_COMM_WORLD,
                                    av_recv_request(ctx, &rs, x->src, x->tag, (x->hi - x->lo) * 96, "%n to rank 0")),
                          "%n to rank 0");
-            av_host_wrote(ctx, MEM_N);  /* the device copy, if any, is stale now */
+            av_host_wrote_rows(ctx, MEM_N, x->lo, x->hi);  /* their device copy, if any, is stale now */
         } else if (rank == x->src) {
-            av_host_use(ctx, MEM_N, "%n to rank 0");  /* a GPU task on this rank may hold the current copy */
+            av_host_use_rows(ctx, MEM_N, "%n to rank 0", x->lo, x->hi);  /* a GPU task on this rank may hold the current copy */
             AV_MPI_CHECK(MPI_Isend(n + x->lo * 24, (int)((x->hi - x->lo) * 24), MPI_INT32_T, x->dst, x->tag, MPI_COMM_WORLD,
                                    av_send_request(ctx, &rs, x->dst, x->tag, (x->hi - x->lo) * 96, "%n to rank 0")),
                          "%n to rank 0");

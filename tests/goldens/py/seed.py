@@ -116,10 +116,10 @@ def level1(ctx, own):
     # task3 (level 1, rank 0) reads %d, last written by task2 (level 0, rank 1 % size)
     for mv in own.need("d", 0, 0, 20):
         if rank == mv.dst:
-            ctx.device.host_wrote(3)  # the device copy, if any, is stale now
+            ctx.device.host_wrote(3, mv.lo, mv.hi)  # their device copy, if any, is stale now
             reqs.append(comm.Irecv(d[mv.lo:mv.hi], mv.src, mv.tag))
         elif rank == mv.src:
-            ctx.device.host_use(3, "%d for task3")  # a GPU task on this rank may hold the current copy
+            ctx.device.host_use(3, "%d for task3", mv.lo, mv.hi)  # a GPU task on this rank may hold the current copy
             reqs.append(comm.Isend(d[mv.lo:mv.hi], mv.dst, mv.tag))
     with ctx.span("wait", "transfers before level 1"):
         MPI.Request.Waitall(reqs)

@@ -73,6 +73,11 @@ def heft_ranks(
                 allowed = False
             row.append(task_time(works[k], spec, machine, copies) if allowed else None)
         if split[k]:
+            missing = [r for r, c in enumerate(row) if c is None]
+            if missing:
+                raise NoRank(k, f"it is split by rows, so every rank runs a block of it, and rank "
+                                f"{missing[0]} has no GPU of a compatible arch for "
+                                f"{t.target.arch} in the machine file")  # fmt: skip
             row = [None if c is None else c / size for c in row]
         if all(c is None for c in row):
             why = ("it runs on a GPU target, and the machine file lists no rank with a GPU of a "

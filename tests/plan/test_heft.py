@@ -197,6 +197,17 @@ def test_gpu_tasks_go_only_to_ranks_with_a_compatible_gpu() -> None:
         make_schedule(program, placement="heft", machine=no_gpu)
 
 
+def test_a_split_gpu_task_needs_a_gpu_on_every_rank() -> None:
+    program = load(EXAMPLES / "jacobi_gpu_split.mlir")
+    every = Machine((RankSpec(2, gpus=("sm_90",)), RankSpec(2, gpus=("sm_90",))))
+    plan = make_plan(program, 2, placement="heft", machine=every)
+    assert all(t.rank == -1 for t in plan.tasks if t.gpu)  # split: every rank runs a block
+    half = Machine((RankSpec(2, gpus=("sm_90",)), RankSpec(2)))
+    with pytest.raises(NoRank, match="split by rows, so every rank runs a block of it, "
+                                     "and rank 1 has no GPU"):  # fmt: skip
+        make_schedule(program, placement="heft", machine=half)
+
+
 def test_pinned_tasks_stay_pinned_under_heft() -> None:
     program = load(EXAMPLES / "pipeline.mlir")
     plan = make_plan(program, 3, placement="heft", machine=Machine(tuple(RankSpec(1) for _ in range(3))))

@@ -129,6 +129,7 @@ bench: setup
 	$(PY) tests/perf/bench_compile.py
 	$(PY) tests/perf/bench_placement.py
 	$(PY) tests/perf/bench_py.py
+	$(PY) tests/perf/bench_taskbench.py
 
 # StarPU-MPI 1.3 from Debian (libstarpu-dev, libstarpumpi-1.3-3), installed when
 # missing (as root, or through sudo), then the generated programs against their

@@ -82,7 +82,8 @@ SLOW_FOLDERS = ("e2e", "runtime")
 
 # The long tier: `make test-long` runs it, `make test` leaves it out (to stay
 # under about 8 minutes on 2 cores).  Other MPI implementations and installs,
-# sanitizers, the measured model report, the StarPU smoke test, the fuzzer's
+# sanitizers, the measured model report, the StarPU smoke test, the Task
+# Bench check (tests/perf/bench_taskbench.py --quick), the fuzzer's
 # hunts for each defect class, the C of each task against mlir-runner, and
 # the repeats of end-to-end sweeps whose
 # core stays in `make test`: the seed's other spellings (the same program),
@@ -90,7 +91,7 @@ SLOW_FOLDERS = ("e2e", "runtime")
 # the examples beyond a representative few.
 LONG_FILES = {
     "e2e/test_mpich.py", "test_install.py", "e2e/test_model_report.py",
-    "e2e/test_peers_starpu.py", "e2e/test_sanitizers.py",
+    "e2e/test_peers_starpu.py", "e2e/test_sanitizers.py", "e2e/test_bench_taskbench.py",
 }  # fmt: skip
 LONG_TESTS = {
     "e2e/test_fuzz.py::test_fuzzer_finds_defect_class",

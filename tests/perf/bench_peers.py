@@ -195,6 +195,11 @@ def tb_prologue(pattern: str, width: int) -> int:
     return steps
 
 
+def tb_tasks(pattern: str, width: int, steps: int) -> int:
+    """The tasks of STEPS steps of PATTERN (a tree has fewer at first)."""
+    return sum(min(width, 1 << st) if pattern == "tree" else width for st in range(steps))
+
+
 def taskbench(pattern: str, width: int, steps: int, grain: int, k: int) -> tuple[str, int]:
     """Task Bench's PATTERN as an avial program (tests/perf/starpu/taskbench.c
     says what it computes): the first steps written out, then a time loop of
@@ -523,9 +528,7 @@ def task_bench(a: argparse.Namespace, flags: tuple[list[str], list[str]], work: 
         load0 = os.getloadavg()[0]
         for grain in grains:
             text, steps = taskbench(pattern, width, a.tb_steps, grain, k)
-            tasks_of[pattern, grain] = sum(
-                min(width, 1 << st) if pattern == "tree" else width for st in range(steps)
-            )
+            tasks_of[pattern, grain] = tb_tasks(pattern, width, steps)
             program = front_end(text, work / f"tb_{pattern}_{grain}.mlir")
             gens = {sync: build(program, work / f"tb_{pattern}_{grain}_{sync}", gpu="emulate",
                                 runtime=runtime, schedule=make_schedule(program, sync))

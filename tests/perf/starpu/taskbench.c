@@ -1,28 +1,16 @@
 /*
  * Task Bench's dependence patterns (Slaughter et al., SC'20) with
- * StarPU-MPI, as bench_peers.py writes them in avial (taskbench()): a grid
- * of STEPS x WIDTH tasks; task (t, x) computes point x of step t from the
- * points of step t - 1 it depends on:
+ * StarPU-MPI, as bench_peers.py writes them in avial (taskbench()):
+ * ../hand/taskbench.h says what each pattern and task computes (the
+ * hand-written MPI version, ../hand/taskbench.c, shares it).
  *
- *   trivial  none;
- *   stencil  x - 1, x, x + 1 (those in [0, WIDTH));
- *   nearest  x - 2 .. x + 2 (those in [0, WIDTH): Task Bench's nearest, radix 5);
- *   fft      x and x XOR 2^((t - 1) mod L), L = min(2, log2 WIDTH): the
- *            butterflies of a radix-2 FFT, two stages repeated (WIDTH a
- *            multiple of 4, or 2);
- *   random   x and each y != x with (7x + 13y + 5(t mod 2) + 3) mod 3 == 0:
- *            a fixed pseudo-random DAG, the same every second step;
- *   tree     x / 2, step t holding min(WIDTH, 2^t) points (a fan-out tree).
- *
- * Each point has two buffers of K f64, for even and odd steps: task (t, x)
- * reads the buffers of step t - 1 of its dependencies and writes buffer
- * t % 2 of point x, so write-after-read and write-after-write order it
- * after the tasks of step t - 1 that read that buffer and after task
- * (t - 2, x) (the avial program has the same dependencies).  The kernel:
- * for each of the K elements, s = the sum of the dependencies' values, left
- * to right (1.0 without dependencies), then GRAIN steps of acc = acc * 0.5
- * + s from acc = s.  Point x runs on rank x % size, the placement avial2c's
- * round robin gives it at every step.
+ * Each point has two buffers, for even and odd steps, one data handle each:
+ * task (t, x) reads the buffers of step t - 1 of its dependencies and
+ * writes buffer t % 2 of point x, so write-after-read and write-after-write
+ * order it after the tasks of step t - 1 that read that buffer and after
+ * task (t - 2, x) (the avial program has the same dependencies).  Point x
+ * runs on rank x % size, the placement avial2c's round robin gives it at
+ * every step.
  *
  * Arguments: trivial|stencil|nearest|fft|random|tree, WIDTH, STEPS, GRAIN, K, and optionally a
  * file for the outputs (peers.h; buffer 0 of every point, then buffer 1).
@@ -32,36 +20,7 @@
  */
 #include "peers.h" /* first: it sets _POSIX_C_SOURCE */
 
-#include <string.h>
-
-enum { TRIVIAL, STENCIL, TREE, NEAREST, FFT, RANDOM };
-enum { MAX_DEPS = 8 };
-
-static int pattern_of(const char *name) {
-    return !strcmp(name, "stencil")   ? STENCIL
-           : !strcmp(name, "tree")    ? TREE
-           : !strcmp(name, "nearest") ? NEAREST
-           : !strcmp(name, "fft")     ? FFT
-           : !strcmp(name, "random")  ? RANDOM
-                                      : TRIVIAL;
-}
-
-/* One task's work: out = f(in[0..ndeps)), element by element. */
-static void kernel(const double *const *in, int ndeps, double *out, int64_t k, int64_t grain) {
-    for (int64_t i = 0; i < k; ++i) {
-        double s = 1.0;
-        if (ndeps > 0) {
-            s = in[0][i];
-            for (int d = 1; d < ndeps; d++) s = s + in[d][i];
-        }
-        double acc = s;
-        for (int64_t q = 0; q < grain; ++q) {
-            const double y = acc * 0.5;
-            acc = y + s;
-        }
-        out[i] = acc;
-    }
-}
+#include "taskbench.h" /* ../hand/taskbench.h: the patterns and the kernel */
 
 static void point(void *buffers[], void *cl_arg) {
     int ndeps;
@@ -76,32 +35,6 @@ static void point(void *buffers[], void *cl_arg) {
 static struct starpu_perfmodel point_model = {.type = STARPU_HISTORY_BASED, .symbol = "peers_taskbench_point"};
 static struct starpu_codelet point_cl = {.cpu_funcs = {point}, .nbuffers = STARPU_VARIABLE_NBUFFERS,
                                          .model = &point_model, .name = "point"};
-
-static int64_t width_at(int pattern, int64_t width, int64_t t) {
-    if (pattern != TREE || t >= 62) return width;
-    return (int64_t)1 << t < width ? (int64_t)1 << t : width;
-}
-
-/* The points of step t - 1 that point x of step t depends on; returns how many. */
-static int deps_of(int pattern, int64_t width, int64_t t, int64_t x, int64_t dep[MAX_DEPS]) {
-    int n = 0;
-    if (t > 0 && (pattern == STENCIL || pattern == NEAREST)) {
-        const int64_t r = pattern == STENCIL ? 1 : 2;
-        for (int64_t y = x - r; y <= x + r; y++)
-            if (y >= 0 && y < width) dep[n++] = y;
-    } else if (t > 0 && pattern == TREE) {
-        dep[n++] = x / 2;
-    } else if (t > 0 && pattern == FFT) {
-        const int64_t stages = width >= 4 ? 2 : 1;
-        const int64_t partner = x ^ ((int64_t)1 << ((t - 1) % stages));
-        dep[n++] = x < partner ? x : partner;
-        dep[n++] = x < partner ? partner : x;
-    } else if (t > 0 && pattern == RANDOM) {
-        for (int64_t y = 0; y < width && n < MAX_DEPS; y++)
-            if (y == x || (7 * x + 13 * y + 5 * (t % 2) + 3) % 3 == 0) dep[n++] = y;
-    }
-    return n;
-}
 
 /* PEERS_BARE=1: every task's kernel run by rank 0 itself, in program order,
  * on the same buffers, without StarPU (the pure compute time that Task
@@ -151,12 +84,12 @@ int main(int argc, char **argv) {
     const char *bare_env = getenv("PEERS_BARE");
     if (bare_env != NULL && *bare_env == '1') {
         MPI_Init(&argc, &argv);
-        if (argc < 6) MPI_Abort(MPI_COMM_WORLD, 2);
+        if (argc < 6 || pattern_of(argv[1]) < 0) MPI_Abort(MPI_COMM_WORLD, 2);
         const int pattern = pattern_of(argv[1]);
         return bare_main(argc, argv, pattern, atoll(argv[2]), atoll(argv[3]), atoll(argv[4]), atoll(argv[5]));
     }
     peers_init(&argc, &argv, &rank, &size);
-    if (argc < 6) {
+    if (argc < 6 || pattern_of(argv[1]) < 0) {
         if (rank == 0) fprintf(stderr, "usage: taskbench trivial|stencil|nearest|fft|random|tree WIDTH STEPS GRAIN K [DUMP]\n");
         MPI_Abort(MPI_COMM_WORLD, 2);
     }

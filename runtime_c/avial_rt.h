@@ -279,9 +279,10 @@ int av_finish(av_ctx *ctx, const int *outputs, int n_outputs);
  * ---------------------------------------------------------------------- */
 
 /** Loops with constant bounds and less work than a few thousand operations
- *  run on one thread unless their work reaches this:
- *  `#pragma omp parallel for if(WORK >= av_omp_min_work)` (starting OpenMP
- *  threads costs microseconds).  av_init sets it from the environment
+ *  run on one thread unless their work reaches this: `if (WORK >=
+ *  av_omp_min_work)` picks the loop under `#pragma omp parallel for` or
+ *  the same loop without it (starting OpenMP threads costs microseconds,
+ *  entering a parallel region even on one thread about 0.3 us).  av_init sets it from the environment
  *  variable AVIAL_OMP_MIN_WORK, 8192 when unset (the translator's
  *  SMALL_PARALLEL_WORK, avial2c/codegen/body.py); 0 makes every loop
  *  parallel. */

@@ -46,7 +46,9 @@ MAX_SCRATCH_BYTES = 64 * 1024
 # slower with collapse(2) over 1024 x 1024 than with the rows alone).
 COLLAPSE_ENOUGH = 64
 # An scf.parallel with constant bounds whose iterations do fewer operations
-# than this in all gets `if(WORK >= av_omp_min_work)`: it runs on one thread
+# than this in all is written twice, under `if (WORK >= av_omp_min_work)`
+# with the OpenMP pragma and without (entering a parallel region costs about
+# 0.3 us even on one thread, more than such a loop): it runs on one thread
 # unless the program is told otherwise, as starting and joining an OpenMP
 # team costs about as much (microseconds), and far more when its threads
 # have gone to sleep between tasks (a chain of small tasks ran 50 times
@@ -237,18 +239,52 @@ def omp_parallel_for(trips: Sequence[int | None]) -> str:
 def small_work(trips: Sequence[int | None], body: Block, split: bool) -> tuple[int, int] | None:
     """(iterations, operations) of an scf.parallel too small to share among
     threads (SMALL_PARALLEL_WORK), or None: bounds not constant, a loop in
-    the body, or a task split by rows (its block is a share already)."""
+    the body whose trip count is not constant, or a task split by rows (its
+    block is a share already)."""
     if split or any(n is None for n in trips):
         return None
-    ops = list(walk_ops(body))
-    if any(op.name in LOOP_OPS for op in ops):
+    per_iteration = block_work(body)
+    if per_iteration is None:
         return None
     iterations = 1
     for n in trips:
         assert n is not None
         iterations *= n
-    work = iterations * max(len(ops), 1)
+    work = iterations * max(per_iteration, 1)
     return (iterations, work) if work < SMALL_PARALLEL_WORK else None
+
+
+def block_work(block: Block) -> int | None:
+    """Operations one run of BLOCK does at most: a nested scf.for or
+    scf.parallel with constant bounds counts its body once per iteration,
+    both branches of an scf.if count; None for a loop whose trip count is
+    not constant (scf.while, or bounds computed at run time)."""
+    work = 0
+    for op in block.ops:
+        work += 1
+        if op.name in ("scf.for", "scf.parallel"):
+            body = op.regions[0]
+            dims = len(body.args) if op.name == "scf.parallel" else 1
+            o = op.operands
+            trips = 1
+            for k in range(dims):
+                n = trip_count(o[k], o[dims + k], o[2 * dims + k])
+                if n is None:
+                    return None
+                trips *= n
+            inner = block_work(body)
+            if inner is None:
+                return None
+            work += trips * inner
+        elif op.name in LOOP_OPS:
+            return None
+        else:
+            for region in op.regions:
+                inner = block_work(region)
+                if inner is None:
+                    return None
+                work += inner
+    return work
 
 
 def trip_count(lb: Operand, ub: Operand, step: Operand) -> int | None:
@@ -637,12 +673,16 @@ class Translator:
                 "program writes its small loops without OpenMP)"
             )
         elif pragma and small is not None:
-            pragma += f" if({small[1]} >= av_omp_min_work)"
-            comment = (
-                f"{small[0]} iterations, about {small[1]} operations: one thread unless "
-                "AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much)"
-            )
-        out.append(loop_nest(headers, stmts, pragma, comment))
+            # Written twice: entering a parallel region costs about 0.3 us even
+            # when its if() clause keeps it on one thread, more than such a loop.
+            out.append(Comment(
+                f"{small[0]} iterations, about {small[1]} operations: on this thread unless "
+                "AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much)"))  # fmt: skip
+            out.append(If(f"{small[1]} >= av_omp_min_work",
+                          (loop_nest(headers, stmts, pragma, ""),),
+                          (loop_nest(headers, stmts, "", ""),)))  # fmt: skip
+        else:
+            out.append(loop_nest(headers, stmts, pragma, comment))
         for k, name in enumerate(accs):
             out += self.mark_unused(op.results[k : k + 1], name)
         return out

@@ -714,8 +714,10 @@ def test_openmp_collapses_only_as_many_loops_as_it_needs() -> None:
 
 
 def test_small_parallel_loops_ask_the_runtime_for_threads() -> None:
-    """A constant-bound scf.parallel with little work gets if(WORK >= av_omp_min_work);
-    a big one, one with a loop inside, or one of unknown bounds does not."""
+    """A constant-bound scf.parallel with little work is written twice, with
+    OpenMP under if (WORK >= av_omp_min_work) and without; nested loops of
+    constant trip count count their iterations; a big one, or one with a loop
+    of unknown trip count inside, is a plain parallel loop."""
     def c_of(n: int, inner: str = "") -> str:
         text = f"""
         avial.schedule %a, %b : memref<4096xi32>, memref<4096xi32> {{
@@ -732,11 +734,15 @@ def test_small_parallel_loops_ask_the_runtime_for_threads() -> None:
         return generate(check_text(text)).c
 
     small = c_of(100)
-    assert "#pragma omp parallel for if(200 >= av_omp_min_work)" in small
-    assert "100 iterations, about 200 operations: one thread unless AVIAL_OMP_MIN_WORK" in small
-    assert "#pragma omp parallel for\n" in c_of(4096)
+    assert "    if (200 >= av_omp_min_work) {\n        #pragma omp parallel for\n" in small
+    assert "    } else {\n        for (int64_t i = 0; i < 100; ++i) {" in small
+    assert "100 iterations, about 200 operations: on this thread unless AVIAL_OMP_MIN_WORK" in small
+    assert "#pragma omp parallel for\n" in c_of(4096) and "av_omp_min_work" not in c_of(4096)
     looped = c_of(100, "scf.for %k = 0 to 4 { %y = arith.addi %x, %x }")
-    assert "#pragma omp parallel for\n" in looped
+    assert "if (700 >= av_omp_min_work) {" in looped  # 100 x (3 + 4 x 1)
+    unknown = c_of(100, "%n = memref.dim %a, 0 : memref<4096xi32>\n"
+                        "scf.for %k = 0 to %n { %y = arith.addi %x, %x }")  # fmt: skip
+    assert "#pragma omp parallel for\n" in unknown and "av_omp_min_work" not in unknown
 
 
 INDEX_ARITH = """

@@ -63,15 +63,27 @@ static const int outputs[] = {MEM_M, MEM_O1, MEM_O2, MEM_O3};
  */
 static void task_make(int32_t *restrict m, const int32_t *restrict a)
 {
-    /* 64 iterations, about 320 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for collapse(2) if(320 >= av_omp_min_work)
-    for (int64_t i = 0; i < 4; ++i) {
-        for (int64_t j = 0; j < 16; ++j) {
-            const int32_t v = a[i * 16 + j];
-            const int32_t jj = (int32_t)j;
-            const int32_t v10 = av_muli_i32(v, 10);
-            const int32_t r = av_addi_i32(v10, jj);
-            m[i * 16 + j] = r;
+    /* 64 iterations, about 320 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (320 >= av_omp_min_work) {
+        #pragma omp parallel for collapse(2)
+        for (int64_t i = 0; i < 4; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                const int32_t v = a[i * 16 + j];
+                const int32_t jj = (int32_t)j;
+                const int32_t v10 = av_muli_i32(v, 10);
+                const int32_t r = av_addi_i32(v10, jj);
+                m[i * 16 + j] = r;
+            }
+        }
+    } else {
+        for (int64_t i = 0; i < 4; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                const int32_t v = a[i * 16 + j];
+                const int32_t jj = (int32_t)j;
+                const int32_t v10 = av_muli_i32(v, 10);
+                const int32_t r = av_addi_i32(v10, jj);
+                m[i * 16 + j] = r;
+            }
         }
     }
 }
@@ -83,13 +95,23 @@ static void task_make(int32_t *restrict m, const int32_t *restrict a)
  */
 static void task_plus(int32_t *restrict o1, const int32_t *restrict m)
 {
-    /* 64 iterations, about 192 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for collapse(2) if(192 >= av_omp_min_work)
-    for (int64_t i = 0; i < 4; ++i) {
-        for (int64_t j = 0; j < 16; ++j) {
-            const int32_t v = m[i * 16 + j];
-            const int32_t r = av_addi_i32(v, 1);
-            o1[i * 16 + j] = r;
+    /* 64 iterations, about 192 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (192 >= av_omp_min_work) {
+        #pragma omp parallel for collapse(2)
+        for (int64_t i = 0; i < 4; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                const int32_t v = m[i * 16 + j];
+                const int32_t r = av_addi_i32(v, 1);
+                o1[i * 16 + j] = r;
+            }
+        }
+    } else {
+        for (int64_t i = 0; i < 4; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                const int32_t v = m[i * 16 + j];
+                const int32_t r = av_addi_i32(v, 1);
+                o1[i * 16 + j] = r;
+            }
         }
     }
 }
@@ -101,13 +123,23 @@ static void task_plus(int32_t *restrict o1, const int32_t *restrict m)
  */
 static void task_times(int32_t *restrict o2, const int32_t *restrict m)
 {
-    /* 64 iterations, about 192 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for collapse(2) if(192 >= av_omp_min_work)
-    for (int64_t i = 0; i < 4; ++i) {
-        for (int64_t j = 0; j < 16; ++j) {
-            const int32_t v = m[i * 16 + j];
-            const int32_t r = av_muli_i32(v, 3);
-            o2[i * 16 + j] = r;
+    /* 64 iterations, about 192 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (192 >= av_omp_min_work) {
+        #pragma omp parallel for collapse(2)
+        for (int64_t i = 0; i < 4; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                const int32_t v = m[i * 16 + j];
+                const int32_t r = av_muli_i32(v, 3);
+                o2[i * 16 + j] = r;
+            }
+        }
+    } else {
+        for (int64_t i = 0; i < 4; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                const int32_t v = m[i * 16 + j];
+                const int32_t r = av_muli_i32(v, 3);
+                o2[i * 16 + j] = r;
+            }
         }
     }
 }

@@ -59,12 +59,20 @@ static const int outputs[] = {MEM_X, MEM_Y, MEM_Z};
  */
 static void task_fill(int32_t *restrict x, const int32_t *restrict a)
 {
-    /* 32 iterations, about 96 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(96 >= av_omp_min_work)
-    for (int64_t i = 0; i < 32; ++i) {
-        const int32_t v = a[i];
-        const int32_t d = av_muli_i32(v, 2);
-        x[i] = d;
+    /* 32 iterations, about 96 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (96 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 32; ++i) {
+            const int32_t v = a[i];
+            const int32_t d = av_muli_i32(v, 2);
+            x[i] = d;
+        }
+    } else {
+        for (int64_t i = 0; i < 32; ++i) {
+            const int32_t v = a[i];
+            const int32_t d = av_muli_i32(v, 2);
+            x[i] = d;
+        }
     }
 }
 
@@ -75,12 +83,20 @@ static void task_fill(int32_t *restrict x, const int32_t *restrict a)
  */
 static void task_other(int32_t *restrict y)
 {
-    /* 32 iterations, about 96 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(96 >= av_omp_min_work)
-    for (int64_t i = 0; i < 32; ++i) {
-        const int32_t ii = (int32_t)i;
-        const int32_t sq = av_muli_i32(ii, ii);
-        y[i] = sq;
+    /* 32 iterations, about 96 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (96 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 32; ++i) {
+            const int32_t ii = (int32_t)i;
+            const int32_t sq = av_muli_i32(ii, ii);
+            y[i] = sq;
+        }
+    } else {
+        for (int64_t i = 0; i < 32; ++i) {
+            const int32_t ii = (int32_t)i;
+            const int32_t sq = av_muli_i32(ii, ii);
+            y[i] = sq;
+        }
     }
 }
 
@@ -91,12 +107,20 @@ static void task_other(int32_t *restrict y)
  */
 static void task_use(int32_t *restrict z, const int32_t *restrict y)
 {
-    /* 32 iterations, about 96 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(96 >= av_omp_min_work)
-    for (int64_t i = 0; i < 32; ++i) {
-        const int32_t v = y[i];
-        const int32_t s = av_addi_i32(v, 1);
-        z[i] = s;
+    /* 32 iterations, about 96 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (96 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 32; ++i) {
+            const int32_t v = y[i];
+            const int32_t s = av_addi_i32(v, 1);
+            z[i] = s;
+        }
+    } else {
+        for (int64_t i = 0; i < 32; ++i) {
+            const int32_t v = y[i];
+            const int32_t s = av_addi_i32(v, 1);
+            z[i] = s;
+        }
     }
 }
 
@@ -107,12 +131,20 @@ static void task_use(int32_t *restrict z, const int32_t *restrict y)
  */
 static void task_half(int32_t *restrict x)
 {
-    /* 16 iterations, about 48 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(48 >= av_omp_min_work)
-    for (int64_t i = 0; i < 16; ++i) {
-        const int32_t ii = (int32_t)i;
-        const int32_t v = av_addi_i32(ii, 100);
-        x[i] = v;
+    /* 16 iterations, about 48 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (48 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 16; ++i) {
+            const int32_t ii = (int32_t)i;
+            const int32_t v = av_addi_i32(ii, 100);
+            x[i] = v;
+        }
+    } else {
+        for (int64_t i = 0; i < 16; ++i) {
+            const int32_t ii = (int32_t)i;
+            const int32_t v = av_addi_i32(ii, 100);
+            x[i] = v;
+        }
     }
 }
 

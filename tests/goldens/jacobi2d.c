@@ -55,30 +55,57 @@ static const int outputs[] = {MEM_U, MEM_V};
  */
 static void task_sweep1(double *restrict v, const double *restrict u)
 {
-    /* 256 iterations, about 6144 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for collapse(2) if(6144 >= av_omp_min_work)
-    for (int64_t i = 0; i < 16; ++i) {
-        for (int64_t j = 0; j < 16; ++j) {
-            double new_;
-            if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
-                const double old = u[i * 16 + j];
-                new_ = old;
-            } else {
-                const int64_t im = i - 1;
-                const int64_t ip = i + 1;
-                const int64_t jm = j - 1;
-                const int64_t jp = j + 1;
-                const double n = u[im * 16 + j];
-                const double s = u[ip * 16 + j];
-                const double w = u[i * 16 + jm];
-                const double e = u[i * 16 + jp];
-                const double ns = n + s;
-                const double we = w + e;
-                const double sum = ns + we;
-                const double avg = sum * 0.25;
-                new_ = avg;
+    /* 256 iterations, about 6144 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (6144 >= av_omp_min_work) {
+        #pragma omp parallel for collapse(2)
+        for (int64_t i = 0; i < 16; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                double new_;
+                if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
+                    const double old = u[i * 16 + j];
+                    new_ = old;
+                } else {
+                    const int64_t im = i - 1;
+                    const int64_t ip = i + 1;
+                    const int64_t jm = j - 1;
+                    const int64_t jp = j + 1;
+                    const double n = u[im * 16 + j];
+                    const double s = u[ip * 16 + j];
+                    const double w = u[i * 16 + jm];
+                    const double e = u[i * 16 + jp];
+                    const double ns = n + s;
+                    const double we = w + e;
+                    const double sum = ns + we;
+                    const double avg = sum * 0.25;
+                    new_ = avg;
+                }
+                v[i * 16 + j] = new_;
             }
-            v[i * 16 + j] = new_;
+        }
+    } else {
+        for (int64_t i = 0; i < 16; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                double new_;
+                if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
+                    const double old = u[i * 16 + j];
+                    new_ = old;
+                } else {
+                    const int64_t im = i - 1;
+                    const int64_t ip = i + 1;
+                    const int64_t jm = j - 1;
+                    const int64_t jp = j + 1;
+                    const double n = u[im * 16 + j];
+                    const double s = u[ip * 16 + j];
+                    const double w = u[i * 16 + jm];
+                    const double e = u[i * 16 + jp];
+                    const double ns = n + s;
+                    const double we = w + e;
+                    const double sum = ns + we;
+                    const double avg = sum * 0.25;
+                    new_ = avg;
+                }
+                v[i * 16 + j] = new_;
+            }
         }
     }
 }
@@ -90,30 +117,57 @@ static void task_sweep1(double *restrict v, const double *restrict u)
  */
 static void task_sweep2(double *restrict u, const double *restrict v)
 {
-    /* 256 iterations, about 6144 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for collapse(2) if(6144 >= av_omp_min_work)
-    for (int64_t i = 0; i < 16; ++i) {
-        for (int64_t j = 0; j < 16; ++j) {
-            double new_;
-            if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
-                const double old = v[i * 16 + j];
-                new_ = old;
-            } else {
-                const int64_t im = i - 1;
-                const int64_t ip = i + 1;
-                const int64_t jm = j - 1;
-                const int64_t jp = j + 1;
-                const double n = v[im * 16 + j];
-                const double s = v[ip * 16 + j];
-                const double w = v[i * 16 + jm];
-                const double e = v[i * 16 + jp];
-                const double ns = n + s;
-                const double we = w + e;
-                const double sum = ns + we;
-                const double avg = sum * 0.25;
-                new_ = avg;
+    /* 256 iterations, about 6144 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (6144 >= av_omp_min_work) {
+        #pragma omp parallel for collapse(2)
+        for (int64_t i = 0; i < 16; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                double new_;
+                if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
+                    const double old = v[i * 16 + j];
+                    new_ = old;
+                } else {
+                    const int64_t im = i - 1;
+                    const int64_t ip = i + 1;
+                    const int64_t jm = j - 1;
+                    const int64_t jp = j + 1;
+                    const double n = v[im * 16 + j];
+                    const double s = v[ip * 16 + j];
+                    const double w = v[i * 16 + jm];
+                    const double e = v[i * 16 + jp];
+                    const double ns = n + s;
+                    const double we = w + e;
+                    const double sum = ns + we;
+                    const double avg = sum * 0.25;
+                    new_ = avg;
+                }
+                u[i * 16 + j] = new_;
             }
-            u[i * 16 + j] = new_;
+        }
+    } else {
+        for (int64_t i = 0; i < 16; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                double new_;
+                if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
+                    const double old = v[i * 16 + j];
+                    new_ = old;
+                } else {
+                    const int64_t im = i - 1;
+                    const int64_t ip = i + 1;
+                    const int64_t jm = j - 1;
+                    const int64_t jp = j + 1;
+                    const double n = v[im * 16 + j];
+                    const double s = v[ip * 16 + j];
+                    const double w = v[i * 16 + jm];
+                    const double e = v[i * 16 + jp];
+                    const double ns = n + s;
+                    const double we = w + e;
+                    const double sum = ns + we;
+                    const double avg = sum * 0.25;
+                    new_ = avg;
+                }
+                u[i * 16 + j] = new_;
+            }
         }
     }
 }
@@ -125,30 +179,57 @@ static void task_sweep2(double *restrict u, const double *restrict v)
  */
 static void task_sweep3(double *restrict v, const double *restrict u)
 {
-    /* 256 iterations, about 6144 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for collapse(2) if(6144 >= av_omp_min_work)
-    for (int64_t i = 0; i < 16; ++i) {
-        for (int64_t j = 0; j < 16; ++j) {
-            double new_;
-            if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
-                const double old = u[i * 16 + j];
-                new_ = old;
-            } else {
-                const int64_t im = i - 1;
-                const int64_t ip = i + 1;
-                const int64_t jm = j - 1;
-                const int64_t jp = j + 1;
-                const double n = u[im * 16 + j];
-                const double s = u[ip * 16 + j];
-                const double w = u[i * 16 + jm];
-                const double e = u[i * 16 + jp];
-                const double ns = n + s;
-                const double we = w + e;
-                const double sum = ns + we;
-                const double avg = sum * 0.25;
-                new_ = avg;
+    /* 256 iterations, about 6144 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (6144 >= av_omp_min_work) {
+        #pragma omp parallel for collapse(2)
+        for (int64_t i = 0; i < 16; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                double new_;
+                if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
+                    const double old = u[i * 16 + j];
+                    new_ = old;
+                } else {
+                    const int64_t im = i - 1;
+                    const int64_t ip = i + 1;
+                    const int64_t jm = j - 1;
+                    const int64_t jp = j + 1;
+                    const double n = u[im * 16 + j];
+                    const double s = u[ip * 16 + j];
+                    const double w = u[i * 16 + jm];
+                    const double e = u[i * 16 + jp];
+                    const double ns = n + s;
+                    const double we = w + e;
+                    const double sum = ns + we;
+                    const double avg = sum * 0.25;
+                    new_ = avg;
+                }
+                v[i * 16 + j] = new_;
             }
-            v[i * 16 + j] = new_;
+        }
+    } else {
+        for (int64_t i = 0; i < 16; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                double new_;
+                if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
+                    const double old = u[i * 16 + j];
+                    new_ = old;
+                } else {
+                    const int64_t im = i - 1;
+                    const int64_t ip = i + 1;
+                    const int64_t jm = j - 1;
+                    const int64_t jp = j + 1;
+                    const double n = u[im * 16 + j];
+                    const double s = u[ip * 16 + j];
+                    const double w = u[i * 16 + jm];
+                    const double e = u[i * 16 + jp];
+                    const double ns = n + s;
+                    const double we = w + e;
+                    const double sum = ns + we;
+                    const double avg = sum * 0.25;
+                    new_ = avg;
+                }
+                v[i * 16 + j] = new_;
+            }
         }
     }
 }
@@ -160,30 +241,57 @@ static void task_sweep3(double *restrict v, const double *restrict u)
  */
 static void task_sweep4(double *restrict u, const double *restrict v)
 {
-    /* 256 iterations, about 6144 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for collapse(2) if(6144 >= av_omp_min_work)
-    for (int64_t i = 0; i < 16; ++i) {
-        for (int64_t j = 0; j < 16; ++j) {
-            double new_;
-            if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
-                const double old = v[i * 16 + j];
-                new_ = old;
-            } else {
-                const int64_t im = i - 1;
-                const int64_t ip = i + 1;
-                const int64_t jm = j - 1;
-                const int64_t jp = j + 1;
-                const double n = v[im * 16 + j];
-                const double s = v[ip * 16 + j];
-                const double w = v[i * 16 + jm];
-                const double e = v[i * 16 + jp];
-                const double ns = n + s;
-                const double we = w + e;
-                const double sum = ns + we;
-                const double avg = sum * 0.25;
-                new_ = avg;
+    /* 256 iterations, about 6144 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (6144 >= av_omp_min_work) {
+        #pragma omp parallel for collapse(2)
+        for (int64_t i = 0; i < 16; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                double new_;
+                if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
+                    const double old = v[i * 16 + j];
+                    new_ = old;
+                } else {
+                    const int64_t im = i - 1;
+                    const int64_t ip = i + 1;
+                    const int64_t jm = j - 1;
+                    const int64_t jp = j + 1;
+                    const double n = v[im * 16 + j];
+                    const double s = v[ip * 16 + j];
+                    const double w = v[i * 16 + jm];
+                    const double e = v[i * 16 + jp];
+                    const double ns = n + s;
+                    const double we = w + e;
+                    const double sum = ns + we;
+                    const double avg = sum * 0.25;
+                    new_ = avg;
+                }
+                u[i * 16 + j] = new_;
             }
-            u[i * 16 + j] = new_;
+        }
+    } else {
+        for (int64_t i = 0; i < 16; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                double new_;
+                if (((i == 0) || (i == 15)) || ((j == 0) || (j == 15))) {
+                    const double old = v[i * 16 + j];
+                    new_ = old;
+                } else {
+                    const int64_t im = i - 1;
+                    const int64_t ip = i + 1;
+                    const int64_t jm = j - 1;
+                    const int64_t jp = j + 1;
+                    const double n = v[im * 16 + j];
+                    const double s = v[ip * 16 + j];
+                    const double w = v[i * 16 + jm];
+                    const double e = v[i * 16 + jp];
+                    const double ns = n + s;
+                    const double we = w + e;
+                    const double sum = ns + we;
+                    const double avg = sum * 0.25;
+                    new_ = avg;
+                }
+                u[i * 16 + j] = new_;
+            }
         }
     }
 }

@@ -196,25 +196,49 @@ static void task_tiled(av_ctx *ctx)
  */
 static void task_check(float *restrict E, float *restrict rowsum, const float *restrict C, const float *restrict D)
 {
-    /* 256 iterations, about 1024 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for collapse(2) if(1024 >= av_omp_min_work)
-    for (int64_t i = 0; i < 16; ++i) {
-        for (int64_t j = 0; j < 16; ++j) {
-            const float x = C[i * 16 + j];
-            const float y = D[i * 16 + j];
-            const float d = x - y;
-            E[i * 16 + j] = d;
+    /* 256 iterations, about 1024 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (1024 >= av_omp_min_work) {
+        #pragma omp parallel for collapse(2)
+        for (int64_t i = 0; i < 16; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                const float x = C[i * 16 + j];
+                const float y = D[i * 16 + j];
+                const float d = x - y;
+                E[i * 16 + j] = d;
+            }
+        }
+    } else {
+        for (int64_t i = 0; i < 16; ++i) {
+            for (int64_t j = 0; j < 16; ++j) {
+                const float x = C[i * 16 + j];
+                const float y = D[i * 16 + j];
+                const float d = x - y;
+                E[i * 16 + j] = d;
+            }
         }
     }
-    #pragma omp parallel for
-    for (int64_t i = 0; i < 16; ++i) {
-        float total = 0.0f;
-        for (int64_t j = 0; j < 16; ++j) {
-            const float x = C[i * 16 + j];
-            const float s = total + x;
-            total = s;
+    /* 16 iterations, about 800 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (800 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 16; ++i) {
+            float total = 0.0f;
+            for (int64_t j = 0; j < 16; ++j) {
+                const float x = C[i * 16 + j];
+                const float s = total + x;
+                total = s;
+            }
+            rowsum[i] = total;
         }
-        rowsum[i] = total;
+    } else {
+        for (int64_t i = 0; i < 16; ++i) {
+            float total = 0.0f;
+            for (int64_t j = 0; j < 16; ++j) {
+                const float x = C[i * 16 + j];
+                const float s = total + x;
+                total = s;
+            }
+            rowsum[i] = total;
+        }
     }
 }
 

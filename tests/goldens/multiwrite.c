@@ -84,24 +84,45 @@ static void task_table(int32_t *restrict lut)
  */
 static void task_spread(int8_t *restrict b8, int16_t *restrict h16, double *restrict d64, const int32_t *restrict src, const int32_t *restrict lut)
 {
-    /* 64 iterations, about 896 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for collapse(2) if(896 >= av_omp_min_work)
-    for (int64_t i = 0; i < 8; ++i) {
-        for (int64_t j = 0; j < 8; ++j) {
-            const int32_t s = src[i * 8 + j];
-            const int32_t l = lut[j];
-            const int32_t sl = av_muli_i32(s, l);
-            const int32_t sl37 = av_muli_i32(sl, 37);
-            const int8_t byte = (int8_t)sl37;
-            b8[i * 8 + j] = byte;
-            const int32_t s5000 = av_muli_i32(s, 5000);
-            const int16_t short_ = (int16_t)s5000;
-            const int64_t row = i * 8;
-            const int64_t flat = row + j;
-            h16[flat] = short_;
-            const double sf = (double)sl;
-            const double scaled = sf * 0.125;
-            d64[i * 8 + j] = scaled;
+    /* 64 iterations, about 896 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (896 >= av_omp_min_work) {
+        #pragma omp parallel for collapse(2)
+        for (int64_t i = 0; i < 8; ++i) {
+            for (int64_t j = 0; j < 8; ++j) {
+                const int32_t s = src[i * 8 + j];
+                const int32_t l = lut[j];
+                const int32_t sl = av_muli_i32(s, l);
+                const int32_t sl37 = av_muli_i32(sl, 37);
+                const int8_t byte = (int8_t)sl37;
+                b8[i * 8 + j] = byte;
+                const int32_t s5000 = av_muli_i32(s, 5000);
+                const int16_t short_ = (int16_t)s5000;
+                const int64_t row = i * 8;
+                const int64_t flat = row + j;
+                h16[flat] = short_;
+                const double sf = (double)sl;
+                const double scaled = sf * 0.125;
+                d64[i * 8 + j] = scaled;
+            }
+        }
+    } else {
+        for (int64_t i = 0; i < 8; ++i) {
+            for (int64_t j = 0; j < 8; ++j) {
+                const int32_t s = src[i * 8 + j];
+                const int32_t l = lut[j];
+                const int32_t sl = av_muli_i32(s, l);
+                const int32_t sl37 = av_muli_i32(sl, 37);
+                const int8_t byte = (int8_t)sl37;
+                b8[i * 8 + j] = byte;
+                const int32_t s5000 = av_muli_i32(s, 5000);
+                const int16_t short_ = (int16_t)s5000;
+                const int64_t row = i * 8;
+                const int64_t flat = row + j;
+                h16[flat] = short_;
+                const double sf = (double)sl;
+                const double scaled = sf * 0.125;
+                d64[i * 8 + j] = scaled;
+            }
         }
     }
 }
@@ -113,13 +134,23 @@ static void task_spread(int8_t *restrict b8, int16_t *restrict h16, double *rest
  */
 static void task_mask(uint8_t *restrict big, const int32_t *restrict src)
 {
-    /* 64 iterations, about 192 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for collapse(2) if(192 >= av_omp_min_work)
-    for (int64_t i = 0; i < 8; ++i) {
-        for (int64_t j = 0; j < 8; ++j) {
-            const int32_t s = src[i * 8 + j];
-            const bool gt = s > 5;
-            big[i * 8 + j] = gt;
+    /* 64 iterations, about 192 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (192 >= av_omp_min_work) {
+        #pragma omp parallel for collapse(2)
+        for (int64_t i = 0; i < 8; ++i) {
+            for (int64_t j = 0; j < 8; ++j) {
+                const int32_t s = src[i * 8 + j];
+                const bool gt = s > 5;
+                big[i * 8 + j] = gt;
+            }
+        }
+    } else {
+        for (int64_t i = 0; i < 8; ++i) {
+            for (int64_t j = 0; j < 8; ++j) {
+                const int32_t s = src[i * 8 + j];
+                const bool gt = s > 5;
+                big[i * 8 + j] = gt;
+            }
         }
     }
 }
@@ -131,15 +162,27 @@ static void task_mask(uint8_t *restrict big, const int32_t *restrict src)
  */
 static void task_pick(int8_t *restrict sel, const uint8_t *restrict big, const int8_t *restrict b8)
 {
-    /* 64 iterations, about 320 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for collapse(2) if(320 >= av_omp_min_work)
-    for (int64_t i = 0; i < 8; ++i) {
-        for (int64_t j = 0; j < 8; ++j) {
-            const bool m = big[i * 8 + j];
-            const int8_t v = b8[i * 8 + j];
-            const int8_t neg = av_subi_i8(0, v);
-            const int8_t r = m ? v : neg;
-            sel[i * 8 + j] = r;
+    /* 64 iterations, about 320 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (320 >= av_omp_min_work) {
+        #pragma omp parallel for collapse(2)
+        for (int64_t i = 0; i < 8; ++i) {
+            for (int64_t j = 0; j < 8; ++j) {
+                const bool m = big[i * 8 + j];
+                const int8_t v = b8[i * 8 + j];
+                const int8_t neg = av_subi_i8(0, v);
+                const int8_t r = m ? v : neg;
+                sel[i * 8 + j] = r;
+            }
+        }
+    } else {
+        for (int64_t i = 0; i < 8; ++i) {
+            for (int64_t j = 0; j < 8; ++j) {
+                const bool m = big[i * 8 + j];
+                const int8_t v = b8[i * 8 + j];
+                const int8_t neg = av_subi_i8(0, v);
+                const int8_t r = m ? v : neg;
+                sel[i * 8 + j] = r;
+            }
         }
     }
 }

@@ -63,12 +63,20 @@ static const int outputs[] = {MEM_X, MEM_Y, MEM_Z, MEM_W, MEM_OUT};
  */
 static void task_produce(int32_t *restrict x)
 {
-    /* 32 iterations, about 96 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(96 >= av_omp_min_work)
-    for (int64_t i = 0; i < 32; ++i) {
-        const int32_t ii = (int32_t)i;
-        const int32_t v = av_muli_i32(ii, 3);
-        x[i] = v;
+    /* 32 iterations, about 96 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (96 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 32; ++i) {
+            const int32_t ii = (int32_t)i;
+            const int32_t v = av_muli_i32(ii, 3);
+            x[i] = v;
+        }
+    } else {
+        for (int64_t i = 0; i < 32; ++i) {
+            const int32_t ii = (int32_t)i;
+            const int32_t v = av_muli_i32(ii, 3);
+            x[i] = v;
+        }
     }
 }
 
@@ -103,14 +111,24 @@ static void task_widen(av_ctx *ctx)
  */
 static void task_refill(int32_t *restrict x, const int32_t *restrict z)
 {
-    /* 32 iterations, about 160 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(160 >= av_omp_min_work)
-    for (int64_t i = 0; i < 32; ++i) {
-        const int32_t v = z[i];
-        const int32_t ii = (int32_t)i;
-        const int32_t d = av_muli_i32(v, 2);
-        const int32_t s = av_addi_i32(d, ii);
-        x[i] = s;
+    /* 32 iterations, about 160 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (160 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 32; ++i) {
+            const int32_t v = z[i];
+            const int32_t ii = (int32_t)i;
+            const int32_t d = av_muli_i32(v, 2);
+            const int32_t s = av_addi_i32(d, ii);
+            x[i] = s;
+        }
+    } else {
+        for (int64_t i = 0; i < 32; ++i) {
+            const int32_t v = z[i];
+            const int32_t ii = (int32_t)i;
+            const int32_t d = av_muli_i32(v, 2);
+            const int32_t s = av_addi_i32(d, ii);
+            x[i] = s;
+        }
     }
 }
 
@@ -121,14 +139,24 @@ static void task_refill(int32_t *restrict x, const int32_t *restrict z)
  */
 static void task_combine(int64_t *restrict w, const int64_t *restrict y, const int32_t *restrict x)
 {
-    /* 32 iterations, about 160 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(160 >= av_omp_min_work)
-    for (int64_t i = 0; i < 32; ++i) {
-        const int64_t a = y[i];
-        const int32_t b = x[i];
-        const int64_t b64 = (int64_t)b;
-        const int64_t s = av_addi_i64(a, b64);
-        w[i] = s;
+    /* 32 iterations, about 160 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (160 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 32; ++i) {
+            const int64_t a = y[i];
+            const int32_t b = x[i];
+            const int64_t b64 = (int64_t)b;
+            const int64_t s = av_addi_i64(a, b64);
+            w[i] = s;
+        }
+    } else {
+        for (int64_t i = 0; i < 32; ++i) {
+            const int64_t a = y[i];
+            const int32_t b = x[i];
+            const int64_t b64 = (int64_t)b;
+            const int64_t s = av_addi_i64(a, b64);
+            w[i] = s;
+        }
     }
 }
 
@@ -139,12 +167,20 @@ static void task_combine(int64_t *restrict w, const int64_t *restrict y, const i
  */
 static void task_square(int32_t *restrict z)
 {
-    /* 32 iterations, about 96 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(96 >= av_omp_min_work)
-    for (int64_t i = 0; i < 32; ++i) {
-        const int32_t v = z[i];
-        const int32_t sq = av_muli_i32(v, v);
-        z[i] = sq;
+    /* 32 iterations, about 96 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (96 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 32; ++i) {
+            const int32_t v = z[i];
+            const int32_t sq = av_muli_i32(v, v);
+            z[i] = sq;
+        }
+    } else {
+        for (int64_t i = 0; i < 32; ++i) {
+            const int32_t v = z[i];
+            const int32_t sq = av_muli_i32(v, v);
+            z[i] = sq;
+        }
     }
 }
 

@@ -61,12 +61,20 @@ static const int outputs[] = {MEM_W, MEM_X, MEM_Y, MEM_Z};
  */
 static void task_first(int64_t *restrict w, const int64_t *restrict a)
 {
-    /* 24 iterations, about 72 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(72 >= av_omp_min_work)
-    for (int64_t i = 0; i < 24; ++i) {
-        const int64_t v = a[i];
-        const int64_t r = av_addi_i64(v, 1);
-        w[i] = r;
+    /* 24 iterations, about 72 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (72 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 24; ++i) {
+            const int64_t v = a[i];
+            const int64_t r = av_addi_i64(v, 1);
+            w[i] = r;
+        }
+    } else {
+        for (int64_t i = 0; i < 24; ++i) {
+            const int64_t v = a[i];
+            const int64_t r = av_addi_i64(v, 1);
+            w[i] = r;
+        }
     }
 }
 
@@ -77,12 +85,20 @@ static void task_first(int64_t *restrict w, const int64_t *restrict a)
  */
 static void task_second(int64_t *restrict x, const int64_t *restrict a)
 {
-    /* 24 iterations, about 72 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(72 >= av_omp_min_work)
-    for (int64_t i = 0; i < 24; ++i) {
-        const int64_t v = a[i];
-        const int64_t r = av_addi_i64(v, 2);
-        x[i] = r;
+    /* 24 iterations, about 72 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (72 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 24; ++i) {
+            const int64_t v = a[i];
+            const int64_t r = av_addi_i64(v, 2);
+            x[i] = r;
+        }
+    } else {
+        for (int64_t i = 0; i < 24; ++i) {
+            const int64_t v = a[i];
+            const int64_t r = av_addi_i64(v, 2);
+            x[i] = r;
+        }
     }
 }
 
@@ -93,12 +109,20 @@ static void task_second(int64_t *restrict x, const int64_t *restrict a)
  */
 static void task_third(int64_t *restrict y, const int64_t *restrict a)
 {
-    /* 24 iterations, about 72 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(72 >= av_omp_min_work)
-    for (int64_t i = 0; i < 24; ++i) {
-        const int64_t v = a[i];
-        const int64_t r = av_addi_i64(v, 3);
-        y[i] = r;
+    /* 24 iterations, about 72 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (72 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 24; ++i) {
+            const int64_t v = a[i];
+            const int64_t r = av_addi_i64(v, 3);
+            y[i] = r;
+        }
+    } else {
+        for (int64_t i = 0; i < 24; ++i) {
+            const int64_t v = a[i];
+            const int64_t r = av_addi_i64(v, 3);
+            y[i] = r;
+        }
     }
 }
 
@@ -109,14 +133,24 @@ static void task_third(int64_t *restrict y, const int64_t *restrict a)
  */
 static void task_fourth(int64_t *restrict z, const int64_t *restrict a)
 {
-    /* 24 iterations, about 120 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(120 >= av_omp_min_work)
-    for (int64_t i = 0; i < 24; ++i) {
-        const int64_t v = a[i];
-        const int64_t sq = av_muli_i64(v, v);
-        const int64_t ii = i;
-        const int64_t r = av_subi_i64(sq, ii);
-        z[i] = r;
+    /* 24 iterations, about 120 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (120 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 24; ++i) {
+            const int64_t v = a[i];
+            const int64_t sq = av_muli_i64(v, v);
+            const int64_t ii = i;
+            const int64_t r = av_subi_i64(sq, ii);
+            z[i] = r;
+        }
+    } else {
+        for (int64_t i = 0; i < 24; ++i) {
+            const int64_t v = a[i];
+            const int64_t sq = av_muli_i64(v, v);
+            const int64_t ii = i;
+            const int64_t r = av_subi_i64(sq, ii);
+            z[i] = r;
+        }
     }
 }
 

@@ -64,11 +64,18 @@ static const int outputs[] = {MEM_S1, MEM_S2, MEM_M, MEM_ST};
 static void task_psum(float *restrict s1, const float *restrict x)
 {
     float sum = 0.0f;
-    /* 64 iterations, about 256 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for reduction(+:sum) if(256 >= av_omp_min_work)
-    for (int64_t i = 0; i < 64; ++i) {
-        const float v = x[i];
-        sum += v;
+    /* 64 iterations, about 256 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (256 >= av_omp_min_work) {
+        #pragma omp parallel for reduction(+:sum)
+        for (int64_t i = 0; i < 64; ++i) {
+            const float v = x[i];
+            sum += v;
+        }
+    } else {
+        for (int64_t i = 0; i < 64; ++i) {
+            const float v = x[i];
+            sum += v;
+        }
     }
     s1[0] = sum;
 }
@@ -97,12 +104,21 @@ static void task_fsum(float *restrict s2, const float *restrict x)
 static void task_imax(int32_t *restrict m, const int32_t *restrict n)
 {
     int32_t max = INT32_MIN;
-    /* 64 iterations, about 256 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for collapse(2) reduction(max:max) if(256 >= av_omp_min_work)
-    for (int64_t i = 0; i < 8; ++i) {
-        for (int64_t j = 0; j < 8; ++j) {
-            const int32_t v = n[i * 8 + j];
-            max = av_maxsi_i32(max, v);
+    /* 64 iterations, about 256 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (256 >= av_omp_min_work) {
+        #pragma omp parallel for collapse(2) reduction(max:max)
+        for (int64_t i = 0; i < 8; ++i) {
+            for (int64_t j = 0; j < 8; ++j) {
+                const int32_t v = n[i * 8 + j];
+                max = av_maxsi_i32(max, v);
+            }
+        }
+    } else {
+        for (int64_t i = 0; i < 8; ++i) {
+            for (int64_t j = 0; j < 8; ++j) {
+                const int32_t v = n[i * 8 + j];
+                max = av_maxsi_i32(max, v);
+            }
         }
     }
     m[0] = max;
@@ -117,14 +133,24 @@ static void task_stats(float *restrict st, const float *restrict x)
 {
     float sum = 0.0f;
     int32_t big = 0;
-    /* 64 iterations, about 512 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for reduction(+:sum) reduction(av_red_addi_i32:big) if(512 >= av_omp_min_work)
-    for (int64_t i = 0; i < 64; ++i) {
-        const float v = x[i];
-        const bool over = v > 5.0f;
-        const int32_t hit = over ? 1 : 0;
-        sum += v;
-        big = av_addi_i32(big, hit);
+    /* 64 iterations, about 512 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (512 >= av_omp_min_work) {
+        #pragma omp parallel for reduction(+:sum) reduction(av_red_addi_i32:big)
+        for (int64_t i = 0; i < 64; ++i) {
+            const float v = x[i];
+            const bool over = v > 5.0f;
+            const int32_t hit = over ? 1 : 0;
+            sum += v;
+            big = av_addi_i32(big, hit);
+        }
+    } else {
+        for (int64_t i = 0; i < 64; ++i) {
+            const float v = x[i];
+            const bool over = v > 5.0f;
+            const int32_t hit = over ? 1 : 0;
+            sum += v;
+            big = av_addi_i32(big, hit);
+        }
     }
     const float mean = sum / 64.0f;
     const float big_f = (float)big;

@@ -61,13 +61,22 @@ static const int outputs[] = {MEM_C, MEM_D};
  */
 static void task1(int32_t *restrict c, const int32_t *restrict a, const int32_t *restrict b)
 {
-    /* 20 iterations, about 80 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(80 >= av_omp_min_work)
-    for (int64_t i = 0; i < 20; ++i) {
-        const int32_t x = a[i];
-        const int32_t y = b[i];
-        const int32_t z = av_addi_i32(x, y);
-        c[i] = z;
+    /* 20 iterations, about 80 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (80 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 20; ++i) {
+            const int32_t x = a[i];
+            const int32_t y = b[i];
+            const int32_t z = av_addi_i32(x, y);
+            c[i] = z;
+        }
+    } else {
+        for (int64_t i = 0; i < 20; ++i) {
+            const int32_t x = a[i];
+            const int32_t y = b[i];
+            const int32_t z = av_addi_i32(x, y);
+            c[i] = z;
+        }
     }
 }
 
@@ -78,13 +87,22 @@ static void task1(int32_t *restrict c, const int32_t *restrict a, const int32_t 
  */
 static void task2(int32_t *restrict d, const int32_t *restrict a, const int32_t *restrict b)
 {
-    /* 20 iterations, about 80 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(80 >= av_omp_min_work)
-    for (int64_t i = 0; i < 20; ++i) {
-        const int32_t x = a[i];
-        const int32_t y = b[i];
-        const int32_t z = av_muli_i32(x, y);
-        d[i] = z;
+    /* 20 iterations, about 80 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (80 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 20; ++i) {
+            const int32_t x = a[i];
+            const int32_t y = b[i];
+            const int32_t z = av_muli_i32(x, y);
+            d[i] = z;
+        }
+    } else {
+        for (int64_t i = 0; i < 20; ++i) {
+            const int32_t x = a[i];
+            const int32_t y = b[i];
+            const int32_t z = av_muli_i32(x, y);
+            d[i] = z;
+        }
     }
 }
 

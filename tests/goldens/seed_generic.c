@@ -61,13 +61,22 @@ static const int outputs[] = {MEM_ARG2, MEM_ARG3};
  */
 static void task_2(int32_t *restrict arg2, const int32_t *restrict arg0, const int32_t *restrict arg1)
 {
-    /* 20 iterations, about 80 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(80 >= av_omp_min_work)
-    for (int64_t arg17 = 0; arg17 < 20; ++arg17) {
-        const int32_t v19 = arg0[arg17];
-        const int32_t v20 = arg1[arg17];
-        const int32_t v21 = av_addi_i32(v19, v20);
-        arg2[arg17] = v21;
+    /* 20 iterations, about 80 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (80 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t arg17 = 0; arg17 < 20; ++arg17) {
+            const int32_t v19 = arg0[arg17];
+            const int32_t v20 = arg1[arg17];
+            const int32_t v21 = av_addi_i32(v19, v20);
+            arg2[arg17] = v21;
+        }
+    } else {
+        for (int64_t arg17 = 0; arg17 < 20; ++arg17) {
+            const int32_t v19 = arg0[arg17];
+            const int32_t v20 = arg1[arg17];
+            const int32_t v21 = av_addi_i32(v19, v20);
+            arg2[arg17] = v21;
+        }
     }
 }
 
@@ -78,13 +87,22 @@ static void task_2(int32_t *restrict arg2, const int32_t *restrict arg0, const i
  */
 static void task_3(int32_t *restrict arg3, const int32_t *restrict arg0, const int32_t *restrict arg1)
 {
-    /* 20 iterations, about 80 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(80 >= av_omp_min_work)
-    for (int64_t arg16 = 0; arg16 < 20; ++arg16) {
-        const int32_t v13 = arg0[arg16];
-        const int32_t v14 = arg1[arg16];
-        const int32_t v15 = av_muli_i32(v13, v14);
-        arg3[arg16] = v15;
+    /* 20 iterations, about 80 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (80 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t arg16 = 0; arg16 < 20; ++arg16) {
+            const int32_t v13 = arg0[arg16];
+            const int32_t v14 = arg1[arg16];
+            const int32_t v15 = av_muli_i32(v13, v14);
+            arg3[arg16] = v15;
+        }
+    } else {
+        for (int64_t arg16 = 0; arg16 < 20; ++arg16) {
+            const int32_t v13 = arg0[arg16];
+            const int32_t v14 = arg1[arg16];
+            const int32_t v15 = av_muli_i32(v13, v14);
+            arg3[arg16] = v15;
+        }
     }
 }
 

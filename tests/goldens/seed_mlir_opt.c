@@ -61,13 +61,22 @@ static const int outputs[] = {MEM_ARG2, MEM_ARG3};
  */
 static void task_2(int32_t *restrict arg2, const int32_t *restrict arg0, const int32_t *restrict arg1)
 {
-    /* 20 iterations, about 80 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(80 >= av_omp_min_work)
-    for (int64_t arg4 = 0; arg4 < 20; ++arg4) {
-        const int32_t v5 = arg0[arg4];
-        const int32_t v6 = arg1[arg4];
-        const int32_t v7 = av_addi_i32(v5, v6);
-        arg2[arg4] = v7;
+    /* 20 iterations, about 80 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (80 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t arg4 = 0; arg4 < 20; ++arg4) {
+            const int32_t v5 = arg0[arg4];
+            const int32_t v6 = arg1[arg4];
+            const int32_t v7 = av_addi_i32(v5, v6);
+            arg2[arg4] = v7;
+        }
+    } else {
+        for (int64_t arg4 = 0; arg4 < 20; ++arg4) {
+            const int32_t v5 = arg0[arg4];
+            const int32_t v6 = arg1[arg4];
+            const int32_t v7 = av_addi_i32(v5, v6);
+            arg2[arg4] = v7;
+        }
     }
 }
 
@@ -78,13 +87,22 @@ static void task_2(int32_t *restrict arg2, const int32_t *restrict arg0, const i
  */
 static void task_3(int32_t *restrict arg3, const int32_t *restrict arg0, const int32_t *restrict arg1)
 {
-    /* 20 iterations, about 80 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(80 >= av_omp_min_work)
-    for (int64_t arg4 = 0; arg4 < 20; ++arg4) {
-        const int32_t v5 = arg0[arg4];
-        const int32_t v6 = arg1[arg4];
-        const int32_t v7 = av_muli_i32(v5, v6);
-        arg3[arg4] = v7;
+    /* 20 iterations, about 80 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (80 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t arg4 = 0; arg4 < 20; ++arg4) {
+            const int32_t v5 = arg0[arg4];
+            const int32_t v6 = arg1[arg4];
+            const int32_t v7 = av_muli_i32(v5, v6);
+            arg3[arg4] = v7;
+        }
+    } else {
+        for (int64_t arg4 = 0; arg4 < 20; ++arg4) {
+            const int32_t v5 = arg0[arg4];
+            const int32_t v6 = arg1[arg4];
+            const int32_t v7 = av_muli_i32(v5, v6);
+            arg3[arg4] = v7;
+        }
     }
 }
 

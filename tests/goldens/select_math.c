@@ -70,77 +70,150 @@ static const int outputs[] = {MEM_M, MEM_FLAGS, MEM_F, MEM_W, MEM_N};
  */
 static void task_math(double *restrict m, uint8_t *restrict flags, const double *restrict c)
 {
-    /* 16 iterations, about 1088 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(1088 >= av_omp_min_work)
-    for (int64_t i = 0; i < 16; ++i) {
-        const double x = c[i];
-        const double xm6 = x - 6.0;
-        const double h = xm6 * 0.5;
-        const double sqrt_ = sqrt(x);
-        const double exp_ = exp(x);
-        const double log_ = log(x);
-        const double sin_ = sin(x);
-        const double cos_ = cos(x);
-        const double tanh_ = tanh(x);
-        const double d = 3.0 - x;
-        const double absd = fabs(d);
-        const double pow_ = pow(x, 1.5);
-        const double fma_ = fma(x, 0.5, (-2.0));
-        const double floor_ = floor(h);
-        const double ceil_ = ceil(h);
-        const double round_ = round(h);
-        const double rsqrt = 1.0 / sqrt(x);
-        const double exp2_ = exp2(x);
-        const double log2_ = log2(x);
-        const double log10_ = log10(x);
-        const double tan_ = tan(x);
-        const double rem = fmod(h, 0.75);
-        const double neg = -h;
-        const double minimum = av_minimumf_f64(x, 6.0);
-        const double maximum = av_maximumf_f64(h, 0.0);
-        const double minnum = av_minnumf_f64(x, h);
-        const double maxnum = av_maxnumf_f64(neg, 1.0);
-        m[i * 24] = sqrt_;
-        m[i * 24 + 1] = exp_;
-        m[i * 24 + 2] = log_;
-        m[i * 24 + 3] = sin_;
-        m[i * 24 + 4] = cos_;
-        m[i * 24 + 5] = tanh_;
-        m[i * 24 + 6] = absd;
-        m[i * 24 + 7] = pow_;
-        m[i * 24 + 8] = fma_;
-        m[i * 24 + 9] = floor_;
-        m[i * 24 + 10] = ceil_;
-        m[i * 24 + 11] = round_;
-        m[i * 24 + 12] = rsqrt;
-        m[i * 24 + 13] = exp2_;
-        m[i * 24 + 14] = log2_;
-        m[i * 24 + 15] = log10_;
-        m[i * 24 + 16] = tan_;
-        m[i * 24 + 17] = rem;
-        m[i * 24 + 18] = neg;
-        m[i * 24 + 19] = minimum;
-        m[i * 24 + 20] = maximum;
-        m[i * 24 + 21] = minnum;
-        m[i * 24 + 22] = maxnum;
-        m[i * 24 + 23] = h;
-        const double q = sqrt(h);
-        const bool oeq = x == 6.0;
-        const bool one = islessgreater(x, 6.0);
-        const bool olt = h < 0.0;
-        const bool oge = h >= 1.0;
-        const bool uno = isunordered(q, q);
-        const bool ord = !isunordered(q, x);
-        const bool ueq = (isunordered(q, 1.0) || q == 1.0);
-        const bool une = q != 1.0;
-        flags[i * 8] = oeq;
-        flags[i * 8 + 1] = one;
-        flags[i * 8 + 2] = olt;
-        flags[i * 8 + 3] = oge;
-        flags[i * 8 + 4] = uno;
-        flags[i * 8 + 5] = ord;
-        flags[i * 8 + 6] = ueq;
-        flags[i * 8 + 7] = une;
+    /* 16 iterations, about 1088 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (1088 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 16; ++i) {
+            const double x = c[i];
+            const double xm6 = x - 6.0;
+            const double h = xm6 * 0.5;
+            const double sqrt_ = sqrt(x);
+            const double exp_ = exp(x);
+            const double log_ = log(x);
+            const double sin_ = sin(x);
+            const double cos_ = cos(x);
+            const double tanh_ = tanh(x);
+            const double d = 3.0 - x;
+            const double absd = fabs(d);
+            const double pow_ = pow(x, 1.5);
+            const double fma_ = fma(x, 0.5, (-2.0));
+            const double floor_ = floor(h);
+            const double ceil_ = ceil(h);
+            const double round_ = round(h);
+            const double rsqrt = 1.0 / sqrt(x);
+            const double exp2_ = exp2(x);
+            const double log2_ = log2(x);
+            const double log10_ = log10(x);
+            const double tan_ = tan(x);
+            const double rem = fmod(h, 0.75);
+            const double neg = -h;
+            const double minimum = av_minimumf_f64(x, 6.0);
+            const double maximum = av_maximumf_f64(h, 0.0);
+            const double minnum = av_minnumf_f64(x, h);
+            const double maxnum = av_maxnumf_f64(neg, 1.0);
+            m[i * 24] = sqrt_;
+            m[i * 24 + 1] = exp_;
+            m[i * 24 + 2] = log_;
+            m[i * 24 + 3] = sin_;
+            m[i * 24 + 4] = cos_;
+            m[i * 24 + 5] = tanh_;
+            m[i * 24 + 6] = absd;
+            m[i * 24 + 7] = pow_;
+            m[i * 24 + 8] = fma_;
+            m[i * 24 + 9] = floor_;
+            m[i * 24 + 10] = ceil_;
+            m[i * 24 + 11] = round_;
+            m[i * 24 + 12] = rsqrt;
+            m[i * 24 + 13] = exp2_;
+            m[i * 24 + 14] = log2_;
+            m[i * 24 + 15] = log10_;
+            m[i * 24 + 16] = tan_;
+            m[i * 24 + 17] = rem;
+            m[i * 24 + 18] = neg;
+            m[i * 24 + 19] = minimum;
+            m[i * 24 + 20] = maximum;
+            m[i * 24 + 21] = minnum;
+            m[i * 24 + 22] = maxnum;
+            m[i * 24 + 23] = h;
+            const double q = sqrt(h);
+            const bool oeq = x == 6.0;
+            const bool one = islessgreater(x, 6.0);
+            const bool olt = h < 0.0;
+            const bool oge = h >= 1.0;
+            const bool uno = isunordered(q, q);
+            const bool ord = !isunordered(q, x);
+            const bool ueq = (isunordered(q, 1.0) || q == 1.0);
+            const bool une = q != 1.0;
+            flags[i * 8] = oeq;
+            flags[i * 8 + 1] = one;
+            flags[i * 8 + 2] = olt;
+            flags[i * 8 + 3] = oge;
+            flags[i * 8 + 4] = uno;
+            flags[i * 8 + 5] = ord;
+            flags[i * 8 + 6] = ueq;
+            flags[i * 8 + 7] = une;
+        }
+    } else {
+        for (int64_t i = 0; i < 16; ++i) {
+            const double x = c[i];
+            const double xm6 = x - 6.0;
+            const double h = xm6 * 0.5;
+            const double sqrt_ = sqrt(x);
+            const double exp_ = exp(x);
+            const double log_ = log(x);
+            const double sin_ = sin(x);
+            const double cos_ = cos(x);
+            const double tanh_ = tanh(x);
+            const double d = 3.0 - x;
+            const double absd = fabs(d);
+            const double pow_ = pow(x, 1.5);
+            const double fma_ = fma(x, 0.5, (-2.0));
+            const double floor_ = floor(h);
+            const double ceil_ = ceil(h);
+            const double round_ = round(h);
+            const double rsqrt = 1.0 / sqrt(x);
+            const double exp2_ = exp2(x);
+            const double log2_ = log2(x);
+            const double log10_ = log10(x);
+            const double tan_ = tan(x);
+            const double rem = fmod(h, 0.75);
+            const double neg = -h;
+            const double minimum = av_minimumf_f64(x, 6.0);
+            const double maximum = av_maximumf_f64(h, 0.0);
+            const double minnum = av_minnumf_f64(x, h);
+            const double maxnum = av_maxnumf_f64(neg, 1.0);
+            m[i * 24] = sqrt_;
+            m[i * 24 + 1] = exp_;
+            m[i * 24 + 2] = log_;
+            m[i * 24 + 3] = sin_;
+            m[i * 24 + 4] = cos_;
+            m[i * 24 + 5] = tanh_;
+            m[i * 24 + 6] = absd;
+            m[i * 24 + 7] = pow_;
+            m[i * 24 + 8] = fma_;
+            m[i * 24 + 9] = floor_;
+            m[i * 24 + 10] = ceil_;
+            m[i * 24 + 11] = round_;
+            m[i * 24 + 12] = rsqrt;
+            m[i * 24 + 13] = exp2_;
+            m[i * 24 + 14] = log2_;
+            m[i * 24 + 15] = log10_;
+            m[i * 24 + 16] = tan_;
+            m[i * 24 + 17] = rem;
+            m[i * 24 + 18] = neg;
+            m[i * 24 + 19] = minimum;
+            m[i * 24 + 20] = maximum;
+            m[i * 24 + 21] = minnum;
+            m[i * 24 + 22] = maxnum;
+            m[i * 24 + 23] = h;
+            const double q = sqrt(h);
+            const bool oeq = x == 6.0;
+            const bool one = islessgreater(x, 6.0);
+            const bool olt = h < 0.0;
+            const bool oge = h >= 1.0;
+            const bool uno = isunordered(q, q);
+            const bool ord = !isunordered(q, x);
+            const bool ueq = (isunordered(q, 1.0) || q == 1.0);
+            const bool une = q != 1.0;
+            flags[i * 8] = oeq;
+            flags[i * 8 + 1] = one;
+            flags[i * 8 + 2] = olt;
+            flags[i * 8 + 3] = oge;
+            flags[i * 8 + 4] = uno;
+            flags[i * 8 + 5] = ord;
+            flags[i * 8 + 6] = ueq;
+            flags[i * 8 + 7] = une;
+        }
     }
 }
 
@@ -152,65 +225,126 @@ static void task_math(double *restrict m, uint8_t *restrict flags, const double 
  */
 static void task_casts(float *restrict f, int64_t *restrict w, const float *restrict a, const int32_t *restrict b)
 {
-    /* 16 iterations, about 848 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(848 >= av_omp_min_work)
-    for (int64_t i = 0; i < 16; ++i) {
-        const float x = a[i];
-        const int32_t y = b[i];
-        const int32_t ys = av_subi_i32(y, 6);
-        const float s2f = (float)ys;
-        const float u2f = (float)(uint32_t)y;
-        const double xd = (double)x;
-        const double xd10 = xd * 0.1;
-        const float back = (float)xd10;
-        const int32_t bits = av_bitcast_f32_i32(x);
-        const int32_t bits1 = av_addi_i32(bits, 1);
-        const float nextup = av_bitcast_i32_f32(bits1);
-        const bool small = x < 6.0f;
-        float branch;
-        if (small) {
-            const float dbl = x + x;
-            branch = dbl;
-        } else {
-            const float less = x - 20.0f;
-            branch = less;
+    /* 16 iterations, about 848 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (848 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t i = 0; i < 16; ++i) {
+            const float x = a[i];
+            const int32_t y = b[i];
+            const int32_t ys = av_subi_i32(y, 6);
+            const float s2f = (float)ys;
+            const float u2f = (float)(uint32_t)y;
+            const double xd = (double)x;
+            const double xd10 = xd * 0.1;
+            const float back = (float)xd10;
+            const int32_t bits = av_bitcast_f32_i32(x);
+            const int32_t bits1 = av_addi_i32(bits, 1);
+            const float nextup = av_bitcast_i32_f32(bits1);
+            const bool small = x < 6.0f;
+            float branch;
+            if (small) {
+                const float dbl = x + x;
+                branch = dbl;
+            } else {
+                const float less = x - 20.0f;
+                branch = less;
+            }
+            const bool neg = ys < 0;
+            const float negx = -x;
+            const float sel = neg ? x : negx;
+            const float xs = x - 6.0f;
+            const float scaled = xs * 1.7f;
+            const int32_t trunc = av_fptosi_i32(scaled);
+            const float trunc_f = (float)trunc;
+            const int64_t idx = (int64_t)ys;
+            const int64_t idx_big = av_muli_i64(idx, 1000000007);
+            const int32_t idx_f = (int32_t)idx;
+            const float idx_f2 = (float)idx_f;
+            f[i * 8] = s2f;
+            f[i * 8 + 1] = u2f;
+            f[i * 8 + 2] = back;
+            f[i * 8 + 3] = nextup;
+            f[i * 8 + 4] = branch;
+            f[i * 8 + 5] = sel;
+            f[i * 8 + 6] = trunc_f;
+            f[i * 8 + 7] = idx_f2;
+            const int64_t sext = (int64_t)ys;
+            const int64_t zext = (int64_t)(uint32_t)ys;
+            const int64_t idx64 = idx_big;
+            const int32_t y40 = av_muli_i32(y, 40);
+            const int8_t y8 = (int8_t)y40;
+            const int64_t y8w = (int64_t)y8;
+            const int32_t y3000 = av_muli_i32(y, 3000);
+            const int16_t y16 = (int16_t)y3000;
+            const int64_t y16w = (int64_t)y16;
+            const double xe10 = xd * 10000000000.0;
+            const int64_t x64 = av_fptosi_i64(xe10);
+            w[i * 6] = sext;
+            w[i * 6 + 1] = zext;
+            w[i * 6 + 2] = idx64;
+            w[i * 6 + 3] = y8w;
+            w[i * 6 + 4] = y16w;
+            w[i * 6 + 5] = x64;
         }
-        const bool neg = ys < 0;
-        const float negx = -x;
-        const float sel = neg ? x : negx;
-        const float xs = x - 6.0f;
-        const float scaled = xs * 1.7f;
-        const int32_t trunc = av_fptosi_i32(scaled);
-        const float trunc_f = (float)trunc;
-        const int64_t idx = (int64_t)ys;
-        const int64_t idx_big = av_muli_i64(idx, 1000000007);
-        const int32_t idx_f = (int32_t)idx;
-        const float idx_f2 = (float)idx_f;
-        f[i * 8] = s2f;
-        f[i * 8 + 1] = u2f;
-        f[i * 8 + 2] = back;
-        f[i * 8 + 3] = nextup;
-        f[i * 8 + 4] = branch;
-        f[i * 8 + 5] = sel;
-        f[i * 8 + 6] = trunc_f;
-        f[i * 8 + 7] = idx_f2;
-        const int64_t sext = (int64_t)ys;
-        const int64_t zext = (int64_t)(uint32_t)ys;
-        const int64_t idx64 = idx_big;
-        const int32_t y40 = av_muli_i32(y, 40);
-        const int8_t y8 = (int8_t)y40;
-        const int64_t y8w = (int64_t)y8;
-        const int32_t y3000 = av_muli_i32(y, 3000);
-        const int16_t y16 = (int16_t)y3000;
-        const int64_t y16w = (int64_t)y16;
-        const double xe10 = xd * 10000000000.0;
-        const int64_t x64 = av_fptosi_i64(xe10);
-        w[i * 6] = sext;
-        w[i * 6 + 1] = zext;
-        w[i * 6 + 2] = idx64;
-        w[i * 6 + 3] = y8w;
-        w[i * 6 + 4] = y16w;
-        w[i * 6 + 5] = x64;
+    } else {
+        for (int64_t i = 0; i < 16; ++i) {
+            const float x = a[i];
+            const int32_t y = b[i];
+            const int32_t ys = av_subi_i32(y, 6);
+            const float s2f = (float)ys;
+            const float u2f = (float)(uint32_t)y;
+            const double xd = (double)x;
+            const double xd10 = xd * 0.1;
+            const float back = (float)xd10;
+            const int32_t bits = av_bitcast_f32_i32(x);
+            const int32_t bits1 = av_addi_i32(bits, 1);
+            const float nextup = av_bitcast_i32_f32(bits1);
+            const bool small = x < 6.0f;
+            float branch;
+            if (small) {
+                const float dbl = x + x;
+                branch = dbl;
+            } else {
+                const float less = x - 20.0f;
+                branch = less;
+            }
+            const bool neg = ys < 0;
+            const float negx = -x;
+            const float sel = neg ? x : negx;
+            const float xs = x - 6.0f;
+            const float scaled = xs * 1.7f;
+            const int32_t trunc = av_fptosi_i32(scaled);
+            const float trunc_f = (float)trunc;
+            const int64_t idx = (int64_t)ys;
+            const int64_t idx_big = av_muli_i64(idx, 1000000007);
+            const int32_t idx_f = (int32_t)idx;
+            const float idx_f2 = (float)idx_f;
+            f[i * 8] = s2f;
+            f[i * 8 + 1] = u2f;
+            f[i * 8 + 2] = back;
+            f[i * 8 + 3] = nextup;
+            f[i * 8 + 4] = branch;
+            f[i * 8 + 5] = sel;
+            f[i * 8 + 6] = trunc_f;
+            f[i * 8 + 7] = idx_f2;
+            const int64_t sext = (int64_t)ys;
+            const int64_t zext = (int64_t)(uint32_t)ys;
+            const int64_t idx64 = idx_big;
+            const int32_t y40 = av_muli_i32(y, 40);
+            const int8_t y8 = (int8_t)y40;
+            const int64_t y8w = (int64_t)y8;
+            const int32_t y3000 = av_muli_i32(y, 3000);
+            const int16_t y16 = (int16_t)y3000;
+            const int64_t y16w = (int64_t)y16;
+            const double xe10 = xd * 10000000000.0;
+            const int64_t x64 = av_fptosi_i64(xe10);
+            w[i * 6] = sext;
+            w[i * 6 + 1] = zext;
+            w[i * 6 + 2] = idx64;
+            w[i * 6 + 3] = y8w;
+            w[i * 6 + 4] = y16w;
+            w[i * 6 + 5] = x64;
+        }
     }
 }
 

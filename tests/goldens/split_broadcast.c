@@ -59,12 +59,20 @@ static const int outputs[] = {MEM_W, MEM_Y, MEM_Z};
  */
 static void task_make(int32_t *restrict w)
 {
-    /* 8 iterations, about 24 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(24 >= av_omp_min_work)
-    for (int64_t k = 0; k < 8; ++k) {
-        const int32_t v = w[k];
-        const int32_t d = av_muli_i32(v, v);
-        w[k] = d;
+    /* 8 iterations, about 24 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (24 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t k = 0; k < 8; ++k) {
+            const int32_t v = w[k];
+            const int32_t d = av_muli_i32(v, v);
+            w[k] = d;
+        }
+    } else {
+        for (int64_t k = 0; k < 8; ++k) {
+            const int32_t v = w[k];
+            const int32_t d = av_muli_i32(v, v);
+            w[k] = d;
+        }
     }
 }
 

@@ -93,12 +93,20 @@ static void task_total(float *restrict s, const float *restrict b)
 static void task_edge(float *restrict t_, const float *restrict b, const float *restrict s)
 {
     const float all = s[0];
-    /* 3 iterations, about 9 operations: one thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
-    #pragma omp parallel for if(9 >= av_omp_min_work)
-    for (int64_t j = 0; j < 3; ++j) {
-        const float x = b[j];
-        const float y = all - x;
-        t_[j] = y;
+    /* 3 iterations, about 9 operations: on this thread unless AVIAL_OMP_MIN_WORK allows more (starting OpenMP threads costs as much) */
+    if (9 >= av_omp_min_work) {
+        #pragma omp parallel for
+        for (int64_t j = 0; j < 3; ++j) {
+            const float x = b[j];
+            const float y = all - x;
+            t_[j] = y;
+        }
+    } else {
+        for (int64_t j = 0; j < 3; ++j) {
+            const float x = b[j];
+            const float y = all - x;
+            t_[j] = y;
+        }
     }
 }
 

@@ -667,11 +667,11 @@ class Translator:
         pragma, comment = self.parallel_pragma(trips, accs, combines, in_parallel)
         small = small_work(trips, body, split=first_row is not None)
         if pragma and small is not None and not self.omp_small:
-            pragma = ""
             comment = (
                 f"{small[0]} iterations, about {small[1]} operations: one thread (a large "
                 "program writes its small loops without OpenMP)"
             )
+            out.append(loop_nest(headers, stmts, "", comment))
         elif pragma and small is not None:
             # Written twice: entering a parallel region costs about 0.3 us even
             # when its if() clause keeps it on one thread, more than such a loop.

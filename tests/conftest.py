@@ -102,6 +102,7 @@ LONG_TESTS = {
 SEED_SPELLINGS = ("seed_generic", "seed_mlir_opt", "seed_typed", "seed_explicit_cpu")
 PY_KEPT = ("seed", "gpu_chain", "gpu_loop", "jacobi_split", "jacobi_loop", "split_then_whole",
            "jacobi_gpu_split")
+COMPACT_KEPT = ("jacobi_gpu_split.mlir", "split_then_whole.mlir", "jacobi_loop.mlir")
 PRINTED_KEPT = ("seed", "gpu_chain", "jacobi_loop", "reduction", "select_math", "split_broadcast")
 
 
@@ -119,6 +120,12 @@ def in_long_tier(path: str, name: str, ids: tuple[str, ...]) -> bool:
         return "p2p" in ids
     if path == "e2e/test_heft_runs.py" and name == "test_heft_placed_example_matches_the_interpreter":
         return "p2p" in "-".join(ids)
+    if path == "e2e/test_split.py" and name == "test_random_gpu_split_programs_match_the_interpreter":
+        return not any(i in ("1", "5") for i in ids)  # keeps a 2-D and a 1-D program
+    if path == "e2e/test_compact.py" and name == "test_compact_example_matches_the_interpreter":
+        return not any(i in COMPACT_KEPT for i in ids)
+    if path == "e2e/test_py_backend.py" and name == "test_traced_device_copies_are_the_planned_ones":
+        return not any(i in ("gpu_chain", "jacobi_gpu_split") for i in ids)
     return False
 
 

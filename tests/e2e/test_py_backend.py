@@ -281,23 +281,23 @@ def test_a_task_that_fails_stops_every_rank_with_status_3(tmp_path: Path) -> Non
 # GPU tasks: device copies (emulated here) and CUDA kernels through pycuda
 
 
-def test_traced_device_copies_are_the_planned_ones(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["seed", "gpu_chain", "gpu_loop", "jacobi_gpu_split"])
+def test_traced_device_copies_are_the_planned_ones(name: str, tmp_path: Path) -> None:
     """--gpu emulate keeps device copies as the C runtime does: each rank's
     host <-> GPU copies, in the order they happen, are those `--emit plan`
     lists (the check test_device_copies.py makes of the C program)."""
-    for name in ("seed", "gpu_chain", "gpu_loop", "jacobi_gpu_split"):
-        path = EXAMPLES / f"{name}.mlir"
-        program = load(path)
-        for sync, ranks in (("barrier", 1), ("p2p", 2), ("barrier", 3)):
-            script = write_script(program, make_schedule(program, sync), tmp_path / f"{sync}.py")
-            trace = tmp_path / f"{path.stem}-{sync}-{ranks}.json"
-            run = mpirun_py(script, ranks, ["--trace", str(trace)])
-            assert run.returncode == 0, run.stderr
-            plan = make_plan(program, ranks, sync)
-            for r in range(ranks):
-                assert traced(trace, r) == planned(plan.device_copies, r), (
-                    f"{path.name} --sync {sync} on {ranks} ranks, rank {r}"
-                )
+    path = EXAMPLES / f"{name}.mlir"
+    program = load(path)
+    for sync, ranks in (("barrier", 1), ("p2p", 2), ("barrier", 3)):
+        script = write_script(program, make_schedule(program, sync), tmp_path / f"{sync}.py")
+        trace = tmp_path / f"{path.stem}-{sync}-{ranks}.json"
+        run = mpirun_py(script, ranks, ["--trace", str(trace)])
+        assert run.returncode == 0, run.stderr
+        plan = make_plan(program, ranks, sync)
+        for r in range(ranks):
+            assert traced(trace, r) == planned(plan.device_copies, r), (
+                f"{path.name} --sync {sync} on {ranks} ranks, rank {r}"
+            )
 
 
 def test_run_backend_py_gpu_cuda_needs_pycuda(tmp_path: Path) -> None:

@@ -54,7 +54,12 @@ void av_record(av_ctx *ctx, const char *name, const char *cat, double t0, int64_
     av_trace_event(ctx, name, cat, t0, av_now(ctx), bytes, -1, -1);
 }
 
+double av_task_clock(const av_ctx *ctx) {
+    return ctx->args.trace_path != NULL ? av_now(ctx) : 0.0;
+}
+
 void av_task_done(av_ctx *ctx, const char *name, double t0) {
+    if (ctx->args.trace_path == NULL) return;  /* no clock read when not tracing */
     av_trace_event(ctx, name, "task", t0, av_now(ctx), 0, -1, -1);
 }
 

@@ -299,15 +299,17 @@ void av_task_done(av_ctx *ctx, const char *name, double t0);
  *  ran from `t0` until now and moved `bytes`, when tracing. */
 void av_record(av_ctx *ctx, const char *name, const char *cat, double t0, int64_t bytes);
 
+/** The clock (av_now) when tracing, 0 otherwise: AV_TASK's start time.  Two
+ *  MPI_Wtime calls per task cost 0.06-0.08 us, as much as a tiny task. */
+double av_task_clock(const av_ctx *ctx);
+
 /** Runs the statement `call` as task `name`, timed and traced with --trace:
- *  `AV_TASK(&ctx, "task1", task1(a, b));`.  Without --trace it reads no
- *  clock (two MPI_Wtime calls cost 0.06-0.08 us, as much as a tiny task). */
-#define AV_TASK(ctx, name, call)                                      \
-    do {                                                              \
-        const int av_task_traced_ = (ctx)->args.trace_path != NULL;   \
-        double av_task_t0_ = av_task_traced_ ? av_now(ctx) : 0.0;     \
-        call;                                                         \
-        if (av_task_traced_) av_task_done((ctx), (name), av_task_t0_); \
+ *  `AV_TASK(&ctx, "task1", task1(a, b));` */
+#define AV_TASK(ctx, name, call)                  \
+    do {                                          \
+        double av_task_t0_ = av_task_clock(ctx);  \
+        call;                                     \
+        av_task_done((ctx), (name), av_task_t0_); \
     } while (0)
 
 /** One posted, not yet completed transfer. */

@@ -416,7 +416,7 @@ def share_bodies(tasks: tuple[TaskView, ...]) -> tuple[TaskView, ...]:
         shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
         note = (f"The same function runs {shown} ({plural(len(names), 'other task')} "
                 "with this body, on their own memrefs).")  # fmt: skip
-        out[lead] = replace(t, comment=(*t.comment, note))
+        out[lead] = replace(t, comment=(*t.comment, note), shared=True)
     return tuple(out)
 
 

@@ -72,6 +72,7 @@ class TaskView:
     ivs: tuple[tuple[Value, str], ...] = ()
     # False when the task calls another task's function (same body; compact form).
     defined: bool = True
+    shared: bool = False  # other tasks call this function too (compact form)
     # A GPU task split by rows: the rows it writes, "lo, hi" in C; the task with
     # its launch over those rows only (transforms.split_launch); that launch's
     # x grid size, a C expression.

@@ -110,6 +110,7 @@ class LevelLocals:
     x: str  # the current move
     blk: str  # a rank's block of rows
     mv: str  # the moves the owner table decided
+    post: str = "post_moves"  # the compact form's function that posts them (file scope)
 
 
 @dataclass(frozen=True)

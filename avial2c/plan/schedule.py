@@ -284,6 +284,9 @@ def make_schedule(
             [(e.src, e.dst, e.kind, e.memref) for e in edges],
             {m.name: m.nbytes for m in memrefs},
             machine,
+            # HEFT's own timeline assumes a barrier after every level under
+            # --sync barrier (needed_barriers drops some later); the plan's
+            # clock, which refines this choice, follows each level's decision.
             sync == "barrier",
         )
         tasks = tuple(
@@ -365,7 +368,7 @@ def ordered_by_messages(
     """Why AFTER's ranks cannot start before LEVEL's ranks finish, for any
     number of ranks, or None when that is not sure (needed_barriers)."""
     first = [tasks[k] for k in level.tasks]
-    if any(t.split is not None for t in first):
+    if not first or not after.tasks or any(t.split is not None for t in first):
         return None
     # (writer, ("task", k)): every rank with rows of split task k receives
     # from the writer's rank; (writer, ("slot", s)): the rank of slot s does.

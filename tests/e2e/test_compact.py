@@ -81,3 +81,15 @@ def test_compact_example_matches_the_interpreter(name: str, tmp_path: Path) -> N
 def test_large_program_matches_the_interpreter(tmp_path: Path) -> None:
     program = check_text(schedule(LARGE_PROGRAM + 44, seed=3), "wide.mlir")
     check_runs(program, tmp_path, np.random.default_rng(3), CASES)
+
+
+@needs_mpi
+def test_a_memref_named_like_the_transfer_function(tmp_path: Path) -> None:
+    """A memref called %post_moves gets another pointer name in the level
+    functions, so the compact form's post_moves stays callable."""
+    text = (EXAMPLES / "seed.mlir").read_text().replace("%d", "%post_moves")
+    program = check_text(text, "post_moves.mlir")
+    c = generate(program, compact=True).c
+    assert "static void post_moves(av_ctx *ctx," in c and "*const post_moves_2 =" in c
+    check_runs(program, tmp_path, np.random.default_rng(11), [("barrier", 2), ("p2p", 3)],
+               compact=True)  # fmt: skip

@@ -133,7 +133,8 @@ def file_view(
     post_name = file_names.fresh("post_moves")  # the compact form's transfers
     local_names = Namer(file_names.taken)  # the data pointers of main and the level functions
     pointers = [local_names.fresh(m.name) for m in program.memrefs]
-    local = LevelLocals(*(local_names.fresh(n) for n in ("q", "k", "x", "blk", "mv")), post_name)
+    fresh = local_names.fresh
+    local = LevelLocals(fresh("q"), fresh("k"), fresh("x"), fresh("blk"), fresh("mv"), post_name)
     ivs = loop_ivs(program, schedule, local_names)
     memrefs = memref_views(program, schedule, enums, pointers)
     by_name = {m.name: m for m in memrefs}

@@ -158,9 +158,6 @@ class Value:
             raise UntypedError(f"'%{self.name}' has no type: the program is not checked")
         return self.known_type
 
-    def with_type(self, t: Type) -> Value:
-        return Value(self.name, t, self.span)
-
 
 ConstValue = int | float
 

@@ -170,7 +170,6 @@ def file_view(
         fixed_size=schedule.size,
         machine=schedule.machine or "",
         compact=compact,
-        transfers=sum(1 for level in (*levels, final) for x in level.fetches if not x.noop),
     )
 
 

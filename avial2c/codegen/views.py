@@ -193,4 +193,8 @@ class FileView:
     # The compact form of a large program: each transfer one call to post_moves,
     # tasks with the same body one function (codegen.c.LARGE_PROGRAM).
     compact: bool = False
-    transfers: int = 0  # transfer sites (fetches that may move data)
+
+    @property
+    def transfers(self) -> int:
+        """Transfer sites: the fetches of the levels and the gathering that may move data."""
+        return sum(1 for level in (*self.levels, self.final) for x in level.fetches if not x.noop)
